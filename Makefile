@@ -1,0 +1,46 @@
+# Flowsite: `make run` serves it on http://127.0.0.1:8000, `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/flowsite
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run test test-embedded test-team lint bench images
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py ensure_admin
+	$(PY) manage.py load_examples
+	$(PY) manage.py serve
+
+lint: install
+	$(PY) -m ruff check .
+
+# The whole suite, in both configurations: embedded (SQLite, no Redis), then team
+# (PostgreSQL and Redis) when those servers answer. CI requires both.
+test: install lint test-embedded test-team
+
+test-embedded: install
+	env -u DATABASE_URL -u REDIS_URL FLOWSITE_QUEUE_NAME=flowsite-test $(PY) -m pytest
+
+test-team: install
+	@if $(PY) scripts/services_answer.py "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"; then \
+		DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
+		FLOWSITE_QUEUE_NAME=flowsite-test FLOWSITE_REDIS_PREFIX=flowsite-test $(PY) -m pytest; \
+	elif [ "$$CI" = "true" ]; then echo "CI needs PostgreSQL and Redis for the team configuration"; exit 1; \
+	else echo "Skipped the team configuration: PostgreSQL or Redis does not answer"; fi
+
+bench: install
+	$(PY) benchmarks/bench.py
+
+images:
+	bash scripts/build-images.sh

@@ -1,0 +1,109 @@
+"""Starting executions and moving them from one task to the next.
+
+Each step that decides what runs next holds the execution's row lock briefly; Docker
+and processes are only touched after the commit, by the worker jobs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from flows.language import FlowDefinition, parse_flow
+from flows.models import Flow, FlowRevision
+
+from .live import execution_wake
+from .models import Execution, State, TaskRun
+
+
+@lru_cache(maxsize=256)
+def revision_definition(revision_pk: int) -> FlowDefinition:
+    """Revisions never change, so each worker parses one only once."""
+    return parse_flow(FlowRevision.objects.values_list("source", flat=True).get(pk=revision_pk))
+
+
+def enqueue_task_run(task_run_id: str) -> None:
+    # timeout=-1: django-q2 must never cut a task off; tasks enforce their own timeout.
+    async_task("executions.jobs.run_task_run", task_run_id, timeout=-1, task_name=task_run_id)
+
+
+def execution_start(
+    *, flow: Flow, user: Any = None, labels: dict[str, str] | None = None
+) -> Execution:
+    revision = flow.current_revision
+    definition = revision_definition(revision.pk)
+    with transaction.atomic():
+        execution = Execution.objects.create(
+            flow_revision=revision,
+            namespace=flow.namespace,
+            flow_id=flow.flow_id,
+            labels={**definition.labels, **(labels or {})},
+            triggered_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        first = _next_task_run(execution, definition, after_position=-1)
+        if first is None:
+            _end(execution, State.SUCCESS)
+    return execution
+
+
+def _next_task_run(
+    execution: Execution, definition: FlowDefinition, *, after_position: int
+) -> TaskRun | None:
+    """Create the task run that comes after ``after_position``, enqueued on commit."""
+    for position, task in enumerate(definition.tasks):
+        if position <= after_position or task.disabled:
+            continue
+        task_run = TaskRun.objects.create(
+            execution=execution, task_id=task.id, position=position, task_type=task.type
+        )
+        transaction.on_commit(lambda pk=task_run.pk: enqueue_task_run(pk))
+        return task_run
+    return None
+
+
+def _end(execution: Execution, state: State) -> None:
+    execution.state = state
+    execution.ended_at = timezone.now()
+    execution.started_at = execution.started_at or execution.ended_at
+    execution.save(update_fields=["state", "ended_at", "started_at"])
+
+
+def execution_mark_running(*, execution_id: str) -> None:
+    Execution.objects.filter(pk=execution_id, state=State.CREATED).update(
+        state=State.RUNNING, started_at=timezone.now()
+    )
+
+
+def execution_advance(*, execution_id: str) -> str | None:
+    """After a task run ends: end the execution, or create the next task run.
+
+    Returns the next task run's id, which the caller may run straight away; its job is
+    enqueued all the same, and whichever claims it first runs it.
+    """
+    next_id: str | None = None
+    with transaction.atomic():
+        execution = Execution.objects.select_for_update().get(pk=execution_id)
+        if execution.is_terminal:
+            return None
+        runs = list(execution.task_runs.all())
+        if any(run.state in (State.RUNNING, State.CREATED) for run in runs):
+            return None  # not this task run's turn to decide
+        states = {run.state for run in runs}
+        if execution.state == State.KILLING or State.KILLED in states:
+            _end(execution, State.KILLED)
+        elif State.FAILED in states:
+            _end(execution, State.FAILED)
+        else:
+            definition = revision_definition(execution.flow_revision_id)
+            last = max((run.position for run in runs), default=-1)
+            following = _next_task_run(execution, definition, after_position=last)
+            if following is not None:
+                next_id = following.pk
+            else:
+                _end(execution, State.WARNING if State.WARNING in states else State.SUCCESS)
+        transaction.on_commit(lambda: execution_wake(execution_id))
+    return next_id

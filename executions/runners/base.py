@@ -1,0 +1,233 @@
+"""The contract every runner keeps, and the loop that drives one run.
+
+A runner starts a script (``Runner.start``) and hands back a ``Handle``: its output as
+chunks per stream, a way to kill it, its exit code, and cleanup. ``drive`` does the rest
+the same way for every runner: splits lines, lifts Kestra's ``::{"outputs": ...}::``
+lines into outputs, forwards the other lines to a sink, enforces the task timeout, and
+stops the run when asked to.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from django.conf import settings
+
+STDOUT = "stdout"
+STDERR = "stderr"
+_EOF = object()
+TICK = 0.05  # seconds: the longest the driver waits before looking at kill and timeout
+
+
+class TaskError(Exception):
+    """A task could not run, for a reason to show the user as it is."""
+
+
+@dataclass
+class RunSpec:
+    execution_id: str
+    task_run_id: str
+    task_id: str
+    commands: list[str]
+    files: dict[str, str] = field(default_factory=dict)
+    interpreter: list[str] = field(default_factory=lambda: ["/bin/sh", "-c"])
+    env: dict[str, str] = field(default_factory=dict)
+    image: str = ""
+    pull_policy: str = "IF_NOT_PRESENT"
+    memory_bytes: int | None = None
+    cpus: float | None = None
+    timeout: float | None = None
+
+    @property
+    def shell_script(self) -> str:
+        # Like Kestra, stop at the first failing command.
+        return "set -e\n" + "\n".join(self.commands) + "\n"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {
+            "flowsite.execution": self.execution_id,
+            "flowsite.taskrun": self.task_run_id,
+            "flowsite.task": self.task_id,
+        }
+
+
+@dataclass
+class RunResult:
+    exit_code: int | None
+    outputs: dict[str, Any]
+    stderr_lines: int = 0
+    killed: bool = False
+    timed_out: bool = False
+
+
+class Handle(Protocol):
+    def chunks(self) -> Iterator[tuple[str, bytes]]:
+        """(stream, bytes) until both streams end. Runs on a reader thread."""
+
+    def kill(self) -> None: ...
+
+    def wait(self) -> int: ...
+
+    def cleanup(self) -> None: ...
+
+
+class Runner(Protocol):
+    def start(self, spec: RunSpec, sink: LineSink) -> Handle:
+        """Start the script; raise TaskError when it cannot start."""
+
+
+class LineSink(Protocol):
+    def line(self, stream: str, text: str) -> None: ...
+
+    def system(self, text: str, level: str = "INFO") -> None: ...
+
+    def flush_if_due(self) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+def task_env(spec: RunSpec, *, ca_bundle_path: str) -> dict[str, str]:
+    """What every task sees, whatever runs it."""
+    env = {
+        "PYTHONUNBUFFERED": "1",
+        # The container is disposable: pip's root and upgrade notices are noise on stderr.
+        "PIP_ROOT_USER_ACTION": "ignore",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "FLOWSITE_EXECUTION_ID": spec.execution_id,
+        "FLOWSITE_TASKRUN_ID": spec.task_run_id,
+    }
+    for name in ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        env[name] = ca_bundle_path
+    env["NODE_EXTRA_CA_CERTS"] = ca_bundle_path
+    env.update(spec.env)
+    return env
+
+
+@lru_cache(maxsize=1)
+def ca_bundle() -> bytes:
+    """The certificates tasks trust: the host's bundle plus FLOWSITE_EXTRA_CA_CERTS."""
+    import ssl
+
+    import certifi
+
+    paths = ssl.get_default_verify_paths()
+    candidates = [paths.cafile, paths.openssl_cafile, "/etc/ssl/certs/ca-certificates.crt"]
+    base = next((Path(p) for p in candidates if p and Path(p).is_file()), Path(certifi.where()))
+    parts = [base.read_bytes()]
+    parts += [Path(p).read_bytes() for p in settings.FLOWSITE_EXTRA_CA_CERTS]
+    return b"\n".join(part.rstrip(b"\n") for part in parts) + b"\n"
+
+
+class _LineSplitter:
+    def __init__(self) -> None:
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> list[str]:
+        data = self._pending + chunk
+        *lines, self._pending = data.split(b"\n")
+        return [_decode(line) for line in lines]
+
+    def rest(self) -> list[str]:
+        rest, self._pending = self._pending, b""
+        return [_decode(rest)] if rest else []
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace").rstrip("\r")
+
+
+def parse_output_line(text: str) -> dict[str, Any] | None:
+    """Kestra's convention: a stdout line ``::{"outputs": {...}}::`` sets outputs."""
+    stripped = text.strip()
+    if not (stripped.startswith("::{") and stripped.endswith("}::")):
+        return None
+    try:
+        payload = json.loads(stripped[2:-2])
+    except ValueError:
+        return None
+    if isinstance(payload, dict) and isinstance(payload.get("outputs"), dict):
+        return payload["outputs"]
+    return None
+
+
+def drive(
+    runner: Runner, spec: RunSpec, sink: LineSink, *, should_stop: Callable[[], bool]
+) -> RunResult:
+    """Run ``spec`` to its end, streaming lines into ``sink``."""
+    handle = runner.start(spec, sink)
+    try:
+        return _follow(handle, spec, sink, should_stop)
+    finally:
+        handle.cleanup()
+
+
+def _follow(
+    handle: Handle, spec: RunSpec, sink: LineSink, should_stop: Callable[[], bool]
+) -> RunResult:
+    chunks: queue.Queue[Any] = queue.Queue()
+    reader_error: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for item in handle.chunks():
+                chunks.put(item)
+        except BaseException as exc:  # reported below, on the driving thread
+            reader_error.append(exc)
+        finally:
+            chunks.put(_EOF)
+
+    threading.Thread(target=read, name=f"reader-{spec.task_run_id}", daemon=True).start()
+    splitters = {STDOUT: _LineSplitter(), STDERR: _LineSplitter()}
+    result = RunResult(exit_code=None, outputs={})
+    started = time.monotonic()
+    next_stop_check = started
+
+    def emit(stream: str, lines: list[str]) -> None:
+        for text in lines:
+            outputs = parse_output_line(text) if stream == STDOUT else None
+            if outputs is not None:
+                result.outputs.update(outputs)
+                continue
+            if stream == STDERR:
+                result.stderr_lines += 1
+            sink.line(stream, text)
+
+    while True:
+        try:
+            item = chunks.get(timeout=TICK)
+        except queue.Empty:
+            item = None
+        if item is _EOF:
+            break
+        if item is not None:
+            stream, data = item
+            emit(stream, splitters[stream].feed(data))
+        sink.flush_if_due()
+        now = time.monotonic()
+        if now >= next_stop_check and not (result.killed or result.timed_out):
+            next_stop_check = now + 2 * TICK
+            if should_stop():
+                result.killed = True
+                handle.kill()
+            elif spec.timeout is not None and now - started > spec.timeout:
+                result.timed_out = True
+                sink.system(
+                    f"Task exceeded its timeout of {spec.timeout:g} s and was stopped", "ERROR"
+                )
+                handle.kill()
+    for stream, splitter in splitters.items():
+        emit(stream, splitter.rest())
+    if reader_error and not (result.killed or result.timed_out):
+        raise TaskError(f"Lost the task's output: {reader_error[0]}")
+    result.exit_code = handle.wait()
+    sink.flush()
+    return result

@@ -1,0 +1,152 @@
+"""Runs a script in a Docker container, through the Docker API only.
+
+Files go in with ``put_archive`` (no host bind mounts), so a remote DOCKER_HOST works.
+Containers carry the execution and task run ids as labels so orphans can be found.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tarfile
+import threading
+import time
+from collections.abc import Iterator
+from functools import lru_cache
+
+import docker
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.models.containers import Container
+from docker.utils import parse_repository_tag
+
+from .base import STDERR, STDOUT, LineSink, RunSpec, TaskError, ca_bundle, task_env
+
+WORKDIR = "/flowsite"
+CA_PATH = "/etc/flowsite/ca-certificates.crt"
+
+
+@lru_cache(maxsize=1)
+def docker_client() -> docker.DockerClient:
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except DockerException as exc:
+        docker_client.cache_clear()
+        raise TaskError(
+            f"No Docker engine answers ({exc}). Start Docker or set DOCKER_HOST, "
+            "or run the task with taskRunner type io.kestra.plugin.core.runner.Process."
+        ) from exc
+    return client
+
+
+def image_ensure(
+    *, client: docker.DockerClient, image: str, pull_policy: str, sink: LineSink
+) -> None:
+    """Make ``image`` present according to Kestra's pull policies, or raise TaskError."""
+    present = _image_present(client, image)
+    if pull_policy == "NEVER":
+        if not present:
+            raise TaskError(
+                f"Image '{image}' is not on this worker's Docker engine and pullPolicy is NEVER"
+            )
+        return
+    if pull_policy == "IF_NOT_PRESENT" and present:
+        return
+    repository, tag = parse_repository_tag(image)
+    sink.system(f"Pulling image {image}")
+    try:
+        client.images.pull(repository, tag=tag or "latest")
+    except (APIError, DockerException) as exc:
+        reason = getattr(exc, "explanation", None) or str(exc)
+        if present:  # ALWAYS asked for a fresh copy; the local one still runs the task
+            sink.system(f"Could not pull image '{image}' ({reason}); using the local copy", "WARN")
+            return
+        raise TaskError(
+            f"Image '{image}' is not present and could not be pulled: {reason}"
+        ) from exc
+
+
+def _image_present(client: docker.DockerClient, image: str) -> bool:
+    try:
+        client.images.get(image)
+    except ImageNotFound:
+        return False
+    return True
+
+
+def _archive(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        now = time.time()
+        for name, data in files.items():
+            info = tarfile.TarInfo(name.lstrip("/"))
+            info.size = len(data)
+            info.mode = 0o644
+            info.mtime = now
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+class DockerRunner:
+    def start(self, spec: RunSpec, sink: LineSink) -> DockerHandle:
+        client = docker_client()
+        image_ensure(client=client, image=spec.image, pull_policy=spec.pull_policy, sink=sink)
+        files = {f"{WORKDIR}/{name}": text.encode() for name, text in spec.files.items()}
+        files[CA_PATH] = ca_bundle()
+        try:
+            container = client.containers.create(
+                spec.image,
+                command=[*spec.interpreter, spec.shell_script],
+                working_dir=WORKDIR,
+                environment={**task_env(spec, ca_bundle_path=CA_PATH), "WORKING_DIR": WORKDIR},
+                labels=spec.labels,
+                mem_limit=spec.memory_bytes,
+                nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
+                detach=True,
+                tty=False,
+                stdin_open=False,
+            )
+        except (APIError, DockerException) as exc:
+            raise TaskError(f"Could not create a container from '{spec.image}': {exc}") from exc
+        handle = DockerHandle(container)
+        try:
+            container.put_archive("/", _archive(files))
+            # Attach before start so not a byte of output is missed.
+            handle.stream = container.attach(
+                stdout=True, stderr=True, stream=True, logs=True, demux=True
+            )
+            container.start()
+        except (APIError, DockerException) as exc:
+            handle.cleanup()
+            raise TaskError(f"Could not start the container from '{spec.image}': {exc}") from exc
+        return handle
+
+
+class DockerHandle:
+    def __init__(self, container: Container):
+        self.container = container
+        self.stream: Iterator[tuple[bytes | None, bytes | None]] | None = None
+        self._killed = threading.Event()
+
+    def chunks(self) -> Iterator[tuple[str, bytes]]:
+        assert self.stream is not None
+        for out, err in self.stream:
+            if out:
+                yield STDOUT, out
+            if err:
+                yield STDERR, err
+
+    def kill(self) -> None:
+        self._killed.set()
+        with contextlib.suppress(NotFound, APIError):  # it may have ended meanwhile
+            self.container.kill()
+
+    def wait(self) -> int:
+        try:
+            return int(self.container.wait()["StatusCode"])
+        except (NotFound, APIError):
+            return 137 if self._killed.is_set() else -1
+
+    def cleanup(self) -> None:
+        with contextlib.suppress(NotFound, APIError):
+            self.container.remove(force=True)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+from .models import Execution, State
+
+
+def _get_execution_for_user(request: HttpRequest, execution_id: str) -> Execution:
+    # Every logged-in user may see every execution until team permissions land.
+    return get_object_or_404(Execution, pk=execution_id)
+
+
+@login_required
+def executions_list(request: HttpRequest) -> HttpResponse:
+    executions = Execution.objects.all()
+    filters = {k: request.GET.get(k, "") for k in ("namespace", "flow", "state")}
+    if filters["namespace"]:
+        executions = executions.filter(namespace=filters["namespace"])
+    if filters["flow"]:
+        executions = executions.filter(flow_id=filters["flow"])
+    if filters["state"]:
+        executions = executions.filter(state=filters["state"])
+    page = Paginator(executions, 50).get_page(request.GET.get("page"))
+    context = {"page": page, "filters": filters, "states": State.values}
+    return render(request, "executions/list.html", context)
+
+
+@login_required
+def execution_detail(request: HttpRequest, execution_id: str) -> HttpResponse:
+    execution = _get_execution_for_user(request, execution_id)
+    return render(request, "executions/execution.html", {"execution": execution})
+
+
+@login_required
+def execution_task_runs(request: HttpRequest, execution_id: str) -> HttpResponse:
+    execution = _get_execution_for_user(request, execution_id)
+    return render(request, "executions/_task_runs.html", {"execution": execution})
+
+
+@login_required
+@require_POST
+def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
+    execution = _get_execution_for_user(request, execution_id)
+    execution.kill()
+    return render(request, "executions/_task_runs.html", {"execution": execution})

@@ -1,0 +1,73 @@
+"""Kestra's flow endpoints: /api/v1/flows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from flowsite.api import api_error, api_view, flow_invalid_response, request_text
+
+from .language import FlowInvalid
+from .models import Flow, FlowExists
+
+
+def flow_json(flow: Flow) -> dict[str, Any]:
+    definition = flow.definition
+    return {
+        "id": flow.flow_id,
+        "namespace": flow.namespace,
+        "revision": flow.revision,
+        "description": flow.description or None,
+        "labels": [{"key": k, "value": v} for k, v in definition.labels.items()],
+        "disabled": definition.disabled,
+        "deleted": flow.deleted_at is not None,
+        "tasks": [
+            task.model_dump(by_alias=True, exclude_defaults=True) for task in definition.tasks
+        ],
+        "source": flow.source,
+        "updated": flow.updated_at.isoformat(),
+    }
+
+
+def _yaml_body(request: HttpRequest) -> str | HttpResponse:
+    text = request_text(request)
+    if text is None:
+        return api_error(400, "The request body must be UTF-8 encoded YAML")
+    if not text.strip():
+        return api_error(400, "The request body is empty: send the flow's YAML")
+    return text
+
+
+@api_view(("POST",))
+def flows_create(request: HttpRequest) -> HttpResponse:
+    source = _yaml_body(request)
+    if isinstance(source, HttpResponse):
+        return source
+    try:
+        flow = Flow.save_source(source, author=request.user, create_only=True)
+    except FlowInvalid as exc:
+        return flow_invalid_response(exc)
+    except FlowExists as exc:
+        return api_error(409, f"Flow {exc.flow} already exists: use PUT to update it")
+    return JsonResponse(flow_json(flow), status=200)
+
+
+@api_view(("GET", "PUT", "DELETE"))
+def flow_item(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
+    flow = Flow.objects.live().filter(namespace=namespace, flow_id=flow_id).first()
+    if flow is None:
+        return api_error(404, f"Flow {namespace}.{flow_id} not found")
+    if request.method == "GET":
+        return JsonResponse(flow_json(flow))
+    if request.method == "DELETE":
+        flow.soft_delete()
+        return HttpResponse(status=204)
+    source = _yaml_body(request)
+    if isinstance(source, HttpResponse):
+        return source
+    try:
+        flow = Flow.save_source(source, author=request.user, expect=(namespace, flow_id))
+    except FlowInvalid as exc:
+        return flow_invalid_response(exc)
+    return JsonResponse(flow_json(flow))

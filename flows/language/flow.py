@@ -1,0 +1,163 @@
+"""A flow as Kestra writes it, and the one entry point that reads flow YAML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from .source import FlowError, ParsedSource, YamlSourceError, format_path, parse_yaml
+from .tasks import TASK_TYPES, LanguageModel, NotSupportedYet, Task
+from .values import FLOW_ID_PATTERN, NAMESPACE_PATTERN
+
+
+class FlowDefinition(LanguageModel):
+    """A Kestra flow: an id in a namespace, and the tasks it runs in order."""
+
+    id: str = Field(
+        pattern=FLOW_ID_PATTERN, max_length=100, description="Unique id in its namespace"
+    )
+    namespace: str = Field(
+        pattern=NAMESPACE_PATTERN, max_length=150, description="Dotted lowercase, e.g. company.team"
+    )
+    description: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict, description="Key/value labels")
+    variables: dict[str, Any] = Field(default_factory=dict, description="Flow variables")
+    disabled: bool = False
+    revision: int | None = Field(
+        None, exclude=True, description="Ignored: the server numbers revisions"
+    )
+    tasks: list[Task] = Field(min_length=1, description="The tasks, run in order")
+
+    inputs: NotSupportedYet = None
+    outputs: NotSupportedYet = None
+    triggers: NotSupportedYet = None
+    errors: NotSupportedYet = None
+    finally_: NotSupportedYet = Field(None, alias="finally")
+    after_execution: NotSupportedYet = None
+    concurrency: NotSupportedYet = None
+    plugin_defaults: NotSupportedYet = None
+    task_defaults: NotSupportedYet = None
+    listeners: NotSupportedYet = None
+    retry: NotSupportedYet = None
+    sla: NotSupportedYet = None
+    checks: NotSupportedYet = None
+    worker_group: NotSupportedYet = None
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels_as_mapping(cls, value: Any) -> Any:
+        # Kestra accepts labels as a mapping or as a list of {key, value}.
+        if isinstance(value, list) and all(isinstance(i, dict) and "key" in i for i in value):
+            return {str(i["key"]): i.get("value") for i in value}
+        if isinstance(value, dict):
+            return {k: v if isinstance(v, str) else str(v) for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _task_ids_are_unique(self) -> FlowDefinition:
+        seen: set[str] = set()
+        for task in self.tasks:
+            if task.id in seen:
+                raise ValueError(f"Task id '{task.id}' is used more than once")
+            seen.add(task.id)
+        return self
+
+    def task(self, task_id: str) -> Any:
+        return next(t for t in self.tasks if t.id == task_id)
+
+
+class FlowInvalid(Exception):
+    """The YAML is broken or does not describe a valid flow; ``errors`` says where."""
+
+    def __init__(self, errors: list[FlowError]):
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def parse_flow(source: str) -> FlowDefinition:
+    """Read flow YAML into a FlowDefinition, or raise FlowInvalid with every error."""
+    try:
+        parsed = parse_yaml(source)
+    except YamlSourceError as exc:
+        raise FlowInvalid(exc.errors) from exc
+    if not isinstance(parsed.data, dict):
+        raise FlowInvalid(
+            [FlowError("A flow must be a YAML mapping with id, namespace and tasks", 1, 1)]
+        )
+    try:
+        return FlowDefinition.model_validate(parsed.data)
+    except ValidationError as exc:
+        raise FlowInvalid(_located_errors(exc, parsed)) from exc
+
+
+def _located_errors(exc: ValidationError, parsed: ParsedSource) -> list[FlowError]:
+    errors = []
+    seen_paths: set[tuple[str | int, ...]] = set()
+    for error in exc.errors():
+        path = _strip_union_tags(error["loc"], parsed)
+        if path in seen_paths:  # one message per place: a union reports each branch
+            continue
+        seen_paths.add(path)
+        kind = error["type"]
+        at_key = kind in {"extra_forbidden", "value_error"} and _is_not_yet(error)
+        position = parsed.position(path, at_key=at_key or kind == "extra_forbidden")
+        errors.append(
+            FlowError(_message(error, path), position.line, position.column, format_path(path))
+        )
+    errors.sort(key=lambda e: (e.line, e.column))
+    return errors
+
+
+_TYPE_NAMES = {"str", "int", "float", "bool", "dict", "list", "none", "function-after"}
+
+
+def _is_not_yet(error: Any) -> bool:
+    return "not supported yet" in error.get("msg", "")
+
+
+def _strip_union_tags(loc: tuple[Any, ...], parsed: ParsedSource) -> tuple[str | int, ...]:
+    """pydantic puts union branches in the location (a task type, ``list[str]``); users
+    never wrote those, so only parts that exist in the YAML, or a missing last key, stay."""
+    path: list[str | int] = []
+    for index, part in enumerate(loc):
+        candidate = (*path, part)
+        is_last = index == len(loc) - 1
+        if candidate in parsed.values or candidate in parsed.keys:
+            path.append(part)
+        elif isinstance(part, str) and (part in TASK_TYPES or "[" in part or part in _TYPE_NAMES):
+            continue
+        elif is_last or isinstance(part, str):
+            path.append(part)
+    return tuple(path)
+
+
+def _message(error: Any, path: tuple[str | int, ...]) -> str:
+    kind = error["type"]
+    name = path[-1] if path else "flow"
+    if kind == "missing":
+        return f"Missing required property '{name}'"
+    if kind == "extra_forbidden":
+        return f"Unknown property '{name}'"
+    if kind == "union_tag_invalid":
+        return f"Unknown task type '{error['ctx']['tag']}'"
+    if kind == "union_tag_not_found":
+        return "Missing required property 'type'"
+    if kind == "string_pattern_mismatch":
+        return _pattern_message(path, error["input"])
+    if kind == "value_error":
+        message = str(error["msg"]).removeprefix("Value error, ")
+        return f"'{name}' {message}" if message.startswith("is not supported yet") else message
+    return f"'{name}': {error['msg']}"
+
+
+def _pattern_message(path: tuple[str | int, ...], value: Any) -> str:
+    if path == ("namespace",):
+        return (
+            f"Invalid namespace '{value}': use lowercase letters, digits, '-' and '_', "
+            "in dot-separated parts such as company.team"
+        )
+    allowed = (
+        "letters, digits, '.', '-' or '_'" if path == ("id",) else "letters, digits, '-' or '_'"
+    )
+    return f"Invalid id '{value}': start with a letter or digit, then only {allowed}"

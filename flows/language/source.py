@@ -1,0 +1,121 @@
+"""YAML parsing that remembers where every value came from.
+
+Validation errors point at a YAML line and column, so parsing keeps a map from each
+value's path (``("tasks", 0, "script")``) to its position in the source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+@dataclass(frozen=True)
+class FlowError:
+    message: str
+    line: int
+    column: int
+    path: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "message": self.message,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+        }
+
+    def __str__(self) -> str:
+        where = f" at {self.path}" if self.path else ""
+        return f"line {self.line}, column {self.column}{where}: {self.message}"
+
+
+@dataclass
+class ParsedSource:
+    data: Any
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
+
+    def position(self, path: Path, *, at_key: bool = False) -> Position:
+        """The position of ``path``, or of its nearest ancestor that exists."""
+        if at_key and path in self.keys:
+            return self.keys[path]
+        for length in range(len(path), -1, -1):
+            prefix = path[:length]
+            if prefix in self.values:
+                return self.values[prefix]
+        return Position(1, 1)
+
+
+class YamlSourceError(Exception):
+    def __init__(self, errors: list[FlowError]):
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def format_path(path: Path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _mark(node: yaml.Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def parse_yaml(text: str) -> ParsedSource:
+    """Parse one YAML document, recording positions and refusing duplicate keys."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise YamlSourceError([FlowError("The flow is empty", 1, 1)])
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlSourceError([FlowError(f"Invalid YAML: {problem}", line, column)]) from exc
+    except yaml.YAMLError as exc:
+        raise YamlSourceError([FlowError(f"Invalid YAML: {exc}", 1, 1)]) from exc
+    finally:
+        loader.dispose()
+
+    parsed = ParsedSource(data=data)
+    errors: list[FlowError] = []
+    _walk(node, (), parsed, errors)
+    if errors:
+        raise YamlSourceError(errors)
+    return parsed
+
+
+def _walk(node: yaml.Node, path: Path, parsed: ParsedSource, errors: list[FlowError]) -> None:
+    parsed.values[path] = _mark(node)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                pos = _mark(key_node)
+                errors.append(
+                    FlowError(
+                        f"Duplicate key '{key}'", pos.line, pos.column, format_path((*path, key))
+                    )
+                )
+            seen.add(key)
+            parsed.keys[(*path, key)] = _mark(key_node)
+            _walk(value_node, (*path, key), parsed, errors)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), parsed, errors)

@@ -1,0 +1,268 @@
+"""The task types of Kestra's flow language that Flowsite runs, one typed model each.
+
+These models are the single source of truth: they validate flows, describe them to the
+runners, and generate the JSON Schema the editor uses. Each ``type`` Literal lists the
+Kestra name first, then older Kestra names and Flowsite's short aliases.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from .values import TASK_ID_PATTERN, Duration, MemorySize
+
+PullPolicy = Literal["IF_NOT_PRESENT", "ALWAYS", "NEVER"]
+LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+
+DOCKER_RUNNER_TYPES = (
+    "io.kestra.plugin.scripts.runner.docker.Docker",
+    "io.kestra.plugin.scripts.runners.docker.Docker",
+    "docker",
+)
+PROCESS_RUNNER_TYPES = ("io.kestra.plugin.core.runner.Process", "process")
+
+
+def _not_supported_yet(value: Any) -> Any:
+    if value is not None:
+        raise ValueError("is not supported yet by Flowsite")
+    return value
+
+
+NotSupportedYet = Annotated[Any, AfterValidator(_not_supported_yet), Field(exclude=True)]
+
+
+class LanguageModel(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
+    )
+
+
+class CpuLimit(LanguageModel):
+    cpus: float = Field(gt=0, description="CPUs the container may use, e.g. 1.5")
+
+
+class MemoryLimit(LanguageModel):
+    memory: MemorySize = Field(description="Memory the container may use, e.g. 512MB")
+
+
+def _cpus(value: Any) -> Any:
+    return (
+        {"cpus": value} if isinstance(value, int | float) and not isinstance(value, bool) else value
+    )
+
+
+def _memory(value: Any) -> Any:
+    return (
+        {"memory": value} if isinstance(value, int | str) and not isinstance(value, bool) else value
+    )
+
+
+class _Limits(LanguageModel):
+    pull_policy: PullPolicy | None = Field(
+        None, description="When to pull the image: IF_NOT_PRESENT (default), ALWAYS or NEVER"
+    )
+    cpu: CpuLimit | None = None
+    memory: MemoryLimit | None = None
+
+    _cpu = field_validator("cpu", mode="before")(_cpus)
+    _mem = field_validator("memory", mode="before")(_memory)
+
+
+class DockerOptions(_Limits):
+    """The older ``docker:`` block of script tasks."""
+
+    image: str | None = Field(None, description="Container image, e.g. python:3.11-slim")
+
+
+class TaskRunner(_Limits):
+    """Kestra's ``taskRunner:`` block: where and how a script task runs."""
+
+    type: Literal[DOCKER_RUNNER_TYPES + PROCESS_RUNNER_TYPES]  # type: ignore[valid-type]
+
+    @property
+    def is_process(self) -> bool:
+        return self.type in PROCESS_RUNNER_TYPES
+
+
+class BaseTask(LanguageModel):
+    id: str = Field(pattern=TASK_ID_PATTERN, max_length=100, description="Unique id of the task")
+    description: str | None = None
+    disabled: bool = Field(False, description="Skip this task")
+    timeout: Duration | None = Field(None, description="Longest the task may run (ISO-8601)")
+    retry: NotSupportedYet = None
+    allow_failure: NotSupportedYet = None
+    run_if: NotSupportedYet = None
+    worker_group: NotSupportedYet = None
+    log_level: NotSupportedYet = None
+
+    @property
+    def canonical_type(self) -> str:
+        return self.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+
+
+class LogTask(BaseTask):
+    """Writes a message to the execution's logs."""
+
+    type: Literal["io.kestra.plugin.core.log.Log", "io.kestra.core.tasks.log.Log", "Log"]
+    message: str | list[str] = Field(description="The message, or several")
+    level: LogLevel = Field("INFO", description="Level of the log line")
+
+    @property
+    def messages(self) -> list[str]:
+        return [self.message] if isinstance(self.message, str) else list(self.message)
+
+
+class ScriptTask(BaseTask):
+    """Properties shared by every script task (python and shell, Script and Commands)."""
+
+    before_commands: list[str] = Field(
+        default_factory=list, description="Shell commands run before the script, e.g. pip install"
+    )
+    env: dict[str, str] = Field(default_factory=dict, description="Environment variables")
+    container_image: str | None = Field(None, description="Container image for the Docker runner")
+    docker: DockerOptions | None = Field(None, description="Older form of the Docker options")
+    runner: Literal["DOCKER", "PROCESS"] | None = Field(
+        None, description="Older form of taskRunner"
+    )
+    task_runner: TaskRunner | None = Field(None, description="Docker (default) or Process")
+    default_image_setting: ClassVar[str]
+
+    warning_on_std_err: bool = Field(True, description="Any stderr output ends the task WARNING")
+    interpreter: list[str] = Field(
+        default_factory=lambda: ["/bin/sh", "-c"], description="Runs the commands"
+    )
+    input_files: NotSupportedYet = None
+    output_files: NotSupportedYet = None
+    namespace_files: NotSupportedYet = None
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env_values_as_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: v if isinstance(v, str) else _yaml_scalar(v) for k, v in value.items()}
+        return value
+
+    # What the runners need, with the older and newer spellings resolved.
+    @property
+    def uses_process_runner(self) -> bool:
+        if self.task_runner is not None:
+            return self.task_runner.is_process
+        return self.runner == "PROCESS"
+
+    def image(self, default: str) -> str:
+        return self.container_image or (self.docker and self.docker.image) or default
+
+    def _limit(self, name: str) -> Any:
+        for block in (self.task_runner, self.docker):
+            if block is not None and getattr(block, name) is not None:
+                return getattr(block, name)
+        return None
+
+    @property
+    def pull_policy(self) -> PullPolicy:
+        return self._limit("pull_policy") or "IF_NOT_PRESENT"
+
+    @property
+    def memory_bytes(self) -> int | None:
+        limit = self._limit("memory")
+        return limit.memory if limit else None
+
+    @property
+    def cpus(self) -> float | None:
+        limit = self._limit("cpu")
+        return limit.cpus if limit else None
+
+    @property
+    def timeout_seconds(self) -> float | None:
+        return self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else None
+
+    def files(self) -> dict[str, str]:
+        """Files written into the working directory before the commands run."""
+        return {}
+
+    def command_lines(self) -> list[str]:
+        raise NotImplementedError
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class PythonScript(ScriptTask):
+    """Runs an inline Python script."""
+
+    default_image_setting: ClassVar[str] = "FLOWSITE_DEFAULT_PYTHON_IMAGE"
+
+    type: Literal["io.kestra.plugin.scripts.python.Script", "python.Script"]
+    script: str = Field(description="The Python source to run")
+
+    def files(self) -> dict[str, str]:
+        return {"main.py": self.script}
+
+    def command_lines(self) -> list[str]:
+        return ["python main.py"]
+
+
+class PythonCommands(ScriptTask):
+    """Runs shell commands, typically calling python, in a Python environment."""
+
+    default_image_setting: ClassVar[str] = "FLOWSITE_DEFAULT_PYTHON_IMAGE"
+
+    type: Literal["io.kestra.plugin.scripts.python.Commands", "python.Commands"]
+    commands: list[str] = Field(min_length=1, description="Commands to run, in order")
+
+    def command_lines(self) -> list[str]:
+        return list(self.commands)
+
+
+class ShellScript(ScriptTask):
+    """Runs an inline shell script."""
+
+    default_image_setting: ClassVar[str] = "FLOWSITE_DEFAULT_SHELL_IMAGE"
+
+    type: Literal["io.kestra.plugin.scripts.shell.Script", "shell.Script"]
+    script: str = Field(description="The shell script to run")
+
+    def files(self) -> dict[str, str]:
+        return {"main.sh": self.script}
+
+    def command_lines(self) -> list[str]:
+        return ["sh main.sh"]
+
+
+class ShellCommands(ScriptTask):
+    """Runs shell commands."""
+
+    default_image_setting: ClassVar[str] = "FLOWSITE_DEFAULT_SHELL_IMAGE"
+
+    type: Literal["io.kestra.plugin.scripts.shell.Commands", "shell.Commands"]
+    commands: list[str] = Field(min_length=1, description="Commands to run, in order")
+
+    def command_lines(self) -> list[str]:
+        return list(self.commands)
+
+
+TASK_MODELS: tuple[type[BaseTask], ...] = (
+    PythonScript,
+    PythonCommands,
+    ShellScript,
+    ShellCommands,
+    LogTask,
+)
+
+Task = Annotated[
+    PythonScript | PythonCommands | ShellScript | ShellCommands | LogTask,
+    Field(discriminator="type"),
+]
+
+TASK_TYPES: dict[str, type[BaseTask]] = {
+    name: model
+    for model in TASK_MODELS
+    for name in model.model_fields["type"].annotation.__args__  # type: ignore[union-attr]
+}

@@ -1,0 +1,69 @@
+"""Value types of the flow language: ISO-8601 durations, memory sizes, identifiers."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+_DURATION = re.compile(
+    r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def parse_duration(value: object) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO-8601 duration such as PT30S or PT1H")
+    match = _DURATION.match(value.strip().upper())
+    if not match or value.strip().upper() in {"P", "PT"} or value.strip().upper().endswith("T"):
+        raise ValueError(f"'{value}' is not an ISO-8601 duration such as PT30S or PT1H")
+    parts = {name: float(number) for name, number in match.groupdict().items() if number}
+    return timedelta(**parts)
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = value.total_seconds()
+    return f"PT{seconds:g}S"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": _DURATION.pattern, "description": "ISO-8601 duration"}
+    ),
+]
+
+_MEMORY = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]?i?b?)?$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_memory(value: object) -> int:
+    """Bytes from Kestra's and Docker's spellings: 512MB, 1GiB, 256m, or a byte count."""
+    if isinstance(value, bool):
+        raise ValueError("must be a memory size such as 512MB")
+    if isinstance(value, int):
+        return value
+    match = _MEMORY.match(str(value).strip())
+    if not match:
+        raise ValueError(f"'{value}' is not a memory size such as 512MB or 1GB")
+    unit = (match["unit"] or "").lower().rstrip("b").rstrip("i")
+    return int(float(match["number"]) * _UNITS[unit])
+
+
+MemorySize = Annotated[
+    int,
+    BeforeValidator(parse_memory),
+    WithJsonSchema({"type": ["string", "integer"], "description": "Memory such as 512MB or 1GB"}),
+]
+
+NAMESPACE_PATTERN = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$"
+FLOW_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$"
+TASK_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"

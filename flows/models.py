@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from .language import FlowDefinition, FlowInvalid, parse_flow
+from .language.source import FlowError
+
+
+class FlowQuerySet(models.QuerySet["Flow"]):
+    def live(self) -> FlowQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+
+class Flow(models.Model):
+    """A flow is identified by (namespace, flow_id). Deleting keeps its history, as Kestra."""
+
+    namespace = models.CharField(max_length=150, db_index=True)
+    flow_id = models.CharField(max_length=100)
+    source = models.TextField(help_text="The YAML exactly as written, comments and order kept")
+    revision = models.PositiveIntegerField(default=1)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FlowQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["namespace", "flow_id"], name="flow_unique_id"),
+        ]
+        ordering = ["namespace", "flow_id"]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}.{self.flow_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("flow", args=[self.namespace, self.flow_id])
+
+    @property
+    def definition(self) -> FlowDefinition:
+        return parse_flow(self.source)
+
+    @classmethod
+    def save_source(
+        cls,
+        source: str,
+        *,
+        author: object | None = None,
+        expect: tuple[str, str] | None = None,
+        create_only: bool = False,
+    ) -> Flow:
+        """Validate YAML and store it as a new revision; raise FlowInvalid and save nothing.
+
+        ``expect`` is the (namespace, id) the caller is editing: the YAML may not move the
+        flow elsewhere. ``create_only`` refuses to overwrite a live flow.
+        """
+        definition = parse_flow(source)
+        key = (definition.namespace, definition.id)
+        if expect is not None and key != expect:
+            raise FlowInvalid(
+                [
+                    FlowError(
+                        f"This flow is {expect[0]}.{expect[1]}; the YAML says "
+                        f"{key[0]}.{key[1]}. Create a new flow to change its namespace or id.",
+                        1,
+                        1,
+                    )
+                ]
+            )
+        with transaction.atomic():
+            flow = cls.objects.select_for_update().filter(namespace=key[0], flow_id=key[1]).first()
+            if flow is not None and create_only and flow.deleted_at is None:
+                raise FlowExists(flow)
+            now = timezone.now()
+            if flow is None:
+                flow = cls(namespace=key[0], flow_id=key[1], revision=0, created_at=now)
+            elif flow.source == source and flow.deleted_at is None:
+                return flow  # an unchanged save makes no new revision
+            flow.revision += 1
+            flow.source = source
+            flow.description = definition.description or ""
+            flow.updated_at = now
+            flow.deleted_at = None
+            flow.save()
+            FlowRevision.objects.create(
+                flow=flow,
+                revision=flow.revision,
+                source=source,
+                author=author if getattr(author, "is_authenticated", False) else None,
+                created_at=now,
+            )
+        return flow
+
+    def soft_delete(self) -> None:
+        self.deleted_at = timezone.now()
+        self.save(update_fields=["deleted_at"])
+
+    @property
+    def current_revision(self) -> FlowRevision:
+        return self.revisions.get(revision=self.revision)
+
+
+class FlowExists(Exception):
+    def __init__(self, flow: Flow):
+        super().__init__(f"Flow {flow} already exists")
+        self.flow = flow
+
+
+class FlowRevision(models.Model):
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="revisions")
+    revision = models.PositiveIntegerField()
+    source = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "revision"], name="flow_revision_unique"),
+        ]
+        ordering = ["-revision"]
+
+    def __str__(self) -> str:
+        return f"{self.flow} rev {self.revision}"
+
+    @property
+    def definition(self) -> FlowDefinition:
+        return parse_flow(self.source)

@@ -1,0 +1,229 @@
+"""Flowsite settings, read from the environment.
+
+Out of the box Flowsite runs on one machine with SQLite and django-q2's ORM broker.
+DATABASE_URL and REDIS_URL switch it to PostgreSQL and Redis for a team.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use true or false)")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number") from None
+
+
+def env_list(name: str, default: str = "", sep: str = ",") -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(sep) if item.strip()]
+
+
+DATA_DIR = Path(env_str("FLOWSITE_DATA_DIR", str(BASE_DIR / "data")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    if key := env_str("FLOWSITE_SECRET_KEY"):
+        return key
+    # A laptop install keeps a generated key across restarts so sessions survive.
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("FLOWSITE_DEBUG", False)
+PRODUCTION = env_bool("FLOWSITE_PRODUCTION", False)
+ALLOWED_HOSTS = env_list("FLOWSITE_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("FLOWSITE_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "channels",
+    "django_q",
+    "flows",
+    "executions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "flowsite.urls"
+ASGI_APPLICATION = "flowsite.asgi.application"
+WSGI_APPLICATION = "flowsite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    url = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'flowsite.sqlite3'}")
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60)
+    except Exception as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL={url!r} cannot be read: {exc}") from exc
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            # WAL lets the web server read while workers write; IMMEDIATE avoids
+            # the lock-upgrade deadlock between two writers.
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+        # Tests run workers and a web server in other processes: they need a file.
+        config["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        config["CONN_HEALTH_CHECKS"] = True
+    else:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL={url!r}: Flowsite supports postgres:// and sqlite:/// URLs"
+        )
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must start with redis:// or rediss://")
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env_str("FLOWSITE_REDIS_PREFIX", "flowsite"),
+            },
+        }
+    }
+else:
+    # Without Redis the worker cannot reach the web process's memory: the websocket
+    # consumer then follows the database on a short poll (see executions/consumers.py).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+Q_CLUSTER: dict = {
+    "name": env_str("FLOWSITE_QUEUE_NAME", "flowsite"),
+    "workers": env_int("FLOWSITE_WORKERS", 4),
+    # Flowsite's jobs run with no django-q2 timeout of their own (see executions/jobs.py);
+    # this one only bounds foreign jobs. retry must stay above it, as django-q2 requires.
+    "timeout": env_int("FLOWSITE_QUEUE_TIMEOUT", 600),
+    "retry": env_int("FLOWSITE_QUEUE_RETRY", 660),
+    "max_attempts": 3,
+    "ack_failures": True,
+    "save_limit": -1,
+    "catch_up": False,
+    "poll": 0.05,
+    "label": "Jobs",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("FLOWSITE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("FLOWSITE_HSTS_SECONDS", 31536000)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("FLOWSITE_LOG_LEVEL", "WARNING")},
+    "loggers": {"django_q": {"level": env_str("FLOWSITE_QUEUE_LOG_LEVEL", "WARNING")}},
+}
+
+# --- Task execution -------------------------------------------------------------------
+
+# Extra PEM files (colon-separated) that task containers and processes trust, on top of
+# the host's own bundle: companies sit behind TLS-inspecting proxies.
+FLOWSITE_EXTRA_CA_CERTS = env_list("FLOWSITE_EXTRA_CA_CERTS", sep=":")
+for _pem in FLOWSITE_EXTRA_CA_CERTS:
+    if not Path(_pem).is_file():
+        raise ImproperlyConfigured(f"FLOWSITE_EXTRA_CA_CERTS names {_pem!r}, which is not a file")
+
+# The image a python script task uses when the flow names none, as Kestra does.
+FLOWSITE_DEFAULT_PYTHON_IMAGE = env_str("FLOWSITE_DEFAULT_PYTHON_IMAGE", "python:3.11-slim")
+FLOWSITE_DEFAULT_SHELL_IMAGE = env_str("FLOWSITE_DEFAULT_SHELL_IMAGE", "ubuntu:latest")

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from django.views.generic import RedirectView
+
+from executions import api as executions_api
+from executions import views as executions_views
+from flows import api as flows_api
+from flows import views as flows_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="namespaces"), name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("namespaces/", flows_views.namespaces, name="namespaces"),
+    path("namespaces/<str:namespace>/", flows_views.namespace, name="namespace"),
+    path("flows/new/", flows_views.flow_new, name="flow_new"),
+    path("flows/<str:namespace>/<str:flow_id>/", flows_views.flow_detail, name="flow"),
+    path("flows/<str:namespace>/<str:flow_id>/run/", flows_views.flow_run, name="flow_run"),
+    path(
+        "flows/<str:namespace>/<str:flow_id>/delete/", flows_views.flow_delete, name="flow_delete"
+    ),
+    path("executions/", executions_views.executions_list, name="executions"),
+    path("executions/<str:execution_id>/", executions_views.execution_detail, name="execution"),
+    path(
+        "executions/<str:execution_id>/task-runs/",
+        executions_views.execution_task_runs,
+        name="execution_task_runs",
+    ),
+    path(
+        "executions/<str:execution_id>/kill/",
+        executions_views.execution_kill,
+        name="execution_kill",
+    ),
+    # Kestra's REST paths.
+    path("api/v1/flows", flows_api.flows_create),
+    path("api/v1/flows/<str:namespace>/<str:flow_id>", flows_api.flow_item),
+    path("api/v1/executions/<str:execution_id>", executions_api.execution_item),
+    # Kestra shares this shape between POST {namespace}/{id} and DELETE {id}/kill.
+    path("api/v1/executions/<str:first>/<str:second>", executions_api.executions_pair),
+    path("api/v1/logs/<str:execution_id>", executions_api.execution_logs),
+    path("admin/", admin.site.urls),
+]
