@@ -1,0 +1,168 @@
+"""Fixtures shared by the whole suite: personas, a Docker engine, and real Flowsite
+processes (django-q2 workers, the daphne server) pointed at the test database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from tests.personas import PASSWORD, make_alice, make_bob, make_charlie
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI") == "true"
+TEST_IMAGES = ("python:3.11-slim", "python:2.7.18-slim-stretch")
+
+
+def skip_or_fail(reason: str) -> None:
+    """On a laptop a missing engine or browser skips; in CI it fails the run."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must have it)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def alice(db: Any) -> Any:
+    return make_alice()
+
+
+@pytest.fixture
+def bob(db: Any) -> Any:
+    return make_bob()
+
+
+@pytest.fixture
+def charlie(db: Any) -> Any:
+    return make_charlie()
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Any:
+    import docker
+    from docker.errors import DockerException, ImageNotFound
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except DockerException as exc:
+        skip_or_fail(f"No Docker engine answers: {exc}")
+    for image in TEST_IMAGES:
+        try:
+            client.images.get(image)
+        except ImageNotFound:
+            skip_or_fail(f"Test image {image} is missing: run scripts/build-images.sh")
+    return client
+
+
+def flowsite_env(**extra: str) -> dict[str, str]:
+    """Environment for a Flowsite process that uses this test session's database."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.update(extra)
+    return env
+
+
+class FlowsiteProcess:
+    def __init__(self, args: list[str], env: dict[str, str], name: str):
+        self.log_path = ROOT / "data" / f"test-{name}.log"
+        self.log_path.parent.mkdir(exist_ok=True)
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def wait_for(self, ready: Callable[[], bool], what: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{what} exited: {self.log_path.read_text()[-3000:]}")
+            if ready():
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"{what} did not become ready: {self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def start_worker(**env: str) -> FlowsiteProcess:
+    """A real django-q2 cluster (``manage.py qcluster``) on the test database."""
+    worker = FlowsiteProcess(
+        ["manage.py", "qcluster"],
+        flowsite_env(FLOWSITE_QUEUE_LOG_LEVEL="INFO", **env),
+        "worker",
+    )
+    worker.wait_for(lambda: "running" in worker.log_path.read_text(), "The django-q2 cluster")
+    return worker
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[FlowsiteProcess]:
+    process = start_worker()
+    yield process
+    process.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _port_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), 0.2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def server_url(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
+    """Flowsite's ASGI app served by a real daphne process on the test database."""
+    port = _free_port()
+    server = FlowsiteProcess(
+        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "flowsite.asgi:application"],
+        flowsite_env(),
+        "server",
+    )
+    server.wait_for(lambda: _port_answers(port), "daphne")
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def wait_until(predicate: Callable[[], Any], *, timeout: float = 30, what: str = "") -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"Timed out after {timeout} s waiting for {what or predicate}")

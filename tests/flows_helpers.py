@@ -1,0 +1,38 @@
+"""Small helpers to write flows and run them in tests."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+from typing import Any
+
+from executions.engine import execution_start
+from executions.jobs import run_task_run
+from executions.models import Execution, LogLine
+from flows.models import Flow
+
+PROCESS = "io.kestra.plugin.core.runner.Process"
+
+
+def flow_yaml(tasks: str, *, flow_id: str = "test-flow", namespace: str = "dev") -> str:
+    return f"id: {flow_id}\nnamespace: {namespace}\n\ntasks:\n{dedent(tasks).rstrip()}\n"
+
+
+def save_flow(source: str) -> Flow:
+    return Flow.save_source(dedent(source))
+
+
+def run_here(flow: Flow, user: Any = None) -> Execution:
+    """Start an execution and run its jobs in this process, as a worker would."""
+    execution = execution_start(flow=flow, user=user)
+    first = execution.task_runs.order_by("position").first()
+    if first is not None:
+        run_task_run(first.pk)
+    execution.refresh_from_db()
+    return execution
+
+
+def messages(execution: Execution, stream: str | None = None) -> list[str]:
+    lines = LogLine.objects.filter(execution=execution).order_by("id")
+    if stream:
+        lines = lines.filter(stream=stream)
+    return list(lines.values_list("message", flat=True))
