@@ -122,8 +122,9 @@ def start_worker(**env: str) -> FlowsiteProcess:
     return worker
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[FlowsiteProcess]:
+    # Per module, so a module may instead start a worker configured its own way.
     process = start_worker()
     yield process
     process.stop()

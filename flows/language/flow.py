@@ -96,6 +96,8 @@ def _located_errors(exc: ValidationError, parsed: ParsedSource) -> list[FlowErro
     seen_paths: set[tuple[str | int, ...]] = set()
     for error in exc.errors():
         path = _strip_union_tags(error["loc"], parsed)
+        if error["type"] == "union_tag_invalid":
+            path = (*path, "type")  # the unknown name itself is what to point at
         if path in seen_paths:  # one message per place: a union reports each branch
             continue
         seen_paths.add(path)

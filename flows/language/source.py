@@ -101,7 +101,9 @@ def parse_yaml(text: str) -> ParsedSource:
 
 
 def _walk(node: yaml.Node, path: Path, parsed: ParsedSource, errors: list[FlowError]) -> None:
-    parsed.values[path] = _mark(node)
+    # A block mapping inside a list starts at its dash; people look at its first key.
+    first_key = node.value[0][0] if isinstance(node, yaml.MappingNode) and node.value else None
+    parsed.values[path] = _mark(first_key or node)
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
         for key_node, value_node in node.value:
