@@ -20,10 +20,15 @@ from .live import execution_wake
 from .models import Execution, State, TaskRun
 
 
-@lru_cache(maxsize=256)
 def revision_definition(revision_pk: int) -> FlowDefinition:
-    """Revisions never change, so each worker parses one only once."""
-    return parse_flow(FlowRevision.objects.values_list("source", flat=True).get(pk=revision_pk))
+    source = FlowRevision.objects.values_list("source", flat=True).get(pk=revision_pk)
+    return _parsed(source)
+
+
+@lru_cache(maxsize=256)
+def _parsed(source: str) -> FlowDefinition:
+    # Keyed by the text, not the row id: ids can be reused (SQLite, test rollbacks).
+    return parse_flow(source)
 
 
 def enqueue_task_run(task_run_id: str) -> None:

@@ -1,0 +1,132 @@
+"""Runs in real containers on the Docker engine, driven by the real worker job."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from executions.models import State
+from flows.models import Flow
+from tests.flows_helpers import flow_yaml, messages, run_here, save_flow
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "flows" / "examples"
+
+pytestmark = [pytest.mark.django_db, pytest.mark.docker]
+
+
+@pytest.fixture(autouse=True)
+def engine(docker_engine):
+    return docker_engine
+
+
+def containers_of(client, execution_id: str) -> list:
+    return client.containers.list(all=True, filters={"label": f"flowsite.execution={execution_id}"})
+
+
+def example(name: str) -> Flow:
+    return Flow.save_source((EXAMPLES / f"{name}.yml").read_text())
+
+
+def test_hello_world_prints_hello_world_in_a_container(engine) -> None:
+    execution = run_here(example("hello-world"))
+    assert execution.state == State.SUCCESS
+    assert messages(execution) == ["Hello World"]
+    assert containers_of(engine, execution.pk) == []  # removed when done
+
+
+def test_hello_world_colored_installs_colorama_in_its_container_only() -> None:
+    execution = run_here(example("hello-world-colored"))
+    assert execution.state == State.SUCCESS, messages(execution)
+    assert "\x1b[31mHello World in red text" in messages(execution, "stdout")
+    assert importlib.util.find_spec("colorama") is None  # the server's environment is untouched
+
+
+def test_hello_world_legacy_runs_under_python_2_7_from_its_docker_image() -> None:
+    execution = run_here(example("hello-world-legacy"))
+    assert execution.state == State.SUCCESS
+    assert messages(execution) == ["Hello World"]
+    version = flow_yaml(
+        "  - id: v\n    type: python.Commands\n    docker:\n"
+        "      image: docker.io/python:2.7.18-slim-stretch\n"
+        "    commands:\n      - python -c 'import sys; print(sys.version_info[:2])'\n",
+        flow_id="legacy-version",
+    )
+    assert messages(run_here(save_flow(version))) == ["(2, 7)"]
+
+
+def test_pull_policy_never_with_a_missing_image_fails_with_a_clear_message() -> None:
+    source = flow_yaml(
+        "  - id: t\n    type: shell.Commands\n    containerImage: flowsite-absent:1\n"
+        "    taskRunner:\n      type: io.kestra.plugin.scripts.runner.docker.Docker\n"
+        "      pullPolicy: NEVER\n    commands: [echo hi]\n"
+    )
+    execution = run_here(save_flow(source))
+    assert execution.state == State.FAILED
+    expected = (
+        "Image 'flowsite-absent:1' is not on this worker's Docker engine and pullPolicy is NEVER"
+    )
+    assert execution.task_runs.get().error == expected
+    assert expected in messages(execution)
+
+
+def test_an_image_that_cannot_be_pulled_fails_the_task_with_the_reason() -> None:
+    source = flow_yaml(
+        "  - id: t\n    type: shell.Commands\n    containerImage: flowsite-absent:2\n"
+        "    commands: [echo hi]\n"
+    )
+    execution = run_here(save_flow(source))
+    assert execution.state == State.FAILED
+    assert execution.task_runs.get().error.startswith(
+        "Image 'flowsite-absent:2' is not present and could not be pulled"
+    )
+
+
+def test_a_non_zero_exit_in_a_container_fails_the_execution() -> None:
+    source = flow_yaml(
+        "  - id: t\n    type: python.Script\n    script: |\n      import sys\n      sys.exit(4)\n"
+    )
+    execution = run_here(save_flow(source))
+    assert execution.state == State.FAILED
+    assert execution.task_runs.get().exit_code == 4
+
+
+def test_stderr_in_a_container_gives_warning_and_streams_stay_apart() -> None:
+    source = flow_yaml(
+        "  - id: t\n    type: python.Script\n    script: |\n      import sys\n"
+        "      print('to out')\n      print('to err', file=sys.stderr)\n"
+    )
+    execution = run_here(save_flow(source))
+    assert execution.state == State.WARNING
+    assert messages(execution, "stdout") == ["to out"]
+    assert messages(execution, "stderr") == ["to err"]
+
+
+def test_the_container_gets_limits_unbuffered_python_env_and_outputs() -> None:
+    source = flow_yaml(
+        """\
+          - id: t
+            type: io.kestra.plugin.scripts.shell.Commands
+            containerImage: python:3.11-slim
+            env:
+              GREETING: hi
+            taskRunner:
+              type: io.kestra.plugin.scripts.runner.docker.Docker
+              memory:
+                memory: 64MB
+              cpu:
+                cpus: 0.5
+            commands:
+              - cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+              - cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us
+              - echo "$PYTHONUNBUFFERED $GREETING $WORKING_DIR"
+              - echo '::{"outputs":{"done":true}}::'
+        """
+    )
+    execution = run_here(save_flow(source))
+    memory, cpu, env = messages(execution)
+    assert int(memory) == 64 * 1024 * 1024
+    assert cpu.split()[0] == "50000"  # half of the 100000 µs period
+    assert env == "1 hi /flowsite"
+    assert execution.task_runs.get().outputs == {"done": True}
