@@ -212,7 +212,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("FLOWSITE_LOG_LEVEL", "WARNING")},
-    "loggers": {"django_q": {"level": env_str("FLOWSITE_QUEUE_LOG_LEVEL", "WARNING")}},
+    "loggers": {"django-q": {"level": env_str("FLOWSITE_QUEUE_LOG_LEVEL", "WARNING")}},
 }
 
 # --- Task execution -------------------------------------------------------------------

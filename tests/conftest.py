@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from tests.personas import PASSWORD, make_alice, make_bob, make_charlie
@@ -83,8 +84,7 @@ def flowsite_env(**extra: str) -> dict[str, str]:
 
 class FlowsiteProcess:
     def __init__(self, args: list[str], env: dict[str, str], name: str):
-        self.log_path = ROOT / "data" / f"test-{name}.log"
-        self.log_path.parent.mkdir(exist_ok=True)
+        self.log_path = Path(settings.DATA_DIR) / f"test-{name}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, *args], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
@@ -98,6 +98,7 @@ class FlowsiteProcess:
             if ready():
                 return
             time.sleep(0.05)
+        self.stop()
         raise RuntimeError(f"{what} did not become ready: {self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:
