@@ -73,6 +73,8 @@ class Execution(models.Model):
         Task runs not yet claimed are killed here; a running one is stopped by the worker
         running it, which watches for KILLING.
         """
+        from .live import execution_wake  # live imports these models
+
         with transaction.atomic():
             execution = Execution.objects.select_for_update().get(pk=self.pk)
             if execution.is_terminal:
@@ -87,6 +89,7 @@ class Execution(models.Model):
                 execution.ended_at = now
                 execution.save(update_fields=["state", "ended_at"])
             self.state = execution.state
+            transaction.on_commit(lambda: execution_wake(self.pk))
         return True
 
 

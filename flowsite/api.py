@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -38,7 +37,7 @@ def _basic_user(request: HttpRequest) -> Any:
         return None
     try:
         username, _, password = base64.b64decode(encoded).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, or a header that is not ASCII
         return None
     return authenticate(request, username=username, password=password)
 

@@ -54,12 +54,6 @@ def basic_auth(username: str = "alice", password: str = PASSWORD) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    # Every API request checks a password: the default hasher would make each cost 0.3 s.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api(client: Any, alice: Any) -> Any:
     """The test client, logged in as alice through HTTP Basic auth."""
