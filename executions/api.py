@@ -75,8 +75,8 @@ def execution_item(request: HttpRequest, execution_id: str) -> HttpResponse:
 
 @csrf_exempt  # each branch authenticates with HTTP Basic, never a cookie
 def executions_pair(request: HttpRequest, first: str, second: str) -> HttpResponse:
-    """POST /executions/{namespace}/{id} starts a run; DELETE /executions/{id}/kill kills."""
-    if request.method == "DELETE" and second == "kill":
+    """POST /executions/{namespace}/{id} starts a run; /executions/{id}/kill kills one."""
+    if second == "kill" and request.method != "POST":
         return execution_kill(request, first)
     return execution_create(request, first, second)
 

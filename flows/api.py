@@ -20,6 +20,7 @@ def flow_json(flow: Flow) -> dict[str, Any]:
         "revision": flow.revision,
         "description": flow.description or None,
         "labels": [{"key": k, "value": v} for k, v in definition.labels.items()],
+        "variables": definition.variables,
         "disabled": definition.disabled,
         "deleted": flow.deleted_at is not None,
         "tasks": [

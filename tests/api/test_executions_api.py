@@ -428,3 +428,9 @@ def test_killing_a_running_execution_stops_its_script(api: Any, alice: Any, work
     assert body["taskRunList"][0]["state"]["current"] == "KILLED"
     lines = [(ln["level"], ln["message"]) for ln in api.get(f"/api/v1/logs/{execution_id}").json()]
     assert lines == [("INFO", "started"), ("WARN", "Killed")]
+
+
+def test_the_kill_path_answers_405_naming_delete_for_other_methods(api: Any, hello: Flow) -> None:
+    execution_id = start(api, hello)["id"]
+    response = api.get(f"/api/v1/executions/{execution_id}/kill")
+    assert response.status_code == 405 and response["Allow"] == "DELETE"
