@@ -63,8 +63,10 @@
       const message = JSON.parse(event.data);
       if (message.type === "logs") addLines(message.lines);
       else if (message.type === "state") {
+        // The first message is compared with nothing: the page may have been rendered
+        // before a change that happened while the socket was connecting, so it refreshes.
         const signature = JSON.stringify([message.state, message.taskRuns]);
-        if (signature !== lastState && lastState !== null && window.htmx && taskRuns()) {
+        if (signature !== lastState && window.htmx && taskRuns()) {
           htmx.trigger(taskRuns(), "refresh");
         }
         lastState = signature;

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 
-from tests.conftest import FlowsiteProcess, flowsite_env, skip_or_fail
+from tests.conftest import FlowsiteProcess, skip_or_fail
 from tests.personas import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,35 +28,29 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 900}
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords() -> None:
+    """Keeps the real hashers: daphne, in its own process, must verify alice's password."""
+
+
 @pytest.fixture(scope="module")
-def worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[FlowsiteProcess]:
-    """tests/conftest.py's worker, with a log file of this queue's own.
+def browser(server_url: str, worker: FlowsiteProcess) -> Iterator[Any]:
+    """Chromium, launched once the Flowsite processes run.
 
-    start_worker() logs to data/test-worker.log and waits for "running" in it; a suite
-    run at the same time on another queue truncates that file, so readiness was missed.
+    Playwright's sync API keeps an asyncio loop running on this thread, where Django then
+    refuses ORM calls; the flag lifts that for this process only. The server and worker
+    are started first so that they do not inherit it through flowsite_env().
     """
-    name = f"{settings.Q_CLUSTER['name']}-worker"
-    process = FlowsiteProcess(
-        ["manage.py", "qcluster"], flowsite_env(FLOWSITE_QUEUE_LOG_LEVEL="INFO"), name
-    )
-    try:
-        process.wait_for(lambda: "running" in process.log_path.read_text(), "django-q2 cluster")
-    except BaseException:
-        process.stop()
-        raise
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         skip_or_fail(f"No Chromium at {CHROMIUM}: install Debian's chromium package")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         skip_or_fail("The playwright package is not installed")
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        # Runs wait on real containers; a machine busy with other suites needs slack.
+        expect.set_options(timeout=15_000)
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
