@@ -6,11 +6,14 @@ and processes are only touched after the commit, by the worker jobs.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import os
+from datetime import timedelta
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django_q.brokers import Broker, get_broker
 from django_q.tasks import async_task
 
 from flows.language import FlowDefinition, parse_flow
@@ -33,7 +36,19 @@ def _parsed(source: str) -> FlowDefinition:
 
 def enqueue_task_run(task_run_id: str) -> None:
     # timeout=-1: django-q2 must never cut a task off; tasks enforce their own timeout.
-    async_task("executions.jobs.run_task_run", task_run_id, timeout=-1, task_name=task_run_id)
+    async_task(
+        "executions.jobs.run_task_run",
+        task_run_id,
+        timeout=-1,
+        task_name=task_run_id,
+        broker=_broker(os.getpid()),
+    )
+
+
+@cache
+def _broker(pid: int) -> Broker:
+    # django-q2 builds a broker, and with Redis a connection, per call unless given one.
+    return get_broker()
 
 
 def execution_start(
@@ -49,23 +64,25 @@ def execution_start(
             labels={**definition.labels, **(labels or {})},
             triggered_by=user if getattr(user, "is_authenticated", False) else None,
         )
-        first = _next_task_run(execution, definition, after_position=-1)
+        first = _next_task_run(execution, definition, after_position=-1, enqueue=True)
         if first is None:
             _end(execution, State.SUCCESS)
     return execution
 
 
 def _next_task_run(
-    execution: Execution, definition: FlowDefinition, *, after_position: int
+    execution: Execution, definition: FlowDefinition, *, after_position: int, enqueue: bool
 ) -> TaskRun | None:
-    """Create the task run that comes after ``after_position``, enqueued on commit."""
+    """Create the task run that comes after ``after_position``; enqueue it on commit
+    unless the caller runs it itself."""
     for position, task in enumerate(definition.tasks):
         if position <= after_position or task.disabled:
             continue
         task_run = TaskRun.objects.create(
             execution=execution, task_id=task.id, position=position, task_type=task.type
         )
-        transaction.on_commit(lambda pk=task_run.pk: enqueue_task_run(pk))
+        if enqueue:
+            transaction.on_commit(lambda pk=task_run.pk: enqueue_task_run(pk))
         return task_run
     return None
 
@@ -86,8 +103,8 @@ def execution_mark_running(*, execution_id: str) -> None:
 def execution_advance(*, execution_id: str) -> str | None:
     """After a task run ends: end the execution, or create the next task run.
 
-    Returns the next task run's id, which the caller may run straight away; its job is
-    enqueued all the same, and whichever claims it first runs it.
+    Returns the next task run's id for the calling worker to run straight away, with no
+    trip through the broker. Should that worker die first, the sweep re-enqueues it.
     """
     next_id: str | None = None
     with transaction.atomic():
@@ -105,10 +122,25 @@ def execution_advance(*, execution_id: str) -> str | None:
         else:
             definition = revision_definition(execution.flow_revision_id)
             last = max((run.position for run in runs), default=-1)
-            following = _next_task_run(execution, definition, after_position=last)
+            following = _next_task_run(execution, definition, after_position=last, enqueue=False)
             if following is not None:
                 next_id = following.pk
             else:
                 _end(execution, State.WARNING if State.WARNING in states else State.SUCCESS)
         transaction.on_commit(lambda: execution_wake(execution_id))
     return next_id
+
+
+STALLED_AFTER = timedelta(seconds=30)
+
+
+def task_runs_sweep(*, older_than: timedelta = STALLED_AFTER) -> int:
+    """Enqueue task runs that nobody claimed: a job lost with a broker or a worker that
+    died between two tasks. Claims keep a duplicate harmless."""
+    stalled = TaskRun.objects.filter(
+        state=State.CREATED, created_at__lt=timezone.now() - older_than
+    ).exclude(execution__state__in=[State.SUCCESS, State.WARNING, State.FAILED, State.KILLED])
+    ids = list(stalled.values_list("pk", flat=True)[:1000])
+    for task_run_id in ids:
+        enqueue_task_run(task_run_id)
+    return len(ids)

@@ -11,7 +11,12 @@ from django.conf import settings
 
 from flows.language.tasks import BaseTask, LogTask, ScriptTask
 
-from .engine import execution_advance, execution_mark_running, revision_definition
+from .engine import (
+    execution_advance,
+    execution_mark_running,
+    revision_definition,
+    task_runs_sweep,
+)
 from .live import LogWriter, execution_wake
 from .models import Execution, LogLine, State, TaskRun
 from .runners.base import RunSpec, TaskError, drive
@@ -19,6 +24,11 @@ from .runners.docker import DockerRunner
 from .runners.process import ProcessRunner
 
 logger = logging.getLogger(__name__)
+
+
+def sweep_stalled_task_runs() -> int:
+    """Scheduled every minute (see the executions migrations)."""
+    return task_runs_sweep()
 
 
 def run_task_run(task_run_id: str) -> None:

@@ -6,12 +6,15 @@ execution pages to look; losing a wake-up loses nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import threading
 import time
+from concurrent.futures import Future
+from functools import cache
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.utils import timezone
 
 from .models import LogLine, TaskRun
@@ -28,16 +31,35 @@ def execution_group(execution_id: str) -> str:
 
 
 def execution_wake(execution_id: str) -> None:
-    """Tell pages following this execution that something changed. Best effort."""
+    """Tell pages following this execution that something changed. Best effort: it
+    does not wait for the send, and a page that misses it sees the change on its poll."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or isinstance(layer, InMemoryChannelLayer):
+        # Without Redis no other process can be reached, and the pages poll the database.
         return
-    try:
-        async_to_sync(layer.group_send)(
-            execution_group(execution_id), {"type": "execution.changed"}
-        )
-    except Exception:  # a lost wake-up only delays a page until its next look
-        logger.warning("Could not wake pages following execution %s", execution_id, exc_info=True)
+    message = {"type": "execution.changed"}
+    future = asyncio.run_coroutine_threadsafe(
+        layer.group_send(execution_group(execution_id), message), _wake_loop()
+    )
+    future.add_done_callback(_log_failure)
+
+
+@cache
+def _loop_for(pid: int) -> asyncio.AbstractEventLoop:
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="flowsite-wake", daemon=True).start()
+    return loop
+
+
+def _wake_loop() -> asyncio.AbstractEventLoop:
+    # One loop a process, kept: a fresh loop and Redis connection per wake-up cost
+    # milliseconds on every task. Keyed by pid because django-q2 forks its workers.
+    return _loop_for(os.getpid())
+
+
+def _log_failure(future: Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.warning("Could not wake pages: %s", future.exception())
 
 
 class LogWriter:

@@ -130,8 +130,8 @@ class TaskRun(models.Model):
         won = TaskRun.objects.filter(pk=self.pk, state=State.CREATED).update(
             state=State.RUNNING, started_at=now, attempt=models.F("attempt") + 1
         )
-        if won:
-            self.refresh_from_db()
+        if won:  # what the update wrote, without reading it back
+            self.state, self.started_at, self.attempt = State.RUNNING, now, self.attempt + 1
         return bool(won)
 
     def finish(

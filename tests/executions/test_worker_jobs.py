@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from executions.engine import enqueue_task_run, execution_start
-from executions.models import Execution, LogLine, State
+from executions.jobs import sweep_stalled_task_runs
+from executions.models import Execution, LogLine, State, TaskRun
 from tests.conftest import wait_until
 from tests.flows_helpers import PROCESS, flow_yaml, messages, save_flow
 
@@ -105,3 +108,36 @@ def test_kill_ends_a_sleeping_container_within_two_seconds_and_leaves_none(
     assert execution.state == State.KILLED
     task_run.refresh_from_db()
     assert task_run.state == State.KILLED
+
+
+def test_a_task_run_whose_job_was_lost_is_swept_back_into_the_queue(worker) -> None:
+    flow = save_flow(process_flow("      - echo recovered\n", flow_id="lost"))
+    revision = flow.current_revision
+    # As if the broker lost the job: the rows exist, no job was ever enqueued.
+    execution = Execution.objects.create(
+        flow_revision=revision, namespace=flow.namespace, flow_id=flow.flow_id
+    )
+    TaskRun.objects.create(
+        execution=execution,
+        task_id="t",
+        position=0,
+        task_type="shell.Commands",
+        created_at=timezone.now() - timedelta(minutes=5),
+    )
+    assert sweep_stalled_task_runs() == 1
+    assert finished(execution).state == State.SUCCESS
+    assert messages(execution) == ["recovered"]
+    assert sweep_stalled_task_runs() == 0
+
+
+def test_migrating_schedules_the_sweep_every_minute_once() -> None:
+    import importlib
+
+    from django.apps import apps
+    from django_q.models import Schedule
+
+    migration = importlib.import_module("executions.migrations.0002_sweep_schedule")
+    migration.schedule_sweep(apps, None)
+    migration.schedule_sweep(apps, None)
+    schedule = Schedule.objects.get(func="executions.jobs.sweep_stalled_task_runs")
+    assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == ("I", 1, -1)
