@@ -3,7 +3,9 @@ processes (django-q2 workers, the daphne server) pointed at the test database.""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -93,7 +95,12 @@ class FlowsiteProcess:
         self.log_path = Path(settings.DATA_DIR) / f"test-{name}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, *args], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # so stop() reaches django-q2's child processes too
         )
 
     def wait_for(self, ready: Callable[[], bool], what: str, timeout: float = 30) -> None:
@@ -108,13 +115,12 @@ class FlowsiteProcess:
         raise RuntimeError(f"{what} did not become ready: {self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            os.killpg(self.process.pid, signal.SIGKILL)  # whatever of the group is left
+        self.process.wait()
         self._log.close()
 
 

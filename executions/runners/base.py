@@ -52,6 +52,12 @@ class RunSpec:
         return "set -e\n" + "\n".join(self.commands) + "\n"
 
     @property
+    def exit_marker(self) -> str:
+        """A runner may print this then the exit code on stderr, to end a task as soon
+        as its output ends (see the Docker runner)."""
+        return f"::flowsite-exit-{self.task_run_id}::"
+
+    @property
     def labels(self) -> dict[str, str]:
         return {
             "flowsite.execution": self.execution_id,
@@ -64,6 +70,7 @@ class RunSpec:
 class RunResult:
     exit_code: int | None
     outputs: dict[str, Any]
+    reported_exit_code: int | None = None
     stderr_lines: int = 0
     killed: bool = False
     timed_out: bool = False
@@ -193,6 +200,11 @@ def _follow(
 
     def emit(stream: str, lines: list[str]) -> None:
         for text in lines:
+            if stream == STDERR and spec.exit_marker in text:
+                text, _, code = text.partition(spec.exit_marker)
+                result.reported_exit_code = int(code) if code.strip().isdigit() else None
+                if not text:
+                    continue
             outputs = parse_output_line(text) if stream == STDOUT else None
             if outputs is not None:
                 result.outputs.update(outputs)
@@ -228,6 +240,9 @@ def _follow(
         emit(stream, splitter.rest())
     if reader_error and not (result.killed or result.timed_out):
         raise TaskError(f"Lost the task's output: {reader_error[0]}")
-    result.exit_code = handle.wait()
+    if result.reported_exit_code is not None and not (result.killed or result.timed_out):
+        result.exit_code = result.reported_exit_code
+    else:
+        result.exit_code = handle.wait()
     sink.flush()
     return result

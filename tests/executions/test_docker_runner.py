@@ -130,3 +130,29 @@ def test_the_container_gets_limits_unbuffered_python_env_and_outputs() -> None:
     assert cpu.split()[0] == "50000"  # half of the 100000 µs period
     assert env == "1 hi /flowsite"
     assert execution.task_runs.get().outputs == {"done": True}
+
+
+def test_a_large_script_goes_in_through_the_docker_api_and_runs() -> None:
+    padding = "\n".join(f"# padding line {i:05d} {'x' * 60}" for i in range(1500))
+    source = flow_yaml(
+        "  - id: big\n    type: python.Script\n    script: |\n"
+        + "".join(f"      {line}\n" for line in padding.splitlines())
+        + "      print('big script ran')\n",
+        flow_id="big-script",
+    )
+    assert len(source) > 64 * 1024  # past what fits in the container's command line
+    execution = run_here(save_flow(source))
+    assert execution.state == State.SUCCESS
+    assert messages(execution) == ["big script ran"]
+
+
+def test_the_exit_code_comes_from_the_task_whatever_its_last_output() -> None:
+    source = flow_yaml(
+        "  - id: t\n    type: shell.Commands\n    containerImage: python:3.11-slim\n"
+        "    warningOnStdErr: false\n    commands:\n"
+        "      - printf 'no newline at the end' >&2\n      - exit 7\n"
+    )
+    execution = run_here(save_flow(source))
+    assert execution.state == State.FAILED
+    assert execution.task_runs.get().exit_code == 7
+    assert messages(execution, "stderr") == ["no newline at the end"]

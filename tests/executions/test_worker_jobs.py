@@ -95,7 +95,9 @@ def test_kill_ends_a_sleeping_container_within_two_seconds_and_leaves_none(
     [container] = docker_engine.containers.list(filters=label)
     task_run = execution.task_runs.get()
     assert container.labels["flowsite.taskrun"] == task_run.pk
-    assert container.attrs["Mounts"] == []  # files go in through the API, not bind mounts
+    # No host bind mounts, so a remote DOCKER_HOST works: just the CA volume, read-only.
+    [mount] = container.attrs["Mounts"]
+    assert (mount["Type"], mount["Destination"], mount["RW"]) == ("volume", "/etc/flowsite", False)
     started = time.monotonic()
     execution.kill()
     wait_until(
