@@ -118,10 +118,11 @@ class FlowsiteProcess:
         raise RuntimeError(f"{what} did not become ready: {self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:
+        # The main process stops its own children; signalling them too hangs django-q2.
+        self.process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(15)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(10)
             os.killpg(self.process.pid, signal.SIGKILL)  # whatever of the group is left
         self.process.wait()
         self._log.close()

@@ -29,8 +29,13 @@ class Command(BaseCommand):
             commands.append([python, "manage.py", "qcluster"])
         children = [subprocess.Popen(command) for command in commands]
         self.stdout.write(f"Flowsite is serving http://{host}:{port}/ (Ctrl+C stops it)")
+        stopping: list[bool] = []
 
         def stop(*_: Any) -> None:
+            # Once: a second SIGTERM in the middle of django-q2's shutdown hangs it.
+            if stopping:
+                return
+            stopping.append(True)
             for child in children:
                 if child.poll() is None:
                     child.terminate()
@@ -43,7 +48,11 @@ class Command(BaseCommand):
         finally:
             stop()
             for child in children:
-                child.wait()
+                try:
+                    child.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
         failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
-        if failed:
+        if failed and not stopping:
             raise SystemExit(failed[0].returncode)
