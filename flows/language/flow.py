@@ -8,7 +8,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .source import FlowError, ParsedSource, YamlSourceError, format_path, parse_yaml
 from .tasks import TASK_TYPES, LanguageModel, NotSupportedYet, Task
-from .values import FLOW_ID_PATTERN, NAMESPACE_PATTERN
+from .values import FLOW_ID_PATTERN, NAMESPACE_PATTERN, values_as_text
 
 
 class FlowDefinition(LanguageModel):
@@ -50,9 +50,7 @@ class FlowDefinition(LanguageModel):
         # Kestra accepts labels as a mapping or as a list of {key, value}.
         if isinstance(value, list) and all(isinstance(i, dict) and "key" in i for i in value):
             return {str(i["key"]): i.get("value") for i in value}
-        if isinstance(value, dict):
-            return {k: v if isinstance(v, str) else str(v) for k, v in value.items()}
-        return value
+        return values_as_text(value)
 
     @model_validator(mode="after")
     def _task_ids_are_unique(self) -> FlowDefinition:

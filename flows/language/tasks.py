@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from .values import TASK_ID_PATTERN, Duration, MemorySize
+from .values import TASK_ID_PATTERN, Duration, MemorySize, values_as_text
 
 PullPolicy = Literal["IF_NOT_PRESENT", "ALWAYS", "NEVER"]
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
@@ -139,12 +139,7 @@ class ScriptTask(BaseTask):
     output_files: NotSupportedYet = None
     namespace_files: NotSupportedYet = None
 
-    @field_validator("env", mode="before")
-    @classmethod
-    def _env_values_as_text(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: v if isinstance(v, str) else _yaml_scalar(v) for k, v in value.items()}
-        return value
+    _env_as_text = field_validator("env", mode="before")(values_as_text)
 
     # What the runners need, with the older and newer spellings resolved.
     @property
@@ -186,12 +181,6 @@ class ScriptTask(BaseTask):
 
     def command_lines(self) -> list[str]:
         raise NotImplementedError
-
-
-def _yaml_scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 class PythonScript(ScriptTask):

@@ -67,3 +67,17 @@ MemorySize = Annotated[
 NAMESPACE_PATTERN = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$"
 FLOW_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$"
 TASK_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
+
+
+def values_as_text(value: object) -> object:
+    """A mapping's scalar values as the text YAML wrote them (``true``, not ``True``):
+    environment variables and labels are strings, but YAML reads ``1`` as a number."""
+    if not isinstance(value, dict):
+        return value
+    return {key: _as_text(item) for key, item in value.items()}
+
+
+def _as_text(item: object) -> object:
+    if isinstance(item, bool):
+        return "true" if item else "false"
+    return item if isinstance(item, str | dict | list) else str(item)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import pytest
@@ -10,9 +9,9 @@ import pytest
 from executions.jobs import run_task_run
 from executions.models import Execution, LogLine
 from flows.models import Flow
+from tests.api.conftest import basic_auth
 from tests.conftest import wait_until
 from tests.flows_helpers import PROCESS, flow_yaml
-from tests.personas import PASSWORD
 
 START_HELLO = "/api/v1/executions/dev/hello"
 
@@ -69,17 +68,6 @@ SLEEPY_YAML = flow_yaml(
     """,
     flow_id="sleepy",
 )
-
-
-def basic_auth(username: str = "alice", password: str = PASSWORD) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-
-
-@pytest.fixture
-def api(client: Any, alice: Any) -> Any:
-    """The test client, logged in as alice through HTTP Basic auth."""
-    client.defaults["HTTP_AUTHORIZATION"] = basic_auth()
-    return client
 
 
 @pytest.fixture

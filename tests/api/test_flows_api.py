@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from flows.models import Flow, FlowRevision
-from tests.personas import PASSWORD
+from tests.api.conftest import basic_auth
 
 FLOWS = "/api/v1/flows"
 HELLO = "/api/v1/flows/dev/hello"
@@ -48,17 +47,6 @@ tasks:
     # "message" is misspelt below
     mesage: Hello
 """
-
-
-def basic_auth(username: str = "alice", password: str = PASSWORD) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-
-
-@pytest.fixture
-def api(client: Any, alice: Any) -> Any:
-    """The test client, logged in as alice through HTTP Basic auth."""
-    client.defaults["HTTP_AUTHORIZATION"] = basic_auth()
-    return client
 
 
 @pytest.fixture
