@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.models import Role
+from accounts.permissions import require
 from flows.language import FlowInvalid
 from flows.models import Flow
 from flowsite.api import api_error, api_view, flow_invalid_response
@@ -53,11 +55,22 @@ def execution_json(execution: Execution) -> dict[str, Any]:
     }
 
 
+def _execution_for(request: HttpRequest, execution_id: str, role: Role) -> Execution:
+    execution = Execution.objects.filter(pk=execution_id).select_related("flow_revision").first()
+    if execution is None:
+        raise Http404(f"Execution {execution_id} not found")
+    require(request.user, Role.VIEWER, execution.namespace)
+    require(request.user, role, execution.namespace)
+    return execution
+
+
 @api_view(("POST",))
 def execution_create(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
+    require(request.user, Role.VIEWER, namespace)
     flow = Flow.objects.live().filter(namespace=namespace, flow_id=flow_id).first()
     if flow is None:
         return api_error(404, f"Flow {namespace}.{flow_id} not found")
+    require(request.user, Role.RUNNER, namespace)
     try:
         execution = execution_start(flow=flow, user=request.user)
     except FlowInvalid as exc:
@@ -67,9 +80,7 @@ def execution_create(request: HttpRequest, namespace: str, flow_id: str) -> Http
 
 @api_view(("GET",))
 def execution_item(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = Execution.objects.filter(pk=execution_id).select_related("flow_revision").first()
-    if execution is None:
-        return api_error(404, f"Execution {execution_id} not found")
+    execution = _execution_for(request, execution_id, Role.VIEWER)
     return JsonResponse(execution_json(execution))
 
 
@@ -83,9 +94,7 @@ def executions_pair(request: HttpRequest, first: str, second: str) -> HttpRespon
 
 @api_view(("DELETE",))
 def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = Execution.objects.filter(pk=execution_id).first()
-    if execution is None:
-        return api_error(404, f"Execution {execution_id} not found")
+    execution = _execution_for(request, execution_id, Role.RUNNER)
     if not execution.kill():
         return api_error(409, f"Execution {execution_id} has already ended ({execution.state})")
     return HttpResponse(status=202)
@@ -93,9 +102,7 @@ def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
 
 @api_view(("GET",))
 def execution_logs(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = Execution.objects.filter(pk=execution_id).first()
-    if execution is None:
-        return api_error(404, f"Execution {execution_id} not found")
+    execution = _execution_for(request, execution_id, Role.VIEWER)
     lines = LogLine.objects.filter(execution=execution).order_by("id")
     if min_level := request.GET.get("minLevel"):
         order = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]

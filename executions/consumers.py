@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from .live import execution_group
+from accounts.models import Role
+from accounts.permissions import forget_bindings, may
+
+from .live import PERMISSIONS_GROUP, execution_group
 from .models import Execution, LogLine
 
 BATCH = 500
 # With Redis, wake-ups arrive from the workers and the poll is only a safety net.
 # Without it the workers cannot reach this process, so the database is polled briskly.
 POLL_SECONDS = 2.0 if settings.REDIS_URL else 0.1
+RECHECK_SECONDS = 2.0
 
 
 class ExecutionConsumer(AsyncJsonWebsocketConsumer):
@@ -31,7 +36,9 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         self.last_state: Any = None
         self.finished = False
         self._look = asyncio.Event()
+        self._recheck = False
         await self.channel_layer.group_add(execution_group(self.execution_id), self.channel_name)
+        await self.channel_layer.group_add(PERMISSIONS_GROUP, self.channel_name)
         await self.accept()
         self._follower = asyncio.create_task(self._follow())
 
@@ -42,12 +49,24 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(
                 execution_group(self.execution_id), self.channel_name
             )
+            await self.channel_layer.group_discard(PERMISSIONS_GROUP, self.channel_name)
 
     async def execution_changed(self, event: dict[str, Any]) -> None:
         self._look.set()
 
+    async def permissions_changed(self, event: dict[str, Any]) -> None:
+        self._recheck = True
+        self._look.set()
+
     async def _follow(self) -> None:
+        last_check = time.monotonic()
         while not self.finished:
+            # A revoked binding closes the socket: at once when told, else within a recheck.
+            if self._recheck or time.monotonic() - last_check > RECHECK_SECONDS:
+                self._recheck, last_check = False, time.monotonic()
+                if not await self._may_follow(self.scope["user"]):
+                    await self.close(code=4403)
+                    return
             await self._send_news()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._look.wait(), timeout=POLL_SECONDS)
@@ -72,7 +91,13 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _may_follow(self, user: Any) -> bool:
-        return Execution.objects.filter(pk=self.execution_id).exists()
+        forget_bindings(user)  # a binding revoked since the last look counts now
+        namespace = (
+            Execution.objects.filter(pk=self.execution_id)
+            .values_list("namespace", flat=True)
+            .first()
+        )
+        return namespace is not None and may(user, Role.VIEWER, namespace)
 
     @database_sync_to_async
     def _news(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:

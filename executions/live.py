@@ -26,21 +26,30 @@ MAX_LINE = 64 * 1024
 logger = logging.getLogger(__name__)
 
 
+PERMISSIONS_GROUP = "permissions"
+
+
 def execution_group(execution_id: str) -> str:
     return f"execution.{execution_id}"
+
+
+def permissions_changed() -> None:
+    """Open websockets re-check their user's access: a binding or a team changed."""
+    _send(PERMISSIONS_GROUP, {"type": "permissions.changed"})
 
 
 def execution_wake(execution_id: str) -> None:
     """Tell pages following this execution that something changed. Best effort: it
     does not wait for the send, and a page that misses it sees the change on its poll."""
+    _send(execution_group(execution_id), {"type": "execution.changed"})
+
+
+def _send(group: str, message: dict[str, str]) -> None:
     layer = get_channel_layer()
     if layer is None or isinstance(layer, InMemoryChannelLayer):
         # Without Redis no other process can be reached, and the pages poll the database.
         return
-    message = {"type": "execution.changed"}
-    future = asyncio.run_coroutine_threadsafe(
-        layer.group_send(execution_group(execution_id), message), _wake_loop()
-    )
+    future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _wake_loop())
     future.add_done_callback(_log_failure)
 
 

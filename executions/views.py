@@ -6,17 +6,24 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
+from accounts.models import Role
+from accounts.permissions import require, visible
+
 from .models import Execution, State
 
 
-def _get_execution_for_user(request: HttpRequest, execution_id: str) -> Execution:
-    # Every logged-in user may see every execution until team permissions land.
-    return get_object_or_404(Execution, pk=execution_id)
+def _get_execution_for_user(
+    request: HttpRequest, execution_id: str, role: Role = Role.VIEWER
+) -> Execution:
+    execution = get_object_or_404(Execution, pk=execution_id)
+    require(request.user, Role.VIEWER, execution.namespace)
+    require(request.user, role, execution.namespace)
+    return execution
 
 
 @login_required
 def executions_list(request: HttpRequest) -> HttpResponse:
-    executions = Execution.objects.all()
+    executions = visible(Execution.objects.all(), request.user)
     filters = {k: request.GET.get(k, "") for k in ("namespace", "flow", "state")}
     if filters["namespace"]:
         executions = executions.filter(namespace=filters["namespace"])
@@ -44,6 +51,6 @@ def execution_task_runs(request: HttpRequest, execution_id: str) -> HttpResponse
 @login_required
 @require_POST
 def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = _get_execution_for_user(request, execution_id)
+    execution = _get_execution_for_user(request, execution_id, Role.RUNNER)
     execution.kill()
     return render(request, "executions/_task_runs.html", {"execution": execution})

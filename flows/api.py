@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
+from accounts.models import Role
+from accounts.permissions import require
 from flowsite.api import api_error, api_view, flow_invalid_response, request_text
 
-from .language import FlowInvalid
+from .language import FlowInvalid, parse_flow
 from .models import Flow, FlowExists
 
 
@@ -46,9 +49,15 @@ def flows_create(request: HttpRequest) -> HttpResponse:
     if isinstance(source, HttpResponse):
         return source
     try:
+        require(request.user, Role.EDITOR, parse_flow(source).namespace)
         flow = Flow.save_source(source, author=request.user, create_only=True)
     except FlowInvalid as exc:
         return flow_invalid_response(exc)
+    except Http404:
+        namespace = parse_flow(source).namespace
+        raise PermissionDenied(
+            f"You need the Editor role on {namespace} to create flows there"
+        ) from None
     except FlowExists as exc:
         return api_error(409, f"Flow {exc.flow} already exists: use PUT to update it")
     return JsonResponse(flow_json(flow), status=200)
@@ -56,11 +65,13 @@ def flows_create(request: HttpRequest) -> HttpResponse:
 
 @api_view(("GET", "PUT", "DELETE"))
 def flow_item(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
+    require(request.user, Role.VIEWER, namespace)
     flow = Flow.objects.live().filter(namespace=namespace, flow_id=flow_id).first()
     if flow is None:
         return api_error(404, f"Flow {namespace}.{flow_id} not found")
     if request.method == "GET":
         return JsonResponse(flow_json(flow))
+    require(request.user, Role.EDITOR, namespace)
     if request.method == "DELETE":
         flow.soft_delete()
         return HttpResponse(status=204)

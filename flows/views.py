@@ -7,9 +7,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.models import Role
+from accounts.permissions import may, require
 from executions.engine import execution_start
 
-from .language import FlowInvalid
+from .language import FlowInvalid, parse_flow
 from .language.source import FlowError
 from .models import Flow, FlowExists
 
@@ -25,9 +27,26 @@ tasks:
 """
 
 
-def _get_flow_for_user(request: HttpRequest, namespace: str, flow_id: str) -> Flow:
-    # Every logged-in user may see and change every flow until team permissions land.
-    return get_object_or_404(Flow.objects.live(), namespace=namespace, flow_id=flow_id)
+def _get_flow_for_user(
+    request: HttpRequest, namespace: str, flow_id: str, role: Role = Role.VIEWER
+) -> Flow:
+    require(request.user, Role.VIEWER, namespace)  # 404 before anything else is looked up
+    flow = get_object_or_404(Flow.objects.live(), namespace=namespace, flow_id=flow_id)
+    require(request.user, role, namespace)
+    return flow
+
+
+def _refuse_unless_editor(request: HttpRequest, source: str) -> list[FlowError]:
+    """A new flow may only go where its author is an Editor."""
+    try:
+        namespace = parse_flow(source).namespace
+    except FlowInvalid:
+        return []  # the save reports what is wrong with it
+    if may(request.user, Role.EDITOR, namespace):
+        return []
+    return [
+        FlowError(f"You need the Editor role on namespace {namespace} to create flows there", 1, 1)
+    ]
 
 
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
@@ -42,6 +61,7 @@ def namespaces(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def namespace(request: HttpRequest, namespace: str) -> HttpResponse:
+    require(request.user, Role.VIEWER, namespace)
     flows = Flow.objects.live().filter(namespace=namespace)
     return render(request, "flows/namespace.html", {"namespace": namespace, "flows": flows})
 
@@ -52,21 +72,23 @@ def flow_new(request: HttpRequest) -> HttpResponse:
     source, errors = STARTER, []
     if request.method == "POST":
         source = request.POST.get("source", "")
+        errors = _refuse_unless_editor(request, source)
         try:
-            flow = Flow.save_source(source, author=request.user, create_only=True)
+            if not errors:
+                flow = Flow.save_source(source, author=request.user, create_only=True)
+                return _redirect(request, flow.get_absolute_url())
         except FlowInvalid as exc:
             errors = exc.errors
         except FlowExists as exc:
             errors = [FlowError(f"A flow {exc.flow} already exists: open it to edit it", 1, 1)]
-        else:
-            return _redirect(request, flow.get_absolute_url())
     return render(request, "flows/new.html", {"source": source, "errors": errors})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
-    flow = _get_flow_for_user(request, namespace, flow_id)
+    role = Role.EDITOR if request.method == "POST" else Role.VIEWER
+    flow = _get_flow_for_user(request, namespace, flow_id, role)
     context: dict = {"flow": flow, "source": flow.source, "errors": [], "saved": False}
     if request.method == "POST":
         # A refused save keeps the text exactly as typed; nothing stored changes.
@@ -86,7 +108,7 @@ def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespo
 @login_required
 @require_POST
 def flow_run(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
-    flow = _get_flow_for_user(request, namespace, flow_id)
+    flow = _get_flow_for_user(request, namespace, flow_id, Role.RUNNER)
     execution = execution_start(flow=flow, user=request.user)
     return _redirect(request, execution.get_absolute_url())
 
@@ -94,6 +116,6 @@ def flow_run(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse
 @login_required
 @require_POST
 def flow_delete(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
-    flow = _get_flow_for_user(request, namespace, flow_id)
+    flow = _get_flow_for_user(request, namespace, flow_id, Role.EDITOR)
     flow.soft_delete()
     return _redirect(request, f"/namespaces/{namespace}/")

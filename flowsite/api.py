@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import authenticate
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from flows.language import FlowInvalid
@@ -59,7 +60,12 @@ def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
                 response = api_error(405, f"Method {request.method} is not allowed here")
                 response["Allow"] = ", ".join(methods)
                 return response
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except Http404 as exc:
+                return api_error(404, str(exc) or "Not found")
+            except PermissionDenied as exc:
+                return api_error(403, str(exc) or "Permission denied")
 
         return wrapped
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "channels",
     "django_q",
+    "accounts",
     "flows",
     "executions",
 ]

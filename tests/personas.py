@@ -1,8 +1,8 @@
 """The fixed people of the suite, as in healthchecks' hc/test.py.
 
-alice owns the flows, bob is her teammate, charlie is an outsider. Until team
-permissions arrive, every logged-in user may do everything; permission tests will
-keep these names.
+- alice owns the work: Admin of the namespaces ``dev``, ``company`` and ``browser``.
+- bob is her teammate: in the team ``data``, which is Editor on ``company.data``.
+- charlie is an outsider: no role anywhere.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
+from accounts.models import Role, RoleBinding, Team
+
 PASSWORD = "correct horse battery staple"
+ALICE_NAMESPACES = ("dev", "company", "browser")
 
 
 def _user(username: str, **extra: Any) -> Any:
@@ -24,11 +27,22 @@ def _user(username: str, **extra: Any) -> Any:
 
 
 def make_alice() -> Any:
-    return _user("alice", email="alice@example.org")
+    alice = _user("alice", email="alice@example.org")
+    for namespace in ALICE_NAMESPACES:
+        RoleBinding.objects.get_or_create(
+            namespace=namespace, user=alice, defaults={"role": Role.ADMIN}
+        )
+    return alice
 
 
 def make_bob() -> Any:
-    return _user("bob", email="bob@example.org")
+    bob = _user("bob", email="bob@example.org")
+    team, _ = Team.objects.get_or_create(name="data")
+    team.members.add(bob)
+    RoleBinding.objects.get_or_create(
+        namespace="company.data", team=team, defaults={"role": Role.EDITOR}
+    )
+    return bob
 
 
 def make_charlie() -> Any:

@@ -1,0 +1,80 @@
+"""The one place that decides who may see and do what in which namespace.
+
+Every view, htmx fragment, REST endpoint, websocket and list query asks here. What a
+user may not see is answered 404 and never listed; what they may see but not change is
+answered 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import Role, RoleBinding
+
+
+def covers(binding_namespace: str, namespace: str) -> bool:
+    """A binding on ``company.data`` covers ``company.data`` and ``company.data.etl``."""
+    return namespace == binding_namespace or namespace.startswith(binding_namespace + ".")
+
+
+def _bindings(user: Any) -> list[tuple[str, int]]:
+    """(namespace, role) of every binding that applies to ``user``, cached per request."""
+    cached = getattr(user, "_flowsite_bindings", None)
+    if cached is None:
+        cached = list(
+            RoleBinding.objects.filter(Q(user=user) | Q(team__members=user))
+            .values_list("namespace", "role")
+            .distinct()
+        )
+        user._flowsite_bindings = cached
+    return cached
+
+
+def forget_bindings(user: Any) -> None:
+    """Drop a user's cached bindings, after they changed."""
+    user.__dict__.pop("_flowsite_bindings", None)
+
+
+def role_on(user: Any, namespace: str) -> Role | None:
+    """The strongest role ``user`` holds on ``namespace``, or None."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    roles = [role for bound, role in _bindings(user) if covers(bound, namespace)]
+    return Role(max(roles)) if roles else None
+
+
+def may(user: Any, role: Role, namespace: str) -> bool:
+    held = role_on(user, namespace)
+    return held is not None and held >= role
+
+
+def visible(queryset: QuerySet, user: Any, *, field: str = "namespace") -> QuerySet:
+    """``queryset`` narrowed to the rows in namespaces ``user`` may see."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    condition = Q()
+    for namespace, _ in _bindings(user):
+        condition |= Q(**{field: namespace}) | Q(**{f"{field}__startswith": namespace + "."})
+    return queryset.filter(condition) if condition else queryset.none()
+
+
+def administered_namespaces(user: Any) -> list[str]:
+    """Namespaces whose bindings ``user`` manages (superusers: all of them)."""
+    return sorted({ns for ns, role in _bindings(user) if role >= Role.ADMIN})
+
+
+def require(user: Any, role: Role, namespace: str) -> None:
+    """404 when ``user`` may not see ``namespace``, 403 when they may see but not do."""
+    held = role_on(user, namespace)
+    if held is None:  # the same answer whether the namespace exists or not
+        raise Http404(f"Namespace {namespace} not found")
+    if held < role:
+        raise PermissionDenied(f"You need the {role.label} role on {namespace}")
