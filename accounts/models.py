@@ -72,3 +72,50 @@ class RoleBinding(models.Model):
     @property
     def subject(self) -> str:
         return f"user {self.user}" if self.user_id else f"team {self.team}"
+
+
+class ApiToken(models.Model):
+    """A personal token for the REST API (``Authorization: Bearer ...``). Only its hash
+    is stored; the token itself is shown once, when it is created."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(
+        max_length=12, help_text="The token's first characters, to tell it apart"
+    )
+    hashed = models.CharField(max_length=64, unique=True, help_text="sha256 of the token, hex")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user}"
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, and when. A flow edit keeps its diff."""
+
+    timestamp = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_name = models.CharField(max_length=150, help_text="Kept when the user is deleted")
+    action = models.CharField(max_length=30)  # created, changed, deleted, ran, killed, ...
+    namespace = models.CharField(max_length=150, db_index=True, blank=True)
+    object_type = models.CharField(max_length=30)  # flow, execution, binding, team, user, token
+    object_id = models.CharField(max_length=250)
+    summary = models.TextField(blank=True)
+    diff = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_type} {self.object_id}"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from executions import api as executions_api
@@ -41,5 +41,6 @@ urlpatterns = [
     # Kestra shares this shape between POST {namespace}/{id} and DELETE {id}/kill.
     path("api/v1/executions/<str:first>/<str:second>", executions_api.executions_pair),
     path("api/v1/logs/<str:execution_id>", executions_api.execution_logs),
+    path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
