@@ -36,7 +36,10 @@ def _bindings(user: Any) -> list[tuple[str, int]]:
 
 def forget_bindings(user: Any) -> None:
     """Drop a user's cached bindings, after they changed."""
-    user.__dict__.pop("_flowsite_bindings", None)
+    # delattr, not __dict__: request.user and a websocket's scope["user"] are lazy
+    # proxies, whose own __dict__ is not the user's.
+    if hasattr(user, "_flowsite_bindings"):
+        delattr(user, "_flowsite_bindings")
 
 
 def role_on(user: Any, namespace: str) -> Role | None:
@@ -71,10 +74,14 @@ def administered_namespaces(user: Any) -> list[str]:
     return sorted({ns for ns, role in _bindings(user) if role >= Role.ADMIN})
 
 
-def require(user: Any, role: Role, namespace: str) -> None:
-    """404 when ``user`` may not see ``namespace``, 403 when they may see but not do."""
+def require(user: Any, role: Role, namespace: str, *, not_found: str = "") -> None:
+    """404 when ``user`` may not see ``namespace``, 403 when they may see but not do.
+
+    ``not_found`` is the 404's message: the same words as for something that does not
+    exist, and never the namespace of an object the user named only by its id.
+    """
     held = role_on(user, namespace)
-    if held is None:  # the same answer whether the namespace exists or not
-        raise Http404(f"Namespace {namespace} not found")
+    if held is None:
+        raise Http404(not_found or f"Namespace {namespace} not found")
     if held < role:
         raise PermissionDenied(f"You need the {role.label} role on {namespace}")

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.audit import audit_record
 from accounts.models import Role
 from accounts.permissions import require
 from flows.language import FlowInvalid
@@ -57,24 +58,34 @@ def execution_json(execution: Execution) -> dict[str, Any]:
 
 def _execution_for(request: HttpRequest, execution_id: str, role: Role) -> Execution:
     execution = Execution.objects.filter(pk=execution_id).select_related("flow_revision").first()
+    not_found = f"Execution {execution_id} not found"
     if execution is None:
-        raise Http404(f"Execution {execution_id} not found")
-    require(request.user, Role.VIEWER, execution.namespace)
+        raise Http404(not_found)
+    require(request.user, Role.VIEWER, execution.namespace, not_found=not_found)
     require(request.user, role, execution.namespace)
     return execution
 
 
 @api_view(("POST",))
 def execution_create(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
-    require(request.user, Role.VIEWER, namespace)
+    not_found = f"Flow {namespace}.{flow_id} not found"
+    require(request.user, Role.VIEWER, namespace, not_found=not_found)
     flow = Flow.objects.live().filter(namespace=namespace, flow_id=flow_id).first()
     if flow is None:
-        return api_error(404, f"Flow {namespace}.{flow_id} not found")
+        return api_error(404, not_found)
     require(request.user, Role.RUNNER, namespace)
     try:
         execution = execution_start(flow=flow, user=request.user)
     except FlowInvalid as exc:
         return flow_invalid_response(exc)
+    audit_record(
+        actor=request.user,
+        action="ran",
+        namespace=namespace,
+        object_type="execution",
+        object_id=execution.pk,
+        summary=f"{flow} revision {flow.revision}",
+    )
     return JsonResponse(execution_json(execution))
 
 
@@ -97,6 +108,14 @@ def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
     execution = _execution_for(request, execution_id, Role.RUNNER)
     if not execution.kill():
         return api_error(409, f"Execution {execution_id} has already ended ({execution.state})")
+    audit_record(
+        actor=request.user,
+        action="killed",
+        namespace=execution.namespace,
+        object_type="execution",
+        object_id=execution.pk,
+        summary=f"{execution.namespace}.{execution.flow_id}",
+    )
     return HttpResponse(status=202)
 
 

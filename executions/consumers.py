@@ -11,6 +11,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from accounts.models import Role
 from accounts.permissions import forget_bindings, may
@@ -88,10 +89,13 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
             if not lines:  # everything stored has been sent: nothing more can come
                 self.finished = True
                 await self.send_json({"type": "end", "lastId": self.last_id})
+                await self.close()  # no socket stays open that nobody re-checks
 
     @database_sync_to_async
     def _may_follow(self, user: Any) -> bool:
         forget_bindings(user)  # a binding revoked since the last look counts now
+        if not get_user_model().objects.filter(pk=user.pk, is_active=True).exists():
+            return False  # deactivated since the socket opened
         namespace = (
             Execution.objects.filter(pk=self.execution_id)
             .values_list("namespace", flat=True)

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
+from accounts.audit import audit_record
 from accounts.models import Role
 from accounts.permissions import require, visible
 
@@ -16,7 +17,7 @@ def _get_execution_for_user(
     request: HttpRequest, execution_id: str, role: Role = Role.VIEWER
 ) -> Execution:
     execution = get_object_or_404(Execution, pk=execution_id)
-    require(request.user, Role.VIEWER, execution.namespace)
+    require(request.user, Role.VIEWER, execution.namespace, not_found="Execution not found")
     require(request.user, role, execution.namespace)
     return execution
 
@@ -52,5 +53,13 @@ def execution_task_runs(request: HttpRequest, execution_id: str) -> HttpResponse
 @require_POST
 def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
     execution = _get_execution_for_user(request, execution_id, Role.RUNNER)
-    execution.kill()
+    if execution.kill():  # False: it had already ended, so nothing was killed
+        audit_record(
+            actor=request.user,
+            action="killed",
+            namespace=execution.namespace,
+            object_type="execution",
+            object_id=execution.pk,
+            summary=f"{execution.namespace}.{execution.flow_id}",
+        )
     return render(request, "executions/_task_runs.html", {"execution": execution})

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
+from accounts.audit import audit_record, flow_diff
 from accounts.models import Role
 from accounts.permissions import require
 from flowsite.api import api_error, api_view, flow_invalid_response, request_text
@@ -60,26 +61,59 @@ def flows_create(request: HttpRequest) -> HttpResponse:
         ) from None
     except FlowExists as exc:
         return api_error(409, f"Flow {exc.flow} already exists: use PUT to update it")
+    audit_record(
+        actor=request.user,
+        action="created",
+        namespace=flow.namespace,
+        object_type="flow",
+        object_id=flow.flow_id,
+        summary=f"revision {flow.revision}",
+    )
     return JsonResponse(flow_json(flow), status=200)
 
 
 @api_view(("GET", "PUT", "DELETE"))
 def flow_item(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
-    require(request.user, Role.VIEWER, namespace)
+    not_found = f"Flow {namespace}.{flow_id} not found"
+    require(request.user, Role.VIEWER, namespace, not_found=not_found)
     flow = Flow.objects.live().filter(namespace=namespace, flow_id=flow_id).first()
     if flow is None:
-        return api_error(404, f"Flow {namespace}.{flow_id} not found")
+        return api_error(404, not_found)
     if request.method == "GET":
         return JsonResponse(flow_json(flow))
     require(request.user, Role.EDITOR, namespace)
     if request.method == "DELETE":
         flow.soft_delete()
+        audit_record(
+            actor=request.user,
+            action="deleted",
+            namespace=namespace,
+            object_type="flow",
+            object_id=flow_id,
+            summary=f"at revision {flow.revision}",
+        )
         return HttpResponse(status=204)
     source = _yaml_body(request)
     if isinstance(source, HttpResponse):
         return source
+    previous = flow
     try:
         flow = Flow.save_source(source, author=request.user, expect=(namespace, flow_id))
     except FlowInvalid as exc:
         return flow_invalid_response(exc)
+    if flow.revision != previous.revision:  # an unchanged save did nothing
+        audit_record(
+            actor=request.user,
+            action="changed",
+            namespace=namespace,
+            object_type="flow",
+            object_id=flow_id,
+            summary=f"revision {previous.revision} → {flow.revision}",
+            diff=flow_diff(
+                previous.source,
+                flow.source,
+                old_revision=previous.revision,
+                new_revision=flow.revision,
+            ),
+        )
     return JsonResponse(flow_json(flow))

@@ -7,8 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.audit import audit_record, flow_diff
 from accounts.models import Role
-from accounts.permissions import may, require
+from accounts.permissions import may, require, visible
 from executions.engine import execution_start
 
 from .language import FlowInvalid, parse_flow
@@ -55,7 +56,8 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
 
 @login_required
 def namespaces(request: HttpRequest) -> HttpResponse:
-    rows = Flow.objects.live().values("namespace").annotate(flows=Count("id")).order_by("namespace")
+    flows = visible(Flow.objects.live(), request.user)
+    rows = flows.values("namespace").annotate(flows=Count("id")).order_by("namespace")
     return render(request, "flows/namespaces.html", {"namespaces": rows})
 
 
@@ -63,7 +65,14 @@ def namespaces(request: HttpRequest) -> HttpResponse:
 def namespace(request: HttpRequest, namespace: str) -> HttpResponse:
     require(request.user, Role.VIEWER, namespace)
     flows = Flow.objects.live().filter(namespace=namespace)
-    return render(request, "flows/namespace.html", {"namespace": namespace, "flows": flows})
+    is_admin = may(request.user, Role.ADMIN, namespace)
+    context = {
+        "namespace": namespace,
+        "flows": flows,
+        "may_audit": is_admin,
+        "may_manage_access": is_admin,
+    }
+    return render(request, "flows/namespace.html", context)
 
 
 @login_required
@@ -76,6 +85,14 @@ def flow_new(request: HttpRequest) -> HttpResponse:
         try:
             if not errors:
                 flow = Flow.save_source(source, author=request.user, create_only=True)
+                audit_record(
+                    actor=request.user,
+                    action="created",
+                    namespace=flow.namespace,
+                    object_type="flow",
+                    object_id=flow.flow_id,
+                    summary=f"revision {flow.revision}",
+                )
                 return _redirect(request, flow.get_absolute_url())
         except FlowInvalid as exc:
             errors = exc.errors
@@ -93,6 +110,7 @@ def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespo
     if request.method == "POST":
         # A refused save keeps the text exactly as typed; nothing stored changes.
         context["source"] = request.POST.get("source", "")
+        previous = flow
         try:
             flow = Flow.save_source(
                 context["source"], author=request.user, expect=(namespace, flow_id)
@@ -101,6 +119,21 @@ def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespo
             context["errors"] = exc.errors
         else:
             context.update(flow=flow, saved=True)
+            if flow.revision != previous.revision:  # an unchanged save did nothing
+                audit_record(
+                    actor=request.user,
+                    action="changed",
+                    namespace=namespace,
+                    object_type="flow",
+                    object_id=flow_id,
+                    summary=f"revision {previous.revision} → {flow.revision}",
+                    diff=flow_diff(
+                        previous.source,
+                        flow.source,
+                        old_revision=previous.revision,
+                        new_revision=flow.revision,
+                    ),
+                )
     template = "flows/_editor.html" if request.htmx else "flows/flow.html"
     return render(request, template, context, status=422 if context["errors"] else 200)
 
@@ -110,6 +143,14 @@ def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespo
 def flow_run(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     flow = _get_flow_for_user(request, namespace, flow_id, Role.RUNNER)
     execution = execution_start(flow=flow, user=request.user)
+    audit_record(
+        actor=request.user,
+        action="ran",
+        namespace=namespace,
+        object_type="execution",
+        object_id=execution.pk,
+        summary=f"{flow} revision {flow.revision}",
+    )
     return _redirect(request, execution.get_absolute_url())
 
 
@@ -118,4 +159,12 @@ def flow_run(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse
 def flow_delete(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     flow = _get_flow_for_user(request, namespace, flow_id, Role.EDITOR)
     flow.soft_delete()
+    audit_record(
+        actor=request.user,
+        action="deleted",
+        namespace=namespace,
+        object_type="flow",
+        object_id=flow_id,
+        summary=f"at revision {flow.revision}",
+    )
     return _redirect(request, f"/namespaces/{namespace}/")

@@ -7,11 +7,12 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.login import LoginRefused, authenticate_throttled
+from accounts.tokens import token_user
 from flows.language import FlowInvalid
 
 View = Callable[..., HttpResponse]
@@ -40,19 +41,42 @@ def _basic_user(request: HttpRequest) -> Any:
         username, _, password = base64.b64decode(encoded).decode().partition(":")
     except ValueError:  # binascii.Error, UnicodeDecodeError, or a header that is not ASCII
         return None
-    return authenticate(request, username=username, password=password)
+    # Raises LoginRefused after too many failures, as the login page does.
+    return authenticate_throttled(request, username=username, password=password)
+
+
+def _bearer_token(request: HttpRequest) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _token_refused() -> HttpResponse:
+    # The same answer for unknown, expired and revoked tokens: it tells a guesser nothing.
+    response = api_error(401, "Invalid or expired token")
+    response["WWW-Authenticate"] = 'Bearer realm="Flowsite", error="invalid_token"'
+    return response
 
 
 def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
-    """Authenticate with HTTP Basic, allow ``methods``, answer JSON errors."""
+    """Authenticate with HTTP Basic or a Bearer token, allow ``methods``, answer JSON errors."""
 
     def decorate(view: View) -> View:
         @csrf_exempt
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            user = _basic_user(request)
+            token = _bearer_token(request)
+            try:
+                user = _basic_user(request) if token is None else token_user(token)
+            except LoginRefused as exc:
+                response = api_error(429, str(exc))
+                response["Retry-After"] = str(exc.seconds)
+                return response
+            if token is not None and user is None:
+                return _token_refused()
             if user is None or not user.is_active:
-                response = api_error(401, "Authentication required: use HTTP Basic auth")
+                response = api_error(
+                    401, "Authentication required: use HTTP Basic auth or a Bearer token"
+                )
                 response["WWW-Authenticate"] = 'Basic realm="Flowsite"'
                 return response
             request.user = user

@@ -183,12 +183,56 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# The cache holds the failed-login counters (accounts/login.py), which every process that
+# checks a password must share. With Redis it is Redis. Without, files under DATA_DIR:
+# seen by all of the machine's processes (daphne, manage.py, a second server) and kept
+# across a restart, so restarting lifts no lock; memory would be one process's own, and
+# the database cache would need a createcachetable step on every install.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("FLOWSITE_REDIS_PREFIX", "flowsite"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": DATA_DIR / "cache",
+            # Past MAX_ENTRIES a third of the entries go: set high, so that a flood of
+            # made-up usernames cannot push out a real account's counter.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Failed logins, per username and per client address (accounts/login.py): after
+# SLOW_AFTER each attempt waits SLOW_SECONDS; after LOCK_AFTER the username or address is
+# refused for LOCK_MINUTES. Failures are forgotten LOCK_MINUTES after the last one.
+FLOWSITE_LOGIN_SLOW_AFTER = env_int("FLOWSITE_LOGIN_SLOW_AFTER", 5)
+FLOWSITE_LOGIN_LOCK_AFTER = env_int("FLOWSITE_LOGIN_LOCK_AFTER", 10)
+FLOWSITE_LOGIN_LOCK_MINUTES = env_int("FLOWSITE_LOGIN_LOCK_MINUTES", 15)
+FLOWSITE_LOGIN_SLOW_SECONDS = 1.0
+if not 0 < FLOWSITE_LOGIN_SLOW_AFTER <= FLOWSITE_LOGIN_LOCK_AFTER:
+    raise ImproperlyConfigured(
+        f"FLOWSITE_LOGIN_SLOW_AFTER={FLOWSITE_LOGIN_SLOW_AFTER} must be at least 1 and at most "
+        f"FLOWSITE_LOGIN_LOCK_AFTER={FLOWSITE_LOGIN_LOCK_AFTER}"
+    )
+if FLOWSITE_LOGIN_LOCK_MINUTES < 1:
+    raise ImproperlyConfigured(
+        f"FLOWSITE_LOGIN_LOCK_MINUTES={FLOWSITE_LOGIN_LOCK_MINUTES} must be at least 1"
+    )
+# Behind a reverse proxy, the header in which it passes on the client's address
+# (X-Forwarded-For, X-Real-IP); unset, the address of the connection is used.
+FLOWSITE_CLIENT_IP_HEADER = env_str("FLOWSITE_CLIENT_IP_HEADER")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -201,11 +245,21 @@ STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 
+# Harmless over plain HTTP, so on everywhere; stated so that they stay on.
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
 if PRODUCTION:
+    # Served over HTTPS, directly or by a proxy that sets X-Forwarded-Proto: cookies
+    # never travel in clear and browsers remember to come back over HTTPS.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("FLOWSITE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("FLOWSITE_HSTS_SECONDS", 31536000)
+    if SECURE_HSTS_SECONDS < 0:
+        raise ImproperlyConfigured(f"FLOWSITE_HSTS_SECONDS={SECURE_HSTS_SECONDS} is negative")
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -11,9 +11,7 @@ from flows import api as flows_api
 from flows import views as flows_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="namespaces"), name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", login_required(RedirectView.as_view(pattern_name="namespaces")), name="home"),
     path("namespaces/", flows_views.namespaces, name="namespaces"),
     path("namespaces/<str:namespace>/", flows_views.namespace, name="namespace"),
     path("flows/new/", flows_views.flow_new, name="flow_new"),

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,19 @@ def skip_or_fail(reason: str) -> None:
 def fast_passwords(settings: Any) -> None:
     # Every API request checks a password; the production hasher costs 0.3 s a check.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(settings: Any) -> None:
+    # Failed logins are counted in the cache, which outlives a test and a run: each test
+    # gets its own, so one test's wrong passwords never slow or lock the next. (Not
+    # cache.clear(): with Redis that would empty what django-q2 and Channels share.)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4()}",
+        }
+    }
 
 
 @pytest.fixture

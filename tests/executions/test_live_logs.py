@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from executions.engine import execution_start
@@ -135,3 +135,26 @@ def test_a_socket_for_an_unknown_execution_is_refused(server_url, alice) -> None
     with pytest.raises(InvalidStatus) as refused:
         follow(server_url, "nope", session_cookie(alice))
     assert refused.value.response.status_code == 403
+
+
+def test_a_user_deactivated_while_following_is_disconnected(server_url, worker, alice) -> None:
+    execution = execution_start(flow=save_flow(counting_flow(100, 0.1)))
+    with follow(server_url, execution.pk, session_cookie(alice)) as socket:
+        receive(socket)
+        alice.is_active = False
+        alice.save()
+        with pytest.raises(ConnectionClosed):
+            while True:  # lines keep coming until the access check closes the socket
+                receive(socket, timeout=10)
+    execution.kill()
+
+
+def test_the_socket_closes_itself_once_everything_was_sent(server_url, worker, alice) -> None:
+    execution = execution_start(flow=save_flow(counting_flow(2, 0)))
+    wait_until(lambda: Execution.objects.get(pk=execution.pk).is_terminal, what="the run to end")
+    with follow(server_url, execution.pk, session_cookie(alice)) as socket:
+        kinds = []
+        with pytest.raises(ConnectionClosed):
+            while True:
+                kinds.append(receive(socket)["type"])
+    assert kinds[-1] == "end"

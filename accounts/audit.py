@@ -1,0 +1,53 @@
+"""Recording the audit log: who created, changed, deleted, ran or killed what, and when.
+
+Views call ``audit_record`` after an action succeeded, in the same request, so the log
+never shows what did not happen. ("restarted" joins the actions when restart exists.)
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from .models import AuditEntry
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    namespace: str,
+    object_type: str,
+    object_id: str,
+    summary: str = "",
+    diff: str = "",
+) -> AuditEntry:
+    authenticated = getattr(actor, "is_authenticated", False)
+    return AuditEntry.objects.create(
+        actor=actor if authenticated else None,
+        actor_name=actor.get_username() if authenticated else "",
+        action=action,
+        namespace=namespace,
+        object_type=object_type,
+        object_id=object_id,
+        summary=summary,
+        diff=diff,
+    )
+
+
+def flow_diff(
+    old_source: str,
+    new_source: str,
+    *,
+    old_revision: int | None = None,
+    new_revision: int | None = None,
+) -> str:
+    """A unified diff of two versions of a flow's YAML, labelled with their revisions."""
+    lines = difflib.unified_diff(
+        old_source.splitlines(),
+        new_source.splitlines(),
+        fromfile=f"revision {old_revision}" if old_revision else "before",
+        tofile=f"revision {new_revision}" if new_revision else "after",
+        lineterm="",
+    )
+    return "\n".join(lines)

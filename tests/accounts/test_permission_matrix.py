@@ -1,0 +1,349 @@
+"""Every URL and websocket route, asked by every kind of person.
+
+The routes are discovered from the URL configuration: a new view that is not listed
+in EXPECTATIONS fails ``test_every_route_has_an_expectation``, so none can ship
+without a decision about who may use it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import Role, RoleBinding
+from executions.engine import execution_start
+from executions.models import Execution
+from executions.routing import websocket_urlpatterns
+from flows.models import Flow
+from tests.personas import PASSWORD
+
+NAMESPACE = "acme.data"
+FLOW_YAML = f"""id: report
+namespace: {NAMESPACE}
+tasks:
+  - id: say
+    type: Log
+    message: hello
+"""
+NEW_FLOW_YAML = FLOW_YAML.replace("id: report", "id: fresh")
+
+
+class Need(Enum):
+    LOGIN = "any logged-in user"
+    VIEWER = Role.VIEWER
+    RUNNER = Role.RUNNER
+    EDITOR = Role.EDITOR
+    ADMIN = Role.ADMIN
+    SUPERUSER = "superusers only"
+    STAFF = "Django admin: staff only"
+    OWNER = "only the token's owner (the admin persona)"
+
+
+@dataclass(frozen=True)
+class Persona:
+    name: str
+    role: Role | None = None  # on NAMESPACE
+    superuser: bool = False
+
+
+PERSONAS = [
+    Persona("anonymous"),
+    Persona("outsider"),
+    Persona("viewer", Role.VIEWER),
+    Persona("runner", Role.RUNNER),
+    Persona("editor", Role.EDITOR),
+    Persona("admin", Role.ADMIN),
+    Persona("sibling_admin"),  # Admin of acme.web: sees nothing of acme.data
+    Persona("parent_admin", Role.ADMIN),  # Admin of acme: inherits acme.data
+    Persona("superuser", Role.ADMIN, superuser=True),
+]
+BINDINGS = {
+    "viewer": (NAMESPACE, Role.VIEWER),
+    "runner": (NAMESPACE, Role.RUNNER),
+    "editor": (NAMESPACE, Role.EDITOR),
+    "admin": (NAMESPACE, Role.ADMIN),
+    "sibling_admin": ("acme.web", Role.ADMIN),
+    "parent_admin": ("acme", Role.ADMIN),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str  # {ns}, {flow}, {execution} are filled in
+    need: Need
+    api: bool = False
+    body: str | dict[str, str] | None = None
+    # For pages that answer everyone but must not show what they may not see.
+    lists_namespace: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+WEB, API = False, True
+EXPECTATIONS: dict[str, list[Case]] = {
+    "": [Case("GET", "/", Need.LOGIN)],
+    "namespaces/": [Case("GET", "/namespaces/", Need.LOGIN, lists_namespace=True)],
+    "namespaces/<str:namespace>/": [Case("GET", "/namespaces/{ns}/", Need.VIEWER)],
+    "flows/new/": [
+        Case("GET", "/flows/new/", Need.LOGIN),
+        Case("POST", "/flows/new/", Need.EDITOR, body={"source": NEW_FLOW_YAML}),
+    ],
+    "flows/<str:namespace>/<str:flow_id>/": [
+        Case("GET", "/flows/{ns}/{flow}/", Need.VIEWER),
+        Case("POST", "/flows/{ns}/{flow}/", Need.EDITOR, body={"source": FLOW_YAML + "# c\n"}),
+    ],
+    "flows/<str:namespace>/<str:flow_id>/run/": [
+        Case("POST", "/flows/{ns}/{flow}/run/", Need.RUNNER)
+    ],
+    "flows/<str:namespace>/<str:flow_id>/delete/": [
+        Case("POST", "/flows/{ns}/{flow}/delete/", Need.EDITOR)
+    ],
+    "executions/": [Case("GET", "/executions/", Need.LOGIN, lists_namespace=True)],
+    "executions/<str:execution_id>/": [Case("GET", "/executions/{execution}/", Need.VIEWER)],
+    "executions/<str:execution_id>/task-runs/": [
+        Case("GET", "/executions/{execution}/task-runs/", Need.VIEWER)
+    ],
+    "executions/<str:execution_id>/kill/": [
+        Case("POST", "/executions/{execution}/kill/", Need.RUNNER)
+    ],
+    "api/v1/flows": [Case("POST", "/api/v1/flows", Need.EDITOR, API, body=NEW_FLOW_YAML)],
+    "api/v1/flows/<str:namespace>/<str:flow_id>": [
+        Case("GET", "/api/v1/flows/{ns}/{flow}", Need.VIEWER, API),
+        Case("PUT", "/api/v1/flows/{ns}/{flow}", Need.EDITOR, API, body=FLOW_YAML + "# c\n"),
+        Case("DELETE", "/api/v1/flows/{ns}/{flow}", Need.EDITOR, API),
+    ],
+    "api/v1/executions/<str:execution_id>": [
+        Case("GET", "/api/v1/executions/{execution}", Need.VIEWER, API)
+    ],
+    "api/v1/executions/<str:first>/<str:second>": [
+        Case("POST", "/api/v1/executions/{ns}/{flow}", Need.RUNNER, API),
+        Case("DELETE", "/api/v1/executions/{execution}/kill", Need.RUNNER, API),
+    ],
+    "api/v1/logs/<str:execution_id>": [Case("GET", "/api/v1/logs/{execution}", Need.VIEWER, API)],
+    "password/": [Case("GET", "/password/", Need.LOGIN)],
+    "password/done/": [Case("GET", "/password/done/", Need.LOGIN)],
+    "namespaces/<str:namespace>/access/": [
+        Case("GET", "/namespaces/{ns}/access/", Need.ADMIN),
+        Case(
+            "POST",
+            "/namespaces/{ns}/access/",
+            Need.ADMIN,
+            body={"kind": "team", "name": "ops", "role": "1", "namespace": NAMESPACE},
+        ),
+    ],
+    "namespaces/<str:namespace>/access/<int:binding_id>/": [
+        Case("POST", "/namespaces/{ns}/access/{binding}/", Need.ADMIN, body={"role": "2"})
+    ],
+    "namespaces/<str:namespace>/access/<int:binding_id>/revoke/": [
+        Case("POST", "/namespaces/{ns}/access/{binding}/revoke/", Need.ADMIN)
+    ],
+    "namespaces/<str:namespace>/audit/": [Case("GET", "/namespaces/{ns}/audit/", Need.ADMIN)],
+    "teams/": [
+        Case("GET", "/teams/", Need.SUPERUSER),
+        Case("POST", "/teams/", Need.SUPERUSER, body={"name": "new-team"}),
+    ],
+    "teams/<int:team_id>/": [
+        Case("GET", "/teams/{team}/", Need.SUPERUSER),
+        Case("POST", "/teams/{team}/", Need.SUPERUSER, body={"username": "outsider"}),
+    ],
+    "teams/<int:team_id>/members/<int:user_id>/remove/": [
+        Case("POST", "/teams/{team}/members/{user}/remove/", Need.SUPERUSER)
+    ],
+    "teams/<int:team_id>/delete/": [Case("POST", "/teams/{team}/delete/", Need.SUPERUSER)],
+    "users/": [Case("GET", "/users/", Need.SUPERUSER)],
+    "users/<int:user_id>/active/": [
+        Case("POST", "/users/{user}/active/", Need.SUPERUSER, body={"active": "0"})
+    ],
+    "tokens/": [
+        Case("GET", "/tokens/", Need.LOGIN),
+        Case("POST", "/tokens/", Need.LOGIN, body={"name": "ci", "days": "30"}),
+    ],
+    "tokens/<int:token_id>/revoke/": [Case("POST", "/tokens/{token}/revoke/", Need.OWNER)],
+    "admin/": [Case("GET", "/admin/", Need.STAFF)],
+}
+# Routes whose answers another test owns, with the reason.
+OWNED_ELSEWHERE = {
+    "login/": "the login page answers everyone (tests/accounts/test_login.py)",
+    "logout/": "logging out needs no permission (tests/accounts/test_login.py)",
+}
+
+
+def _routes(patterns: list[Any], prefix: str = "") -> list[str]:
+    routes = []
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if route.startswith("admin/"):
+                routes.append("admin/")  # the Django admin is one decision
+                continue
+            routes += _routes(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern):
+            routes.append(route)
+    return routes
+
+
+def test_every_route_has_an_expectation() -> None:
+    discovered = set(_routes(get_resolver().url_patterns))
+    known = set(EXPECTATIONS) | set(OWNED_ELSEWHERE)
+    assert discovered - known == set(), "routes nobody decided the permissions of"
+    assert known - discovered == set(), "expectations for routes that no longer exist"
+
+
+def test_every_websocket_route_is_covered() -> None:
+    assert [str(p.pattern) for p in websocket_urlpatterns] == ["ws/executions/<str:execution_id>/"]
+
+
+@pytest.fixture
+def world(db: Any) -> dict[str, Any]:
+    return _make_world()
+
+
+def _make_world() -> dict[str, Any]:
+    from accounts.models import Team
+    from accounts.tokens import token_create
+
+    User = get_user_model()
+    users = {}
+    for persona in PERSONAS[1:]:
+        user = User.objects.create_user(persona.name, password=PASSWORD)
+        if persona.superuser:
+            user.is_superuser = user.is_staff = True
+            user.save()
+        if persona.name in BINDINGS:
+            namespace, role = BINDINGS[persona.name]
+            RoleBinding.objects.create(user=user, namespace=namespace, role=role)
+        users[persona.name] = user
+    flow = Flow.save_source(FLOW_YAML)
+    Flow.save_source(FLOW_YAML.replace(NAMESPACE, "acme.web").replace("report", "web-report"))
+    execution = execution_start(flow=flow)
+    # Objects the management pages act on; the bystander is nobody's persona.
+    bystander = User.objects.create_user("bystander", password=PASSWORD)
+    binding = RoleBinding.objects.create(user=bystander, namespace=NAMESPACE, role=Role.VIEWER)
+    team = Team.objects.create(name="ops")
+    team.members.add(bystander)
+    token, _ = token_create(user=users["admin"], name="matrix", days=30)
+    return {
+        "users": users,
+        "flow": flow,
+        "execution": execution,
+        "ids": {"binding": binding.pk, "team": team.pk, "user": bystander.pk, "token": token.pk},
+    }
+
+
+def _allowed(persona: Persona, need: Need) -> bool:
+    if persona.name == "anonymous":
+        return False
+    if need is Need.LOGIN:
+        return True
+    if need in (Need.SUPERUSER, Need.STAFF):
+        return persona.superuser
+    if need is Need.OWNER:
+        return persona.name == "admin"
+    return persona.role is not None and persona.role >= need.value
+
+
+def _sees_namespace(persona: Persona) -> bool:
+    return persona.role is not None
+
+
+def _request(client: Client, case: Case, world: dict[str, Any], persona: Persona) -> Any:
+    path = case.path.format(
+        ns=NAMESPACE, flow=world["flow"].flow_id, execution=world["execution"].pk, **world["ids"]
+    )
+    headers: dict[str, str] = {}
+    if persona.name != "anonymous":
+        if case.api:
+            token = base64.b64encode(f"{persona.name}:{PASSWORD}".encode()).decode()
+            headers["HTTP_AUTHORIZATION"] = f"Basic {token}"
+        else:
+            client.force_login(world["users"][persona.name])
+    method = getattr(client, case.method.lower())
+    if isinstance(case.body, str):
+        return method(path, data=case.body, content_type="application/x-yaml", **headers)
+    return method(path, data=case.body or {}, **headers)
+
+
+CASES = [
+    pytest.param(case, persona, id=f"{case.method} {case.path} as {persona.name}")
+    for cases in EXPECTATIONS.values()
+    for case in cases
+    for persona in PERSONAS
+]
+
+
+@pytest.mark.parametrize(("case", "persona"), CASES)
+def test_each_route_answers_each_person_as_their_role_allows(
+    world: dict[str, Any], client: Client, case: Case, persona: Persona
+) -> None:
+    response = _request(client, case, world, persona)
+    status = response.status_code
+    if persona.name == "anonymous":
+        if case.api:
+            assert status == 401
+        else:
+            assert status == 302 and "login" in response["Location"]
+        return
+    if case.need is Need.STAFF:
+        expected_ok = persona.superuser
+        assert (
+            (status == 200) if expected_ok else (status == 302 and "login" in response["Location"])
+        )
+        return
+    if _allowed(persona, case.need):
+        assert status < 400, f"{persona.name} was refused ({status})"
+        if case.path == "/flows/new/" and case.method == "POST":
+            assert Flow.objects.filter(namespace=NAMESPACE, flow_id="fresh").exists()
+        if case.lists_namespace:
+            shown = NAMESPACE in response.content.decode()
+            assert shown == _sees_namespace(persona), "a list shows what its reader may not see"
+        return
+    # Refused: 404 when the namespace is out of sight, 403 when it is only out of reach.
+    if case.path == "/flows/new/" and case.method == "POST":
+        assert status == 200 and "You need the Editor role" in response.content.decode()
+        assert not Flow.objects.filter(flow_id="fresh").exists()
+    elif case.path == "/api/v1/flows" and case.method == "POST":
+        assert status == 403 and not Flow.objects.filter(flow_id="fresh").exists()
+    elif case.need in (Need.SUPERUSER, Need.OWNER) or not _sees_namespace(persona):
+        assert status == 404
+        if "{execution}" in case.path:  # named by id only: its namespace stays unsaid
+            assert NAMESPACE not in response.content.decode()
+    else:
+        assert status == 403
+    assert world["flow"].__class__.objects.filter(pk=world["flow"].pk, deleted_at=None).exists()
+    assert Execution.objects.get(pk=world["execution"].pk).state == "CREATED"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", PERSONAS, ids=lambda p: p.name)
+def test_the_execution_websocket_admits_exactly_those_who_may_view(persona: Persona) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    world_data = _make_world()
+    user = AnonymousUser() if persona.name == "anonymous" else world_data["users"][persona.name]
+
+    async def connect() -> tuple[bool, Any]:
+        communicator = WebsocketCommunicator(
+            URLRouter(websocket_urlpatterns), f"/ws/executions/{world_data['execution'].pk}/"
+        )
+        communicator.scope["user"] = user
+        connected, _ = await communicator.connect()
+        first = await communicator.receive_from() if connected else None
+        await communicator.disconnect()
+        return connected, first
+
+    connected, first = async_to_sync(connect)()
+    may_view = persona.name != "anonymous" and persona.role is not None
+    assert connected == may_view
+    if connected:
+        assert json.loads(first)["type"] in {"logs", "state"}
