@@ -51,3 +51,24 @@ def flow_diff(
         lineterm="",
     )
     return "\n".join(lines)
+
+
+def audit_flow_saved(*, actor: Any, flow: Any) -> None:
+    """Record an edit that ``Flow.save_source`` just made, with its diff against the
+    stored revision before it (not a copy loaded earlier: someone may have saved since)."""
+    if not flow.made_revision:
+        return
+    before = flow.revisions.filter(revision__lt=flow.revision).first()
+    audit_record(
+        actor=actor,
+        action="changed" if before else "created",
+        namespace=flow.namespace,
+        object_type="flow",
+        object_id=flow.flow_id,
+        summary=f"revision {before.revision} → {flow.revision}" if before else "",
+        diff=flow_diff(
+            before.source, flow.source, old_revision=before.revision, new_revision=flow.revision
+        )
+        if before
+        else "",
+    )

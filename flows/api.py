@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
-from accounts.audit import audit_record, flow_diff
+from accounts.audit import audit_flow_saved, audit_record
 from accounts.models import Role
 from accounts.permissions import require
 from flowsite.api import api_error, api_view, flow_invalid_response, request_text
@@ -96,24 +96,9 @@ def flow_item(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespons
     source = _yaml_body(request)
     if isinstance(source, HttpResponse):
         return source
-    previous = flow
     try:
         flow = Flow.save_source(source, author=request.user, expect=(namespace, flow_id))
     except FlowInvalid as exc:
         return flow_invalid_response(exc)
-    if flow.revision != previous.revision:  # an unchanged save did nothing
-        audit_record(
-            actor=request.user,
-            action="changed",
-            namespace=namespace,
-            object_type="flow",
-            object_id=flow_id,
-            summary=f"revision {previous.revision} → {flow.revision}",
-            diff=flow_diff(
-                previous.source,
-                flow.source,
-                old_revision=previous.revision,
-                new_revision=flow.revision,
-            ),
-        )
+    audit_flow_saved(actor=request.user, flow=flow)
     return JsonResponse(flow_json(flow))

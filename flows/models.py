@@ -27,6 +27,7 @@ class Flow(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = FlowQuerySet.as_manager()
+    made_revision = False  # set by save_source: did that save add a revision?
 
     class Meta:
         constraints = [
@@ -79,6 +80,7 @@ class Flow(models.Model):
             if flow is None:
                 flow = cls(namespace=key[0], flow_id=key[1], revision=0, created_at=now)
             elif flow.source == source and flow.deleted_at is None:
+                flow.made_revision = False
                 return flow  # an unchanged save makes no new revision
             flow.revision += 1
             flow.source = source
@@ -93,6 +95,7 @@ class Flow(models.Model):
                 author=author if getattr(author, "is_authenticated", False) else None,
                 created_at=now,
             )
+        flow.made_revision = True
         return flow
 
     def soft_delete(self) -> None:

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.audit import audit_record, flow_diff
+from accounts.audit import audit_flow_saved, audit_record
 from accounts.models import Role
 from accounts.permissions import may, require, visible
 from executions.engine import execution_start
@@ -110,7 +110,6 @@ def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespo
     if request.method == "POST":
         # A refused save keeps the text exactly as typed; nothing stored changes.
         context["source"] = request.POST.get("source", "")
-        previous = flow
         try:
             flow = Flow.save_source(
                 context["source"], author=request.user, expect=(namespace, flow_id)
@@ -119,21 +118,7 @@ def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespo
             context["errors"] = exc.errors
         else:
             context.update(flow=flow, saved=True)
-            if flow.revision != previous.revision:  # an unchanged save did nothing
-                audit_record(
-                    actor=request.user,
-                    action="changed",
-                    namespace=namespace,
-                    object_type="flow",
-                    object_id=flow_id,
-                    summary=f"revision {previous.revision} → {flow.revision}",
-                    diff=flow_diff(
-                        previous.source,
-                        flow.source,
-                        old_revision=previous.revision,
-                        new_revision=flow.revision,
-                    ),
-                )
+            audit_flow_saved(actor=request.user, flow=flow)
     template = "flows/_editor.html" if request.htmx else "flows/flow.html"
     return render(request, template, context, status=422 if context["errors"] else 200)
 
