@@ -57,6 +57,18 @@ def may(user: Any, role: Role, namespace: str) -> bool:
     return held is not None and held >= role
 
 
+def abilities(user: Any, namespace: str) -> dict[str, bool]:
+    """What a page may offer ``user`` in ``namespace``: buttons they could not use are
+    not shown (the views refuse them all the same)."""
+    held = role_on(user, namespace) or 0
+    return {
+        "view": held >= Role.VIEWER,
+        "run": held >= Role.RUNNER,
+        "edit": held >= Role.EDITOR,
+        "admin": held >= Role.ADMIN,
+    }
+
+
 def visible(queryset: QuerySet, user: Any, *, field: str = "namespace") -> QuerySet:
     """``queryset`` narrowed to the rows in namespaces ``user`` may see."""
     if user is None or not user.is_authenticated or not user.is_active:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.audit import audit_record
 from accounts.models import Role
-from accounts.permissions import require, visible
+from accounts.permissions import abilities, require, visible
 
 from .models import Execution, State
 
@@ -20,6 +20,10 @@ def _get_execution_for_user(
     require(request.user, Role.VIEWER, execution.namespace, not_found="Execution not found")
     require(request.user, role, execution.namespace)
     return execution
+
+
+def _context(request: HttpRequest, execution: Execution) -> dict:
+    return {"execution": execution, "can": abilities(request.user, execution.namespace)}
 
 
 @login_required
@@ -40,13 +44,13 @@ def executions_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def execution_detail(request: HttpRequest, execution_id: str) -> HttpResponse:
     execution = _get_execution_for_user(request, execution_id)
-    return render(request, "executions/execution.html", {"execution": execution})
+    return render(request, "executions/execution.html", _context(request, execution))
 
 
 @login_required
 def execution_task_runs(request: HttpRequest, execution_id: str) -> HttpResponse:
     execution = _get_execution_for_user(request, execution_id)
-    return render(request, "executions/_task_runs.html", {"execution": execution})
+    return render(request, "executions/_task_runs.html", _context(request, execution))
 
 
 @login_required
@@ -62,4 +66,4 @@ def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
             object_id=execution.pk,
             summary=f"{execution.namespace}.{execution.flow_id}",
         )
-    return render(request, "executions/_task_runs.html", {"execution": execution})
+    return render(request, "executions/_task_runs.html", _context(request, execution))

@@ -9,7 +9,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.audit import audit_flow_saved, audit_record
 from accounts.models import Role
-from accounts.permissions import may, require, visible
+from accounts.permissions import abilities, may, require, visible
 from executions.engine import execution_start
 
 from .language import FlowInvalid, parse_flow
@@ -106,7 +106,13 @@ def flow_new(request: HttpRequest) -> HttpResponse:
 def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     role = Role.EDITOR if request.method == "POST" else Role.VIEWER
     flow = _get_flow_for_user(request, namespace, flow_id, role)
-    context: dict = {"flow": flow, "source": flow.source, "errors": [], "saved": False}
+    context: dict = {
+        "flow": flow,
+        "source": flow.source,
+        "errors": [],
+        "saved": False,
+        "can": abilities(request.user, namespace),
+    }
     if request.method == "POST":
         # A refused save keeps the text exactly as typed; nothing stored changes.
         context["source"] = request.POST.get("source", "")

@@ -361,3 +361,27 @@ def test_a_superuser_cannot_deactivate_themselves(admin_client: Client, admin_us
     assert response.status_code == 403
     admin_user.refresh_from_db()
     assert admin_user.is_active
+
+
+def test_pages_offer_only_the_buttons_a_role_can_use(client, alice) -> None:
+    from accounts.models import Role, RoleBinding
+    from executions.engine import execution_start
+    from flows.models import Flow
+    from tests.personas import make_charlie
+
+    charlie = make_charlie()
+    flow = Flow.save_source(
+        "id: f\nnamespace: dev\ntasks:\n  - id: a\n    type: Log\n    message: m\n"
+    )
+    execution = execution_start(flow=flow)
+    RoleBinding.objects.create(user=charlie, namespace="dev", role=Role.VIEWER)
+    client.force_login(charlie)
+    flow_page = client.get("/flows/dev/f/").content.decode()
+    execution_page = client.get(f"/executions/{execution.pk}/").content.decode()
+    assert ">Run<" not in flow_page and ">Save<" not in flow_page and "Delete flow" not in flow_page
+    assert "Read only" in flow_page and ">Kill<" not in execution_page
+    client.force_login(alice)
+    flow_page = client.get("/flows/dev/f/").content.decode()
+    execution_page = client.get(f"/executions/{execution.pk}/").content.decode()
+    assert ">Run<" in flow_page and ">Save<" in flow_page and "Delete flow" in flow_page
+    assert ">Kill<" in execution_page
