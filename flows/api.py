@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
 
 from accounts.audit import audit_flow_saved, audit_record
 from accounts.models import Role
@@ -14,6 +16,7 @@ from flowsite.api import api_error, api_view, flow_invalid_response, request_tex
 
 from .language import FlowInvalid, parse_flow
 from .models import Flow, FlowExists
+from .schema import flow_schema
 
 
 def flow_json(flow: Flow) -> dict[str, Any]:
@@ -102,3 +105,35 @@ def flow_item(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespons
         return flow_invalid_response(exc)
     audit_flow_saved(actor=request.user, flow=flow)
     return JsonResponse(flow_json(flow))
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def flow_schema_view(request: HttpRequest) -> HttpResponse:
+    """Public: the language is no secret, and VS Code fetches it without credentials."""
+    return JsonResponse(flow_schema())
+
+
+@api_view(("POST",))
+def flows_validate(request: HttpRequest) -> HttpResponse:
+    """Kestra's validate endpoint: what is wrong with a flow, without saving it."""
+    source = _yaml_body(request)
+    if isinstance(source, HttpResponse):
+        return source
+    try:
+        definition = parse_flow(source)
+    except FlowInvalid as exc:
+        return JsonResponse(
+            [
+                {
+                    "index": 0,
+                    "constraints": "\n".join(str(e) for e in exc.errors),
+                    "errors": [e.as_dict() for e in exc.errors],
+                }
+            ],
+            safe=False,
+        )
+    return JsonResponse(
+        [{"index": 0, "flow": definition.id, "namespace": definition.namespace, "errors": []}],
+        safe=False,
+    )

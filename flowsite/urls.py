@@ -34,6 +34,8 @@ urlpatterns = [
     ),
     # Kestra's REST paths.
     path("api/v1/flows", flows_api.flows_create),
+    path("api/v1/flows/validate", flows_api.flows_validate),
+    path("api/v1/plugins/schemas/flow", flows_api.flow_schema_view, name="flow_schema"),
     path("api/v1/flows/<str:namespace>/<str:flow_id>", flows_api.flow_item),
     path("api/v1/executions/<str:execution_id>", executions_api.execution_item),
     # Kestra shares this shape between POST {namespace}/{id} and DELETE {id}/kill.

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, WithJsonSchema, field_validator, model_validator
 
 from .source import FlowError, ParsedSource, YamlSourceError, format_path, parse_yaml
-from .tasks import TASK_TYPES, LanguageModel, NotSupportedYet, Task
+from .tasks import TASK_TYPES, LanguageModel, NotSupportedYet, ScalarText, Task
 from .values import FLOW_ID_PATTERN, NAMESPACE_PATTERN, values_as_text
 
 
@@ -21,7 +21,24 @@ class FlowDefinition(LanguageModel):
         pattern=NAMESPACE_PATTERN, max_length=150, description="Dotted lowercase, e.g. company.team"
     )
     description: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict, description="Key/value labels")
+    labels: Annotated[
+        dict[str, str],
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "object", "additionalProperties": ScalarText},
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"key": {"type": "string"}, "value": ScalarText},
+                            "required": ["key"],
+                        },
+                    },
+                ]
+            }
+        ),
+    ] = Field(default_factory=dict, description="Key/value labels")
     variables: dict[str, Any] = Field(default_factory=dict, description="Flow variables")
     disabled: bool = False
     revision: int | None = Field(
@@ -49,7 +66,7 @@ class FlowDefinition(LanguageModel):
     def _labels_as_mapping(cls, value: Any) -> Any:
         # Kestra accepts labels as a mapping or as a list of {key, value}.
         if isinstance(value, list) and all(isinstance(i, dict) and "key" in i for i in value):
-            return {str(i["key"]): i.get("value") for i in value}
+            value = {str(i["key"]): i.get("value") for i in value}
         return values_as_text(value)
 
     @model_validator(mode="after")

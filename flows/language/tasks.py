@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic.alias_generators import to_camel
 
 from .values import TASK_ID_PATTERN, Duration, MemorySize, values_as_text
@@ -32,7 +32,14 @@ def _not_supported_yet(value: Any) -> Any:
     return value
 
 
-NotSupportedYet = Annotated[Any, AfterValidator(_not_supported_yet), Field(exclude=True)]
+# Excluded from dumps and left out of the JSON Schema (see flows/schema.py): editors
+# should not offer what the server refuses.
+NotSupportedYet = Annotated[
+    Any,
+    AfterValidator(_not_supported_yet),
+    Field(exclude=True, json_schema_extra={"x-not-supported-yet": True}),
+]
+ScalarText = {"type": ["string", "number", "boolean"]}
 
 
 class LanguageModel(BaseModel):
@@ -61,12 +68,22 @@ def _memory(value: Any) -> Any:
     )
 
 
+def _also(alternative: dict[str, Any]) -> Any:
+    def extend(schema: dict[str, Any]) -> None:
+        schema.setdefault("anyOf", []).append(alternative)
+
+    return extend
+
+
 class _Limits(LanguageModel):
     pull_policy: PullPolicy | None = Field(
         None, description="When to pull the image: IF_NOT_PRESENT (default), ALWAYS or NEVER"
     )
-    cpu: CpuLimit | None = None
-    memory: MemoryLimit | None = None
+    # Also written as a plain number or size, which the validators below accept.
+    cpu: CpuLimit | None = Field(None, json_schema_extra=_also({"type": "number"}))
+    memory: MemoryLimit | None = Field(
+        None, json_schema_extra=_also({"type": ["string", "integer"]})
+    )
 
     _cpu = field_validator("cpu", mode="before")(_cpus)
     _mem = field_validator("memory", mode="before")(_memory)
@@ -122,7 +139,9 @@ class ScriptTask(BaseTask):
     before_commands: list[str] = Field(
         default_factory=list, description="Shell commands run before the script, e.g. pip install"
     )
-    env: dict[str, str] = Field(default_factory=dict, description="Environment variables")
+    env: Annotated[
+        dict[str, str], WithJsonSchema({"type": "object", "additionalProperties": ScalarText})
+    ] = Field(default_factory=dict, description="Environment variables")
     container_image: str | None = Field(None, description="Container image for the Docker runner")
     docker: DockerOptions | None = Field(None, description="Older form of the Docker options")
     runner: Literal["DOCKER", "PROCESS"] | None = Field(

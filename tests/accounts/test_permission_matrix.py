@@ -40,6 +40,7 @@ NEW_FLOW_YAML = FLOW_YAML.replace("id: report", "id: fresh")
 
 
 class Need(Enum):
+    PUBLIC = "anyone, logged in or not"
     LOGIN = "any logged-in user"
     VIEWER = Role.VIEWER
     RUNNER = Role.RUNNER
@@ -118,6 +119,10 @@ EXPECTATIONS: dict[str, list[Case]] = {
         Case("POST", "/executions/{execution}/kill/", Need.RUNNER)
     ],
     "api/v1/flows": [Case("POST", "/api/v1/flows", Need.EDITOR, API, body=NEW_FLOW_YAML)],
+    "api/v1/flows/validate": [
+        Case("POST", "/api/v1/flows/validate", Need.LOGIN, API, body=NEW_FLOW_YAML)
+    ],
+    "api/v1/plugins/schemas/flow": [Case("GET", "/api/v1/plugins/schemas/flow", Need.PUBLIC)],
     "api/v1/flows/<str:namespace>/<str:flow_id>": [
         Case("GET", "/api/v1/flows/{ns}/{flow}", Need.VIEWER, API),
         Case("PUT", "/api/v1/flows/{ns}/{flow}", Need.EDITOR, API, body=FLOW_YAML + "# c\n"),
@@ -288,6 +293,9 @@ def test_each_route_answers_each_person_as_their_role_allows(
 ) -> None:
     response = _request(client, case, world, persona)
     status = response.status_code
+    if case.need is Need.PUBLIC:
+        assert status == 200
+        return
     if persona.name == "anonymous":
         if case.api:
             assert status == 401
