@@ -20,14 +20,18 @@ from .engine import (
 from .live import LogWriter, execution_wake
 from .models import Execution, LogLine, State, TaskRun
 from .runners.base import RunSpec, TaskError, drive
-from .runners.docker import DockerRunner
+from .runners.docker import DockerRunner, containers_reap_orphans
 from .runners.process import ProcessRunner
 
 logger = logging.getLogger(__name__)
 
 
 def sweep_stalled_task_runs() -> int:
-    """Scheduled every minute (see the executions migrations)."""
+    """Scheduled every minute (see the executions migrations): re-enqueue task runs
+    nobody claimed, and remove containers left behind by task runs that ended."""
+    containers_reap_orphans(
+        is_running=lambda pk: TaskRun.objects.filter(pk=pk, state=State.RUNNING).exists()
+    )
     return task_runs_sweep()
 
 

@@ -13,7 +13,7 @@ import shlex
 import tarfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import docker
@@ -221,3 +221,37 @@ class DockerHandle:
     def cleanup(self) -> None:
         with contextlib.suppress(NotFound, APIError):
             self.container.remove(force=True)
+
+
+def containers_reap_orphans(
+    *, is_running: Callable[[str], bool], older_than: float = 60, execution_id: str = ""
+) -> int:
+    """Remove task containers whose task run is no longer running (a worker died, or a
+    removal failed), of one execution or of all. Only this worker's engine is looked
+    at; returns how many went."""
+    labels = ["flowsite.taskrun"]
+    if execution_id:
+        labels.append(f"flowsite.execution={execution_id}")
+    try:
+        client = docker.from_env(timeout=30)
+        containers = client.containers.list(all=True, filters={"label": labels})
+    except DockerException:
+        return 0  # no engine here: nothing of ours can be left on it
+    reaped = 0
+    now = time.time()
+    for container in containers:
+        created = container.attrs.get("Created", "")
+        age = now - _docker_time(created) if created else older_than + 1
+        if age > older_than and not is_running(container.labels["flowsite.taskrun"]):
+            with contextlib.suppress(NotFound, APIError):
+                container.remove(force=True)
+                reaped += 1
+    return reaped
+
+
+def _docker_time(stamp: str) -> float:
+    from datetime import datetime
+
+    # Docker writes nanoseconds; Python reads up to microseconds.
+    head, _, fraction = stamp.rstrip("Z").partition(".")
+    return datetime.fromisoformat(f"{head}.{fraction[:6] or '0'}+00:00").timestamp()

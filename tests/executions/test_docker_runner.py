@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from pathlib import Path
 
@@ -156,3 +157,42 @@ def test_the_exit_code_comes_from_the_task_whatever_its_last_output() -> None:
     assert execution.state == State.FAILED
     assert execution.task_runs.get().exit_code == 7
     assert messages(execution, "stderr") == ["no newline at the end"]
+
+
+def test_containers_left_by_ended_task_runs_are_reaped(engine) -> None:
+    from executions.runners.docker import containers_reap_orphans
+
+    def left_behind(task_run_id: str):
+        return engine.containers.run(
+            "python:3.11-slim",
+            ["sleep", "300"],
+            detach=True,
+            labels={"flowsite.taskrun": task_run_id, "flowsite.execution": "reap-test"},
+        )
+
+    orphan, alive = left_behind("gone-task-run"), left_behind("running-task-run")
+    try:
+        reaped = containers_reap_orphans(
+            is_running=lambda pk: pk == "running-task-run", older_than=0, execution_id="reap-test"
+        )
+        assert reaped == 1
+        labels = {c.labels["flowsite.taskrun"] for c in engine.containers.list(all=True)}
+        assert "gone-task-run" not in labels and "running-task-run" in labels
+    finally:
+        for container in (orphan, alive):
+            with contextlib.suppress(Exception):
+                container.remove(force=True)
+
+
+def test_young_containers_are_left_alone_whatever_their_state(engine) -> None:
+    from executions.runners.docker import containers_reap_orphans
+
+    labels = {"flowsite.taskrun": "just-starting", "flowsite.execution": "young-test"}
+    young = engine.containers.create("python:3.11-slim", ["true"], labels=labels)
+    try:
+        reaped = containers_reap_orphans(
+            is_running=lambda pk: False, older_than=600, execution_id="young-test"
+        )
+        assert reaped == 0
+    finally:
+        young.remove(force=True)
