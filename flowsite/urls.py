@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from executions import api as executions_api
 from executions import views as executions_views
 from flows import api as flows_api
+from flows import revision_views as flows_revisions
 from flows import views as flows_views
 
 urlpatterns = [
@@ -19,6 +20,26 @@ urlpatterns = [
     path("flows/<str:namespace>/<str:flow_id>/run/", flows_views.flow_run, name="flow_run"),
     path(
         "flows/<str:namespace>/<str:flow_id>/delete/", flows_views.flow_delete, name="flow_delete"
+    ),
+    path(
+        "flows/<str:namespace>/<str:flow_id>/revisions/",
+        flows_revisions.flow_revisions,
+        name="flow_revisions",
+    ),
+    path(
+        "flows/<str:namespace>/<str:flow_id>/revisions/diff/",
+        flows_revisions.flow_revision_diff,
+        name="flow_revision_diff",
+    ),
+    path(
+        "flows/<str:namespace>/<str:flow_id>/revisions/<int:revision>/",
+        flows_revisions.flow_revision,
+        name="flow_revision",
+    ),
+    path(
+        "flows/<str:namespace>/<str:flow_id>/revisions/<int:revision>/restore/",
+        flows_revisions.flow_revision_restore,
+        name="flow_revision_restore",
     ),
     path("executions/", executions_views.executions_list, name="executions"),
     path("executions/<str:execution_id>/", executions_views.execution_detail, name="execution"),

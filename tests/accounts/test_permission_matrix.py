@@ -110,6 +110,18 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "flows/<str:namespace>/<str:flow_id>/delete/": [
         Case("POST", "/flows/{ns}/{flow}/delete/", Need.EDITOR)
     ],
+    "flows/<str:namespace>/<str:flow_id>/revisions/": [
+        Case("GET", "/flows/{ns}/{flow}/revisions/", Need.VIEWER)
+    ],
+    "flows/<str:namespace>/<str:flow_id>/revisions/diff/": [
+        Case("GET", "/flows/{ns}/{flow}/revisions/diff/?from=1&to=1", Need.VIEWER)
+    ],
+    "flows/<str:namespace>/<str:flow_id>/revisions/<int:revision>/": [
+        Case("GET", "/flows/{ns}/{flow}/revisions/1/", Need.VIEWER)
+    ],
+    "flows/<str:namespace>/<str:flow_id>/revisions/<int:revision>/restore/": [
+        Case("POST", "/flows/{ns}/{flow}/revisions/1/restore/", Need.EDITOR)
+    ],
     "executions/": [Case("GET", "/executions/", Need.LOGIN, lists_namespace=True)],
     "executions/<str:execution_id>/": [Case("GET", "/executions/{execution}/", Need.VIEWER)],
     "executions/<str:execution_id>/task-runs/": [

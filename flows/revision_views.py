@@ -1,0 +1,123 @@
+"""A flow's history: its revisions, any one's source, a diff of two, and restoring one."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from itertools import zip_longest
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.audit import audit_flow_saved
+from accounts.models import Role
+from accounts.permissions import abilities
+
+from .language import FlowInvalid
+from .models import Flow, FlowRevision
+from .views import _get_flow_for_user
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One line of a side-by-side diff; a side without a line has number None."""
+
+    kind: str  # "equal", "changed", "added" or "removed"
+    old_number: int | None
+    old_text: str
+    new_number: int | None
+    new_text: str
+
+
+def _side_by_side(old_source: str, new_source: str) -> list[DiffRow]:
+    old, new = old_source.splitlines(), new_source.splitlines()
+    rows: list[DiffRow] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        # A replaced block pairs its lines up; what one side has more of was added or removed.
+        pairs = zip_longest(range(i1, i2), range(j1, j2))
+        for i, j in pairs:
+            if tag == "equal":
+                kind = "equal"
+            elif i is not None and j is not None:
+                kind = "changed"
+            else:
+                kind = "removed" if j is None else "added"
+            rows.append(
+                DiffRow(
+                    kind=kind,
+                    old_number=None if i is None else i + 1,
+                    old_text="" if i is None else old[i],
+                    new_number=None if j is None else j + 1,
+                    new_text="" if j is None else new[j],
+                )
+            )
+    return rows
+
+
+def _get_revision_for_user(
+    request: HttpRequest, namespace: str, flow_id: str, revision: int, role: Role = Role.VIEWER
+) -> FlowRevision:
+    flow = _get_flow_for_user(request, namespace, flow_id, role)
+    return get_object_or_404(flow.revisions.select_related("flow", "author"), revision=revision)
+
+
+@login_required
+@require_GET
+def flow_revisions(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
+    flow = _get_flow_for_user(request, namespace, flow_id)
+    context = {
+        "flow": flow,
+        "revisions": flow.revisions.select_related("author"),
+        "can": abilities(request.user, namespace),
+    }
+    return render(request, "flows/revisions.html", context)
+
+
+@login_required
+@require_GET
+def flow_revision(
+    request: HttpRequest, namespace: str, flow_id: str, revision: int
+) -> HttpResponse:
+    found = _get_revision_for_user(request, namespace, flow_id, revision)
+    context = {"flow": found.flow, "revision": found, "can": abilities(request.user, namespace)}
+    return render(request, "flows/revision.html", context)
+
+
+@login_required
+@require_GET
+def flow_revision_diff(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
+    flow = _get_flow_for_user(request, namespace, flow_id)
+    context: dict = {"flow": flow, "error": ""}
+    try:
+        numbers = [int(request.GET[name]) for name in ("from", "to")]
+    except (KeyError, ValueError):
+        context["error"] = "Name two revisions to compare by their numbers: ?from=1&to=2."
+        return render(request, "flows/revision_diff.html", context, status=400)
+    old, new = (get_object_or_404(flow.revisions, revision=number) for number in numbers)
+    context.update(old=old, new=new, rows=_side_by_side(old.source, new.source))
+    return render(request, "flows/revision_diff.html", context)
+
+
+@login_required
+@require_POST
+def flow_revision_restore(
+    request: HttpRequest, namespace: str, flow_id: str, revision: int
+) -> HttpResponse:
+    found = _get_revision_for_user(request, namespace, flow_id, revision, Role.EDITOR)
+    try:
+        # As any save: validated against today's language, numbered, a no-op when unchanged.
+        flow = Flow.save_source(found.source, author=request.user, expect=(namespace, flow_id))
+    except FlowInvalid as exc:
+        context = {
+            "flow": found.flow,
+            "source": found.source,
+            "errors": exc.errors,
+            "saved": False,
+            "can": abilities(request.user, namespace),
+        }
+        return render(request, "flows/flow.html", context, status=422)
+    audit_flow_saved(actor=request.user, flow=flow)
+    return redirect(flow.get_absolute_url())
