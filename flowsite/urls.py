@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from executions import api as executions_api
 from executions import views as executions_views
 from flows import api as flows_api
+from flows import editor_views as flows_editor
 from flows import revision_views as flows_revisions
 from flows import views as flows_views
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("namespaces/", flows_views.namespaces, name="namespaces"),
     path("namespaces/<str:namespace>/", flows_views.namespace, name="namespace"),
     path("flows/new/", flows_views.flow_new, name="flow_new"),
+    path("flows/check/", flows_editor.flow_check, name="flow_check"),
     path("flows/<str:namespace>/<str:flow_id>/", flows_views.flow_detail, name="flow"),
     path("flows/<str:namespace>/<str:flow_id>/run/", flows_views.flow_run, name="flow_run"),
     path(

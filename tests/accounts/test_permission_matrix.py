@@ -96,6 +96,7 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "": [Case("GET", "/", Need.LOGIN)],
     "namespaces/": [Case("GET", "/namespaces/", Need.LOGIN, lists_namespace=True)],
     "namespaces/<str:namespace>/": [Case("GET", "/namespaces/{ns}/", Need.VIEWER)],
+    "flows/check/": [Case("POST", "/flows/check/", Need.LOGIN, body={"source": FLOW_YAML})],
     "flows/new/": [
         Case("GET", "/flows/new/", Need.LOGIN),
         Case("POST", "/flows/new/", Need.EDITOR, body={"source": NEW_FLOW_YAML}),
