@@ -222,3 +222,29 @@ def test_the_editor_announces_each_check_and_follows_goto_requests(page: Page, a
     expect(page.get_by_label("Flow YAML")).to_have_value(
         STORED.replace("id: hello", "id: greeting").replace("    message", "    Xmessage")
     )
+
+
+def test_an_older_revision_is_restored_from_the_revisions_page(page: Page, alice: Any) -> None:
+    Flow.save_source(STORED, author=alice)
+    flow = Flow.save_source(STORED.replace("message: hello", "message: changed"), author=alice)
+    page.goto(flow.get_absolute_url())
+    page.get_by_role("link", name="Revisions").click()
+    page.locator("a[href$='/revisions/1/']").first.click()
+    page.get_by_role("button", name="Restore as a new revision").click()
+
+    expect(page.locator("#editor")).to_contain_text("Revision 3")
+    expect(page.locator("#editor .cm-content")).to_contain_text("message: hello")
+    flow.refresh_from_db()
+    assert (flow.revision, flow.source) == (3, STORED)
+
+
+def test_a_refused_save_keeps_the_typed_text_in_the_editor(page: Page, alice: Any) -> None:
+    flow = Flow.save_source(STORED, author=alice)
+    content = _open_editor(page, flow)
+    _type_at_end(page, content, "    colour: red")
+    page.keyboard.press("Control+s")
+
+    expect(page.locator("[data-testid=flow-errors]")).to_contain_text("Unknown property 'colour'")
+    expect(page.locator("#editor .cm-content")).to_contain_text("colour: red")
+    flow.refresh_from_db()
+    assert (flow.revision, flow.source) == (1, STORED)
