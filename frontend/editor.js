@@ -122,50 +122,52 @@ const theme = EditorView.theme({
   ".cm-tooltip.cm-tooltip-hover, .cm-tooltip-autocomplete-info": { maxWidth: "32em", padding: "4px 8px" },
 });
 
+// The state's extensions reach the textarea and form through `current`, not closures:
+// after a save swaps the partial, the same state (undo history included) lives on.
+function newState(text, readOnly) {
+  return EditorState.create({
+    doc: text,
+    extensions: [
+      keymap.of([
+        {
+          key: "Mod-s",
+          preventDefault: true,
+          run: () => {
+            if (current && current.form && !current.readOnly) current.form.requestSubmit();
+            return true;
+          },
+        },
+        indentWithTab,
+      ]),
+      basicSetup,
+      indentUnit.of("  "),
+      EditorState.tabSize.of(2),
+      yaml(),
+      yamlLanguage.data.of({ autocomplete: yamlCompletion() }),
+      yamlLanguage.data.of({ autocomplete: typeCompletion }),
+      hoverTooltip(yamlSchemaHover()),
+      stateExtensions(undefined),
+      lintGutter(),
+      theme,
+      EditorState.readOnly.of(readOnly),
+      EditorView.editable.of(!readOnly),
+      EditorView.contentAttributes.of({ "aria-label": "YAML source of the flow" }),
+      EditorView.updateListener.of((update) => {
+        if (!update.docChanged) return;
+        if (current) current.textarea.value = update.state.doc.toString();
+        dirty = true;
+        scheduleCheck();
+      }),
+    ],
+  });
+}
+
 function mount(textarea, previous) {
   const form = textarea.form;
   const readOnly = textarea.readOnly;
-  const text = previous ? previous.text : textarea.value;
-  textarea.value = text;
-  const view = new EditorView({
-    parent: textarea.parentNode,
-    state: EditorState.create({
-      doc: text,
-      selection: previous ? { anchor: Math.min(previous.cursor, text.length) } : undefined,
-      extensions: [
-        keymap.of([
-          {
-            key: "Mod-s",
-            preventDefault: true,
-            run: () => {
-              if (form && !readOnly) form.requestSubmit();
-              return true;
-            },
-          },
-          indentWithTab,
-        ]),
-        basicSetup,
-        indentUnit.of("  "),
-        EditorState.tabSize.of(2),
-        yaml(),
-        yamlLanguage.data.of({ autocomplete: yamlCompletion() }),
-        yamlLanguage.data.of({ autocomplete: typeCompletion }),
-        hoverTooltip(yamlSchemaHover()),
-        stateExtensions(undefined),
-        lintGutter(),
-        theme,
-        EditorState.readOnly.of(readOnly),
-        EditorView.editable.of(!readOnly),
-        EditorView.contentAttributes.of({ "aria-label": "YAML source of the flow" }),
-        EditorView.updateListener.of((update) => {
-          if (!update.docChanged) return;
-          textarea.value = update.state.doc.toString();
-          dirty = true;
-          scheduleCheck();
-        }),
-      ],
-    }),
-  });
+  const state = previous ? previous.state : newState(textarea.value, readOnly);
+  textarea.value = state.doc.toString();
+  const view = new EditorView({ parent: textarea.parentNode, state });
   textarea.parentNode.insertBefore(view.dom, textarea.nextSibling);
   // Out of sight but not display:none, so that whatever fills the textarea itself
   // (password managers, scripts, browser tests) still reaches the editor.
@@ -177,7 +179,7 @@ function mount(textarea, previous) {
     view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: textarea.value } });
   });
   textarea.dataset.flowEditorMounted = "true";
-  current = { view, textarea, form };
+  current = { view, textarea, form, readOnly };
   flowSchema().then((schema) => {
     if (schema && current && current.view === view) updateSchema(view, schema);
   });
@@ -196,8 +198,7 @@ function mountAll() {
   if (!textarea) return;
   let previous = null;
   if (current && !current.textarea.isConnected) {
-    const { state } = current.view;
-    previous = { text: state.doc.toString(), cursor: state.selection.main.head };
+    previous = { state: current.view.state };
     current.view.destroy();
   }
   mount(textarea, previous);

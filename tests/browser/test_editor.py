@@ -248,3 +248,16 @@ def test_a_refused_save_keeps_the_typed_text_in_the_editor(page: Page, alice: An
     expect(page.locator("#editor .cm-content")).to_contain_text("colour: red")
     flow.refresh_from_db()
     assert (flow.revision, flow.source) == (1, STORED)
+
+
+def test_undo_still_works_after_a_save(page: Page, alice: Any) -> None:
+    flow = Flow.save_source(STORED, author=alice)
+    content = _open_editor(page, flow)
+    _type_at_end(page, content, "# a note")
+    page.keyboard.press("Control+s")
+    expect(page.locator("#editor")).to_contain_text("Saved revision 2")
+
+    page.locator("#editor .cm-content").click()
+    page.keyboard.press("Control+z")
+
+    expect(page.locator("#editor .cm-content")).not_to_contain_text("# a note")
