@@ -72,3 +72,50 @@ def audit_flow_saved(*, actor: Any, flow: Any) -> None:
         if before
         else "",
     )
+
+
+# One function per audited action, so the web pages and the REST API record it alike.
+
+
+def audit_flow_created(*, actor: Any, flow: Any) -> None:
+    audit_record(
+        actor=actor,
+        action="created",
+        namespace=flow.namespace,
+        object_type="flow",
+        object_id=flow.flow_id,
+        summary=f"revision {flow.revision}",
+    )
+
+
+def audit_flow_deleted(*, actor: Any, flow: Any) -> None:
+    audit_record(
+        actor=actor,
+        action="deleted",
+        namespace=flow.namespace,
+        object_type="flow",
+        object_id=flow.flow_id,
+        summary=f"at revision {flow.revision}",
+    )
+
+
+def audit_execution_ran(*, actor: Any, execution: Any, flow: Any) -> None:
+    audit_record(
+        actor=actor,
+        action="ran",
+        namespace=execution.namespace,
+        object_type="execution",
+        object_id=execution.pk,
+        summary=f"{flow} revision {flow.revision}",
+    )
+
+
+def audit_execution_killed(*, actor: Any, execution: Any) -> None:
+    audit_record(
+        actor=actor,
+        action="killed",
+        namespace=execution.namespace,
+        object_type="execution",
+        object_id=execution.pk,
+        summary=f"{execution.namespace}.{execution.flow_id}",
+    )

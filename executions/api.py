@@ -7,7 +7,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.audit import audit_record
+from accounts.audit import audit_execution_killed, audit_execution_ran
 from accounts.models import Role
 from accounts.permissions import require
 from flows.language import FlowInvalid
@@ -78,14 +78,7 @@ def execution_create(request: HttpRequest, namespace: str, flow_id: str) -> Http
         execution = execution_start(flow=flow, user=request.user)
     except FlowInvalid as exc:
         return flow_invalid_response(exc)
-    audit_record(
-        actor=request.user,
-        action="ran",
-        namespace=namespace,
-        object_type="execution",
-        object_id=execution.pk,
-        summary=f"{flow} revision {flow.revision}",
-    )
+    audit_execution_ran(actor=request.user, execution=execution, flow=flow)
     return JsonResponse(execution_json(execution))
 
 
@@ -108,14 +101,7 @@ def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
     execution = _execution_for(request, execution_id, Role.RUNNER)
     if not execution.kill():
         return api_error(409, f"Execution {execution_id} has already ended ({execution.state})")
-    audit_record(
-        actor=request.user,
-        action="killed",
-        namespace=execution.namespace,
-        object_type="execution",
-        object_id=execution.pk,
-        summary=f"{execution.namespace}.{execution.flow_id}",
-    )
+    audit_execution_killed(actor=request.user, execution=execution)
     return HttpResponse(status=202)
 
 

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
-from accounts.audit import audit_record
+from accounts.audit import audit_execution_killed
 from accounts.models import Role
 from accounts.permissions import abilities, require, visible
 
@@ -58,12 +58,5 @@ def execution_task_runs(request: HttpRequest, execution_id: str) -> HttpResponse
 def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
     execution = _get_execution_for_user(request, execution_id, Role.RUNNER)
     if execution.kill():  # False: it had already ended, so nothing was killed
-        audit_record(
-            actor=request.user,
-            action="killed",
-            namespace=execution.namespace,
-            object_type="execution",
-            object_id=execution.pk,
-            summary=f"{execution.namespace}.{execution.flow_id}",
-        )
+        audit_execution_killed(actor=request.user, execution=execution)
     return render(request, "executions/_task_runs.html", _context(request, execution))

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from accounts.audit import audit_flow_saved, audit_record
+from accounts.audit import audit_flow_created, audit_flow_deleted, audit_flow_saved
 from accounts.models import Role
 from accounts.permissions import require
 from flowsite.api import api_error, api_view, flow_invalid_response, request_text
@@ -64,14 +64,7 @@ def flows_create(request: HttpRequest) -> HttpResponse:
         ) from None
     except FlowExists as exc:
         return api_error(409, f"Flow {exc.flow} already exists: use PUT to update it")
-    audit_record(
-        actor=request.user,
-        action="created",
-        namespace=flow.namespace,
-        object_type="flow",
-        object_id=flow.flow_id,
-        summary=f"revision {flow.revision}",
-    )
+    audit_flow_created(actor=request.user, flow=flow)
     return JsonResponse(flow_json(flow), status=200)
 
 
@@ -87,14 +80,7 @@ def flow_item(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespons
     require(request.user, Role.EDITOR, namespace)
     if request.method == "DELETE":
         flow.soft_delete()
-        audit_record(
-            actor=request.user,
-            action="deleted",
-            namespace=namespace,
-            object_type="flow",
-            object_id=flow_id,
-            summary=f"at revision {flow.revision}",
-        )
+        audit_flow_deleted(actor=request.user, flow=flow)
         return HttpResponse(status=204)
     source = _yaml_body(request)
     if isinstance(source, HttpResponse):

@@ -7,7 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.audit import audit_flow_saved, audit_record
+from accounts.audit import (
+    audit_execution_ran,
+    audit_flow_created,
+    audit_flow_deleted,
+    audit_flow_saved,
+)
 from accounts.models import Role
 from accounts.permissions import abilities, may, require, visible
 from executions.engine import execution_start
@@ -85,14 +90,7 @@ def flow_new(request: HttpRequest) -> HttpResponse:
         try:
             if not errors:
                 flow = Flow.save_source(source, author=request.user, create_only=True)
-                audit_record(
-                    actor=request.user,
-                    action="created",
-                    namespace=flow.namespace,
-                    object_type="flow",
-                    object_id=flow.flow_id,
-                    summary=f"revision {flow.revision}",
-                )
+                audit_flow_created(actor=request.user, flow=flow)
                 return _redirect(request, flow.get_absolute_url())
         except FlowInvalid as exc:
             errors = exc.errors
@@ -134,14 +132,7 @@ def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespo
 def flow_run(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     flow = _get_flow_for_user(request, namespace, flow_id, Role.RUNNER)
     execution = execution_start(flow=flow, user=request.user)
-    audit_record(
-        actor=request.user,
-        action="ran",
-        namespace=namespace,
-        object_type="execution",
-        object_id=execution.pk,
-        summary=f"{flow} revision {flow.revision}",
-    )
+    audit_execution_ran(actor=request.user, execution=execution, flow=flow)
     return _redirect(request, execution.get_absolute_url())
 
 
@@ -150,12 +141,5 @@ def flow_run(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse
 def flow_delete(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     flow = _get_flow_for_user(request, namespace, flow_id, Role.EDITOR)
     flow.soft_delete()
-    audit_record(
-        actor=request.user,
-        action="deleted",
-        namespace=namespace,
-        object_type="flow",
-        object_id=flow_id,
-        summary=f"at revision {flow.revision}",
-    )
+    audit_flow_deleted(actor=request.user, flow=flow)
     return _redirect(request, f"/namespaces/{namespace}/")
