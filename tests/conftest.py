@@ -3,6 +3,7 @@ processes (django-q2 workers, the daphne server) pointed at the test database.""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import signal
@@ -50,6 +51,17 @@ def fresh_cache(settings: Any) -> None:
             "LOCATION": f"test-{uuid.uuid4()}",
         }
     }
+
+
+def basic_auth(username: str = "alice", password: str = PASSWORD) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+@pytest.fixture
+def api(client: Any, alice: Any) -> Any:
+    """The test client, logged in as alice through HTTP Basic auth."""
+    client.defaults["HTTP_AUTHORIZATION"] = basic_auth()
+    return client
 
 
 @pytest.fixture

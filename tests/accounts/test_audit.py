@@ -12,7 +12,6 @@ from accounts.models import AuditEntry
 from executions.engine import execution_start
 from executions.models import Execution, State
 from flows.models import Flow
-from tests.api.conftest import basic_auth
 from tests.flows_helpers import PROCESS, flow_yaml
 
 HELLO = flow_yaml(
@@ -32,12 +31,6 @@ HELLO_API = "/api/v1/flows/dev/hello"
 @pytest.fixture
 def hello(alice: Any) -> Flow:
     return Flow.save_source(HELLO, author=alice)
-
-
-@pytest.fixture
-def api(client: Client, alice: Any) -> Client:
-    client.defaults["HTTP_AUTHORIZATION"] = basic_auth()
-    return client
 
 
 @pytest.fixture

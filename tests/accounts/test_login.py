@@ -17,7 +17,7 @@ from django.test import Client
 
 from executions.models import Execution
 from flows.models import Flow
-from tests.api.conftest import basic_auth
+from tests.conftest import basic_auth
 from tests.personas import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]

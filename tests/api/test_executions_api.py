@@ -9,8 +9,7 @@ import pytest
 from executions.jobs import run_task_run
 from executions.models import Execution, LogLine
 from flows.models import Flow
-from tests.api.conftest import basic_auth
-from tests.conftest import wait_until
+from tests.conftest import basic_auth, wait_until
 from tests.flows_helpers import PROCESS, flow_yaml
 
 START_HELLO = "/api/v1/executions/dev/hello"

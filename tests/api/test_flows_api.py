@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from flows.models import Flow, FlowRevision
-from tests.api.conftest import basic_auth
+from tests.conftest import basic_auth
 
 FLOWS = "/api/v1/flows"
 HELLO = "/api/v1/flows/dev/hello"
