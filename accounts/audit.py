@@ -119,3 +119,64 @@ def audit_execution_killed(*, actor: Any, execution: Any) -> None:
         object_id=execution.pk,
         summary=f"{execution.namespace}.{execution.flow_id}",
     )
+
+
+def audit_execution_steered(*, actor: Any, execution: Any, action: str, summary: str = "") -> None:
+    """restarted, replayed (on the new execution, naming the original) or resumed."""
+    audit_record(
+        actor=actor,
+        action=action,
+        namespace=execution.namespace,
+        object_type="execution",
+        object_id=execution.pk,
+        summary=summary or f"{execution.namespace}.{execution.flow_id}",
+    )
+
+
+# A secret's value never reaches the log: only its key, and whether it was new.
+
+
+def audit_secret_set(*, actor: Any, namespace: str, key: str, created: bool) -> None:
+    audit_record(
+        actor=actor,
+        action="created" if created else "changed",
+        namespace=namespace,
+        object_type="secret",
+        object_id=key,
+        summary="value set" if created else "value replaced",
+    )
+
+
+def audit_secret_deleted(*, actor: Any, namespace: str, key: str) -> None:
+    audit_record(
+        actor=actor, action="deleted", namespace=namespace, object_type="secret", object_id=key
+    )
+
+
+def audit_variable_set(
+    *, actor: Any, namespace: str, key: str, before: str | None, after: str
+) -> None:
+    """``before`` and ``after`` are the value as text; ``before`` is None for a new one."""
+    audit_record(
+        actor=actor,
+        action="created" if before is None else "changed",
+        namespace=namespace,
+        object_type="variable",
+        object_id=key,
+        summary=_short(after) if before is None else f"{_short(before)} → {_short(after)}",
+    )
+
+
+def audit_variable_deleted(*, actor: Any, namespace: str, key: str, before: str) -> None:
+    audit_record(
+        actor=actor,
+        action="deleted",
+        namespace=namespace,
+        object_type="variable",
+        object_id=key,
+        summary=f"was {_short(before)}",
+    )
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -9,13 +9,18 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.audit import audit_execution_killed, audit_execution_ran
 from accounts.models import Role
-from accounts.permissions import require
+from accounts.permissions import require, visible
+from flows.inputs import InputsInvalid, inputs_sent
 from flows.language import FlowInvalid
 from flows.models import Flow
 from flowsite.api import api_error, api_view, flow_invalid_response
 
 from .engine import execution_start
 from .models import Execution, LogLine, TaskRun
+from .search import KESTRA_NAMES, execution_search
+
+SEARCH_PAGE_SIZE = 10  # Kestra's default
+SEARCH_MAX_PAGE_SIZE = 1000
 
 
 def _state(state: str, started: Any, ended: Any) -> dict[str, Any]:
@@ -52,6 +57,7 @@ def execution_json(execution: Execution) -> dict[str, Any]:
         "flowRevision": execution.flow_revision.revision,
         "labels": [{"key": k, "value": v} for k, v in execution.labels.items()],
         "state": _state(execution.state, execution.started_at, execution.ended_at),
+        "inputs": execution.inputs,
         "taskRunList": [task_run_json(run, execution) for run in execution.task_runs.all()],
     }
 
@@ -75,9 +81,15 @@ def execution_create(request: HttpRequest, namespace: str, flow_id: str) -> Http
         return api_error(404, not_found)
     require(request.user, Role.RUNNER, namespace)
     try:
-        execution = execution_start(flow=flow, user=request.user)
+        inputs, files = inputs_sent(request)
+    except ValueError as exc:
+        return api_error(400, str(exc))
+    try:
+        execution = execution_start(flow=flow, user=request.user, inputs=inputs, files=files)
     except FlowInvalid as exc:
         return flow_invalid_response(exc)
+    except InputsInvalid as exc:
+        return api_error(422, "Invalid inputs", errors=exc.errors)
     audit_execution_ran(actor=request.user, execution=execution, flow=flow)
     return JsonResponse(execution_json(execution))
 
@@ -86,6 +98,26 @@ def execution_create(request: HttpRequest, namespace: str, flow_id: str) -> Http
 def execution_item(request: HttpRequest, execution_id: str) -> HttpResponse:
     execution = _execution_for(request, execution_id, Role.VIEWER)
     return JsonResponse(execution_json(execution))
+
+
+@api_view(("GET",))
+def executions_search(request: HttpRequest) -> HttpResponse:
+    """Kestra's ``GET /api/v1/executions/search``: the executions the caller may see,
+    newest first, filtered like the executions page, one page of ``size`` at a time."""
+    search = execution_search(request.GET, KESTRA_NAMES)
+    if search.errors:
+        return api_error(400, "; ".join(search.errors))
+    try:
+        page = int(request.GET.get("page", "1"))
+        size = int(request.GET.get("size", str(SEARCH_PAGE_SIZE)))
+    except ValueError:
+        return api_error(400, "page and size must be whole numbers")
+    if page < 1 or not 1 <= size <= SEARCH_MAX_PAGE_SIZE:
+        return api_error(400, f"page must be 1 or more, size between 1 and {SEARCH_MAX_PAGE_SIZE}")
+    executions = search.apply(visible(Execution.objects.all(), request.user))
+    found = executions.select_related("flow_revision").prefetch_related("task_runs")
+    results = [execution_json(e) for e in found[(page - 1) * size : page * size]]
+    return JsonResponse({"results": results, "total": executions.count()})
 
 
 @csrf_exempt  # each branch authenticates with HTTP Basic, never a cookie

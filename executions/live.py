@@ -11,11 +11,15 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import Future
 from functools import cache
+from typing import Any
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.utils import timezone
+
+from namespaces.masking import SecretMasker
 
 from .models import LogLine, TaskRun
 
@@ -72,15 +76,36 @@ def _log_failure(future: Future[None]) -> None:
 
 
 class LogWriter:
-    """Collects a task run's lines and writes them in small batches."""
+    """Collects a task run's lines and writes them in small batches, every secret value
+    it was given hidden as ``******`` before a line is stored (and so before it is seen)."""
 
-    def __init__(self, task_run: TaskRun):
+    def __init__(self, task_run: TaskRun, secrets: Iterable[str] = ()):
         self.task_run = task_run
         self._pending: list[LogLine] = []
         self._last_flush = 0.0
         self._lock = threading.Lock()
+        self._masker = SecretMasker(secrets)
+
+    def add_secrets(self, values: Iterable[str]) -> None:
+        """Hide these values too from now on: ``secret('X')`` is rendered after the
+        writer exists, and before the task can print what it rendered."""
+        self._masker.add(values)
+
+    def mask(self, value: Any) -> Any:
+        """``value`` (text, or JSON-like data such as outputs) with the secrets hidden."""
+        if not self._masker:
+            return value
+        if isinstance(value, str):
+            return self._masker.mask(value)
+        if isinstance(value, dict):
+            return {key: self.mask(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.mask(item) for item in value]
+        return value
 
     def line(self, stream: str, text: str, level: str | None = None) -> None:
+        if self._masker:  # before truncating, which could cut a value in two
+            text = self._masker.mask(text)
         if len(text) > MAX_LINE:
             text = text[:MAX_LINE] + " [line truncated]"
         level = level or ("WARN" if stream == LogLine.Stream.STDERR else "INFO")
@@ -90,6 +115,7 @@ class LogWriter:
                     execution_id=self.task_run.execution_id,
                     task_run_id=self.task_run.pk,
                     task_id=self.task_run.task_id,
+                    attempt=self.task_run.attempt or 1,
                     stream=stream,
                     level=level,
                     timestamp=timezone.now(),

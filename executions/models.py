@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,16 +21,26 @@ def new_id() -> str:
 
 
 class State(models.TextChoices):
+    """Kestra's states, for executions and task runs alike."""
+
     CREATED = "CREATED"
+    QUEUED = "QUEUED"  # waiting for the flow's concurrency limit
     RUNNING = "RUNNING"
+    PAUSED = "PAUSED"  # a Pause task waits to be resumed
+    RETRYING = "RETRYING"  # a failed attempt waits for its next one
+    RESTARTED = "RESTARTED"
+    KILLING = "KILLING"
     SUCCESS = "SUCCESS"
     WARNING = "WARNING"
     FAILED = "FAILED"
-    KILLING = "KILLING"
     KILLED = "KILLED"
+    CANCELLED = "CANCELLED"
+    SKIPPED = "SKIPPED"
 
 
-TERMINAL_STATES = frozenset({State.SUCCESS, State.WARNING, State.FAILED, State.KILLED})
+TERMINAL_STATES = frozenset(
+    {State.SUCCESS, State.WARNING, State.FAILED, State.KILLED, State.CANCELLED, State.SKIPPED}
+)
 
 
 class Execution(models.Model):
@@ -46,6 +56,19 @@ class Execution(models.Model):
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # The typed input values; FILE inputs hold the kestra:/// URI of the stored file.
+    inputs = models.JSONField(default=dict, blank=True)
+    # What started it besides a user: {"id", "type", "variables"} (schedule, webhook, flow).
+    trigger = models.JSONField(null=True, blank=True)
+    # The flow's declared outputs, rendered when the execution ends.
+    outputs = models.JSONField(default=dict, blank=True)
+    # A Subflow task's child execution points at the task run waiting for it.
+    parent_task_run = models.ForeignKey(
+        "TaskRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="subflows"
+    )
+    # A replay is a new execution; it keeps the id of the one it was replayed from.
+    original_id = models.CharField(max_length=22, blank=True)
+    error = models.TextField(blank=True)  # why it failed, when no task says
 
     class Meta:
         ordering = ["-created_at"]
@@ -68,36 +91,33 @@ class Execution(models.Model):
         return (self.ended_at or timezone.now()) - self.started_at
 
     def kill(self) -> bool:
-        """Ask for this execution to stop. Returns False when it had already ended.
+        """Ask for this execution to stop. Returns False when it had already ended."""
+        from .engine import execution_kill  # the engine imports these models
 
-        Task runs not yet claimed are killed here; a running one is stopped by the worker
-        running it, which watches for KILLING.
-        """
-        from .live import execution_wake  # live imports these models
-
-        with transaction.atomic():
-            execution = Execution.objects.select_for_update().get(pk=self.pk)
-            if execution.is_terminal:
-                return False
-            now = timezone.now()
-            self.task_runs.filter(state=State.CREATED).update(state=State.KILLED, ended_at=now)
-            if self.task_runs.filter(state=State.RUNNING).exists():
-                execution.state = State.KILLING
-                execution.save(update_fields=["state"])
-            else:
-                execution.state = State.KILLED
-                execution.ended_at = now
-                execution.save(update_fields=["state", "ended_at"])
-            self.state = execution.state
-            transaction.on_commit(lambda: execution_wake(self.pk))
-        return True
+        killed = execution_kill(execution_id=self.pk)
+        self.state = Execution.objects.values_list("state", flat=True).get(pk=self.pk)
+        return killed
 
 
 class TaskRun(models.Model):
+    """One task of the flow's tree, run once per parent and loop value.
+
+    ``path`` names the place in the tree (``loop[a]/inner``) and is unique per
+    execution, so two workers deciding at once can never create the same run twice.
+    Flowable tasks (Parallel, If, ForEach...) have task runs too, with no attempts:
+    their state follows their children's.
+    """
+
     id = models.CharField(primary_key=True, max_length=22, default=new_id, editable=False)
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="task_runs")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
     task_id = models.CharField(max_length=100)
-    position = models.PositiveIntegerField()
+    path = models.CharField(max_length=1000)
+    # ForEach: the loop value this run belongs to, as text ({{ taskrun.value }}).
+    value = models.TextField(null=True, blank=True)
+    position = models.PositiveIntegerField()  # order among its siblings
     task_type = models.CharField(max_length=200)
     state = models.CharField(max_length=10, choices=State.choices, default=State.CREATED)
     attempt = models.PositiveIntegerField(default=0)
@@ -107,11 +127,14 @@ class TaskRun(models.Model):
     exit_code = models.IntegerField(null=True, blank=True)
     outputs = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # RETRYING (next attempt) or PAUSED (automatic resume): when the clock acts.
+    wake_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    worker = models.CharField(max_length=200, blank=True)  # host:pid of the last attempt
 
     class Meta:
-        ordering = ["position", "created_at"]
+        ordering = ["created_at", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["execution", "position"], name="taskrun_one_per_step"),
+            models.UniqueConstraint(fields=["execution", "path"], name="taskrun_one_per_path"),
         ]
 
     def __str__(self) -> str:
@@ -123,15 +146,16 @@ class TaskRun(models.Model):
             return None
         return (self.ended_at or timezone.now()) - self.started_at
 
-    def claim(self) -> bool:
+    def claim(self, worker: str = "") -> bool:
         """Take this task run for the calling worker. At-least-once delivery means two
         workers may try; the conditional update lets exactly one win."""
         now = timezone.now()
         won = TaskRun.objects.filter(pk=self.pk, state=State.CREATED).update(
-            state=State.RUNNING, started_at=now, attempt=models.F("attempt") + 1
+            state=State.RUNNING, started_at=now, attempt=models.F("attempt") + 1, worker=worker
         )
         if won:  # what the update wrote, without reading it back
             self.state, self.started_at, self.attempt = State.RUNNING, now, self.attempt + 1
+            self.worker = worker
         return bool(won)
 
     def finish(
@@ -156,6 +180,29 @@ class TaskRun(models.Model):
         )
 
 
+class TaskRunAttempt(models.Model):
+    """One try of a task run: retries add attempts, restarts too. Logs name theirs."""
+
+    task_run = models.ForeignKey(TaskRun, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()  # from 1
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["task_run", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["task_run", "number"], name="attempt_once"),
+        ]
+
+    @property
+    def duration(self) -> timedelta | None:
+        return (self.ended_at or timezone.now()) - self.started_at
+
+
 class LogLine(models.Model):
     class Stream(models.TextChoices):
         STDOUT = "stdout"
@@ -166,6 +213,7 @@ class LogLine(models.Model):
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="log_lines")
     task_run = models.ForeignKey(TaskRun, null=True, on_delete=models.CASCADE)
     task_id = models.CharField(max_length=100, blank=True)
+    attempt = models.PositiveIntegerField(default=1)
     stream = models.CharField(max_length=6, choices=Stream.choices)
     level = models.CharField(max_length=5, default="INFO")
     timestamp = models.DateTimeField()
@@ -180,6 +228,7 @@ class LogLine(models.Model):
             "id": self.id,
             "taskRunId": self.task_run_id,
             "taskId": self.task_id,
+            "attempt": self.attempt,
             "stream": self.stream,
             "level": self.level,
             "timestamp": self.timestamp.isoformat(),

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.views.decorators.http import require_POST
 
 from accounts.audit import audit_execution_killed
@@ -11,40 +14,96 @@ from accounts.models import Role
 from accounts.permissions import abilities, require, visible
 
 from .models import Execution, State
+from .presentation import execution_tree, gantt_rows, outputs_by_task, pretty_json
+from .search import execution_search
+
+PAGE_SIZE = 50
 
 
 def _get_execution_for_user(
     request: HttpRequest, execution_id: str, role: Role = Role.VIEWER
 ) -> Execution:
-    execution = get_object_or_404(Execution, pk=execution_id)
+    execution = get_object_or_404(
+        Execution.objects.select_related("flow_revision", "parent_task_run"), pk=execution_id
+    )
     require(request.user, Role.VIEWER, execution.namespace, not_found="Execution not found")
     require(request.user, role, execution.namespace)
     return execution
 
 
 def _context(request: HttpRequest, execution: Execution) -> dict:
-    return {"execution": execution, "can": abilities(request.user, execution.namespace)}
+    """The page and its refreshed fragment: the tree, the Gantt and the outputs, built
+    from one query for the task runs and one each for their attempts and subflows."""
+    runs = list(
+        execution.task_runs.prefetch_related(
+            "attempts",
+            Prefetch("subflows", queryset=Execution.objects.only("id", "state", "parent_task_run")),
+        )
+    )
+    tree = execution_tree(execution, runs)
+    return {
+        "execution": execution,
+        "can": abilities(request.user, execution.namespace),
+        "tree": tree,
+        "gantt": gantt_rows(execution, tree),
+        "task_outputs": outputs_by_task(tree),
+        "execution_outputs": pretty_json(execution.outputs) if execution.outputs else "",
+        "has_files": _template_exists("executions/_files.html"),
+    }
+
+
+def _page_context(request: HttpRequest, execution: Execution) -> dict:
+    """What only the whole page shows: it does not change while the run goes on."""
+    trigger = execution.trigger or {}
+    return {
+        **_context(request, execution),
+        "inputs": [(name, _shown(value)) for name, value in execution.inputs.items()],
+        "trigger_variables": pretty_json(trigger["variables"]) if trigger.get("variables") else "",
+        "original": Execution.objects.filter(pk=execution.original_id).only("id").first()
+        if execution.original_id
+        else None,
+    }
+
+
+def _shown(value: object) -> str:
+    return value if isinstance(value, str) else pretty_json(value)
+
+
+def _template_exists(name: str) -> bool:
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+def _filters_query(params: QueryDict) -> str:
+    """The filters in use, for the pager's links: empty fields and the page left out."""
+    kept = QueryDict(mutable=True)
+    for name, values in params.lists():
+        if name != "page" and any(values):
+            kept.setlist(name, [value for value in values if value])
+    return kept.urlencode()
 
 
 @login_required
 def executions_list(request: HttpRequest) -> HttpResponse:
-    executions = visible(Execution.objects.all(), request.user)
-    filters = {k: request.GET.get(k, "") for k in ("namespace", "flow", "state")}
-    if filters["namespace"]:
-        executions = executions.filter(namespace=filters["namespace"])
-    if filters["flow"]:
-        executions = executions.filter(flow_id=filters["flow"])
-    if filters["state"]:
-        executions = executions.filter(state=filters["state"])
-    page = Paginator(executions, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "filters": filters, "states": State.values}
+    search = execution_search(request.GET)
+    executions = search.apply(visible(Execution.objects.all(), request.user))
+    page = Paginator(executions, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "search": search,
+        "states": State.values,
+        "query": _filters_query(request.GET),
+    }
     return render(request, "executions/list.html", context)
 
 
 @login_required
 def execution_detail(request: HttpRequest, execution_id: str) -> HttpResponse:
     execution = _get_execution_for_user(request, execution_id)
-    return render(request, "executions/execution.html", _context(request, execution))
+    return render(request, "executions/execution.html", _page_context(request, execution))
 
 
 @login_required

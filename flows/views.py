@@ -17,9 +17,11 @@ from accounts.models import Role
 from accounts.permissions import abilities, may, require, visible
 from executions.engine import execution_start
 
+from .inputs import InputsInvalid
 from .language import FlowInvalid, parse_flow
 from .language.source import FlowError
 from .models import Flow, FlowExists
+from .run_forms import SUBMITTED, RunForm
 
 STARTER = """id: my-flow
 namespace: dev
@@ -76,6 +78,7 @@ def namespace(request: HttpRequest, namespace: str) -> HttpResponse:
         "flows": flows,
         "may_audit": is_admin,
         "may_manage_access": is_admin,
+        "may_see_variables": may(request.user, Role.EDITOR, namespace),
     }
     return render(request, "flows/namespace.html", context)
 
@@ -130,10 +133,28 @@ def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespo
 @login_required
 @require_POST
 def flow_run(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
+    """Start a run. A flow with inputs asks for them first: a click on Run answers with
+    the run form, and the form's own POST starts the run or comes back with the errors."""
     flow = _get_flow_for_user(request, namespace, flow_id, Role.RUNNER)
-    execution = execution_start(flow=flow, user=request.user)
+    definitions = flow.definition.inputs
+    if definitions and SUBMITTED not in request.POST:
+        return _run_form(request, flow, RunForm(definitions))
+    form = RunForm(definitions, request.POST, request.FILES)
+    try:
+        execution = execution_start(
+            flow=flow, user=request.user, inputs=form.input_values(), files=request.FILES
+        )
+    except InputsInvalid as exc:
+        form.refuse(exc.errors)
+        return _run_form(request, flow, form, status=422)
     audit_execution_ran(actor=request.user, execution=execution, flow=flow)
     return _redirect(request, execution.get_absolute_url())
+
+
+def _run_form(request: HttpRequest, flow: Flow, form: RunForm, status: int = 200) -> HttpResponse:
+    template = "flows/_run_form.html" if request.htmx else "flows/run.html"
+    context = {"flow": flow, "form": form, "submitted": SUBMITTED}
+    return render(request, template, context, status=status)
 
 
 @login_required

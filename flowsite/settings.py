@@ -6,11 +6,14 @@ DATABASE_URL and REDIS_URL switch it to PostgreSQL and Redis for a team.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -61,6 +64,38 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _secrets_keys() -> list[str]:
+    """Fernet keys for namespace secrets (namespaces/crypto.py); the first encrypts.
+
+    FLOWSITE_SECRETS_KEY holds one key, or several separated by commas to rotate: put the
+    new key first, and secrets written under an older one still decrypt. Make a key with
+    ``python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``.
+    Unset, the key is derived from SECRET_KEY (HKDF-SHA256), so a laptop needs nothing;
+    but then changing SECRET_KEY makes every stored secret unreadable: set its own key
+    before you ever rotate SECRET_KEY. Every web server and worker needs the same key.
+    """
+    keys = env_list("FLOWSITE_SECRETS_KEY")
+    for position, key in enumerate(keys, start=1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+        except ValueError:  # binascii.Error, or a key that is not ASCII
+            valid = False
+        if not valid:  # the message never repeats the key: it is a secret
+            raise ImproperlyConfigured(
+                f"FLOWSITE_SECRETS_KEY: key {position} is not a Fernet key "
+                "(32 bytes in url-safe base64, as Fernet.generate_key() makes)"
+            )
+    if keys:
+        return keys
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"flowsite namespace secrets"
+    ).derive(SECRET_KEY.encode())
+    return [base64.urlsafe_b64encode(derived).decode("ascii")]
+
+
+FLOWSITE_SECRETS_KEYS = _secrets_keys()
 DEBUG = env_bool("FLOWSITE_DEBUG", False)
 PRODUCTION = env_bool("FLOWSITE_PRODUCTION", False)
 ALLOWED_HOSTS = env_list("FLOWSITE_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
@@ -80,6 +115,8 @@ INSTALLED_APPS = [
     "accounts",
     "flows",
     "executions",
+    "triggers",
+    "namespaces",
 ]
 
 MIDDLEWARE = [
@@ -244,6 +281,33 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+
+
+def _flowsite_storage() -> dict:
+    """Where execution files go (executions/storage.py): a directory under DATA_DIR by
+    default; FLOWSITE_STORAGE_BACKEND and FLOWSITE_STORAGE_OPTIONS (a JSON object) name
+    any Django storage, e.g. storages.backends.s3.S3Storage with its bucket."""
+    import json
+
+    backend = env_str("FLOWSITE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")
+    raw = env_str("FLOWSITE_STORAGE_OPTIONS", "{}")
+    try:
+        options = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"FLOWSITE_STORAGE_OPTIONS is not JSON: {exc}") from None
+    if not isinstance(options, dict):
+        raise ImproperlyConfigured("FLOWSITE_STORAGE_OPTIONS must be a JSON object")
+    if backend == "django.core.files.storage.FileSystemStorage":
+        options.setdefault("location", env_str("FLOWSITE_STORAGE_DIR", str(DATA_DIR / "storage")))
+        options.setdefault("allow_overwrite", True)
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "flowsite": _flowsite_storage(),
+}
 
 # Harmless over plain HTTP, so on everywhere; stated so that they stay on.
 SESSION_COOKIE_HTTPONLY = True

@@ -6,6 +6,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from executions import api as executions_api
+from executions import file_views as executions_files
+from executions import steering
 from executions import views as executions_views
 from flows import api as flows_api
 from flows import editor_views as flows_editor
@@ -55,15 +57,48 @@ urlpatterns = [
         executions_views.execution_kill,
         name="execution_kill",
     ),
+    path(
+        "executions/<str:execution_id>/file/",
+        executions_files.execution_file,
+        name="execution_file",
+    ),
+    path(
+        "executions/<str:execution_id>/restart/",
+        steering.execution_restart_view,
+        name="execution_restart",
+    ),
+    path(
+        "executions/<str:execution_id>/replay/",
+        steering.execution_replay_view,
+        name="execution_replay",
+    ),
+    path(
+        "executions/<str:execution_id>/resume/",
+        steering.execution_resume_view,
+        name="execution_resume",
+    ),
     # Kestra's REST paths.
     path("api/v1/flows", flows_api.flows_create),
     path("api/v1/flows/validate", flows_api.flows_validate),
     path("api/v1/plugins/schemas/flow", flows_api.flow_schema_view, name="flow_schema"),
     path("api/v1/flows/<str:namespace>/<str:flow_id>", flows_api.flow_item),
+    # Before {execution_id}, which "search" would otherwise match.
+    path("api/v1/executions/search", executions_api.executions_search),
     path("api/v1/executions/<str:execution_id>", executions_api.execution_item),
+    # Before {first}/{second}, which "{id}/file" would otherwise match.
+    path("api/v1/executions/<str:execution_id>/file", executions_files.api_execution_file),
+    path(
+        "api/v1/executions/<str:execution_id>/file/metas",
+        executions_files.api_execution_file_metas,
+    ),
+    path("api/v1/executions/<str:execution_id>/restart", steering.api_execution_restart),
+    path("api/v1/executions/<str:execution_id>/replay", steering.api_execution_replay),
+    path("api/v1/executions/<str:execution_id>/resume", steering.api_execution_resume),
     # Kestra shares this shape between POST {namespace}/{id} and DELETE {id}/kill.
     path("api/v1/executions/<str:first>/<str:second>", executions_api.executions_pair),
     path("api/v1/logs/<str:execution_id>", executions_api.execution_logs),
     path("", include("accounts.urls")),
+    path("", include("triggers.urls")),
+    path("", include("namespaces.urls")),
     path("admin/", admin.site.urls),
 ]

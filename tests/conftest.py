@@ -173,6 +173,21 @@ def worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[FlowsitePro
     process.stop()
 
 
+def start_clock(**env: str) -> FlowsiteProcess:
+    """The real clock (``manage.py clock``) on the test database."""
+    clock = FlowsiteProcess(["manage.py", "clock"], flowsite_env(**env), "clock")
+    clock.wait_for(lambda: "Clock running" in clock.log_path.read_text(), "The clock")
+    return clock
+
+
+@pytest.fixture(scope="module")
+def clock(django_db_setup: Any, django_db_blocker: Any) -> Iterator[FlowsiteProcess]:
+    """A clock process ticking every second: it fires the schedules of the module's flows."""
+    process = start_clock()
+    yield process
+    process.stop()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,23 +1,25 @@
 """The contract every runner keeps, and the loop that drives one run.
 
 A runner starts a script (``Runner.start``) and hands back a ``Handle``: its output as
-chunks per stream, a way to kill it, its exit code, and cleanup. ``drive`` does the rest
-the same way for every runner: splits lines, lifts Kestra's ``::{"outputs": ...}::``
-lines into outputs, forwards the other lines to a sink, enforces the task timeout, and
-stops the run when asked to.
+chunks per stream, a way to kill it, its exit code, the files its working directory
+holds, and cleanup. ``drive`` does the rest the same way for every runner: splits lines,
+lifts Kestra's ``::{"outputs": ...}::`` lines into outputs, forwards the other lines to a
+sink, enforces the task timeout, stops the run when asked to, and hands the files that
+``outputFiles`` names to a keeper before the working directory goes.
 """
 
 from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from django.conf import settings
 
@@ -37,7 +39,10 @@ class RunSpec:
     task_run_id: str
     task_id: str
     commands: list[str]
-    files: dict[str, str] = field(default_factory=dict)
+    # Written into the working directory before the commands run: text or bytes.
+    files: dict[str, str | bytes] = field(default_factory=dict)
+    # Kestra's outputFiles: glob patterns, relative to the working directory.
+    output_files: list[str] = field(default_factory=list)
     interpreter: list[str] = field(default_factory=lambda: ["/bin/sh", "-c"])
     env: dict[str, str] = field(default_factory=dict)
     image: str = ""
@@ -74,6 +79,14 @@ class RunResult:
     stderr_lines: int = 0
     killed: bool = False
     timed_out: bool = False
+    # outputFiles collected: the file's path in the working directory -> what the keeper
+    # returned for it (the storage URI).
+    output_files: dict[str, str] = field(default_factory=dict)
+
+
+# Called once per collected file with its relative path and its content, open for
+# reading; returns where the file was kept. The content is gone after the call.
+FileKeeper = Callable[[str, IO[bytes]], str]
 
 
 class Handle(Protocol):
@@ -83,6 +96,10 @@ class Handle(Protocol):
     def kill(self) -> None: ...
 
     def wait(self) -> int: ...
+
+    def collect(self, patterns: list[str], keep: FileKeeper) -> list[str]:
+        """Hand each regular file of the working directory that a pattern matches to
+        ``keep``, once; return the relative paths handed. Called before cleanup."""
 
     def cleanup(self) -> None: ...
 
@@ -167,14 +184,136 @@ def parse_output_line(text: str) -> dict[str, Any] | None:
 
 
 def drive(
-    runner: Runner, spec: RunSpec, sink: LineSink, *, should_stop: Callable[[], bool]
+    runner: Runner,
+    spec: RunSpec,
+    sink: LineSink,
+    *,
+    should_stop: Callable[[], bool],
+    keep_file: FileKeeper | None = None,
 ) -> RunResult:
-    """Run ``spec`` to its end, streaming lines into ``sink``."""
+    """Run ``spec`` to its end, streaming lines into ``sink``.
+
+    When the script ran to its end (whatever its exit code: a failed task's files help
+    to see why), the files ``spec.output_files`` matches go to ``keep_file``.
+    """
     handle = runner.start(spec, sink)
     try:
-        return _follow(handle, spec, sink, should_stop)
+        result = _follow(handle, spec, sink, should_stop)
+        if spec.output_files and keep_file and not (result.killed or result.timed_out):
+            result.output_files = _collect(handle, spec, sink, keep_file)
+        return result
     finally:
         handle.cleanup()
+
+
+def _collect(handle: Handle, spec: RunSpec, sink: LineSink, keep: FileKeeper) -> dict[str, str]:
+    kept: dict[str, str] = {}
+
+    def keep_one(name: str, content: IO[bytes]) -> str:
+        kept[name] = keep(name, content)
+        return kept[name]
+
+    try:
+        handle.collect(spec.output_files, keep_one)
+    except TaskError:
+        raise
+    except Exception as exc:  # the Docker API or the storage failed: say which file
+        raise TaskError(f"Could not collect the output files: {exc}") from exc
+    for pattern in spec.output_files:
+        if not any(glob_match(pattern, name) for name in kept):
+            sink.system(f"outputFiles: no file matches '{pattern}'", "WARN")
+    sink.flush()
+    return kept
+
+
+def relative_path_check(name: str, *, what: str = "file name") -> str:
+    """``name`` as a clean relative POSIX path, or ValueError saying what is wrong.
+
+    Shared by storage URIs, inputFiles and outputFiles: a task's file can never point
+    outside the directory it belongs to.
+    """
+    if not name:
+        raise ValueError(f"the {what} is empty")
+    if "\x00" in name or "\\" in name:
+        raise ValueError(f"the {what} '{name}' contains a backslash or a NUL character")
+    if name.startswith("/"):
+        raise ValueError(f"the {what} '{name}' is absolute; it must be relative")
+    if any(segment in ("", ".", "..") for segment in name.split("/")):
+        raise ValueError(f"the {what} '{name}' must not contain '..', '.' or empty segments")
+    return name
+
+
+def workdir_file_check(name: str) -> str:
+    """A file name of the working directory, refused when it would leave it."""
+    try:
+        return relative_path_check(name, what="input file name")
+    except ValueError as exc:
+        raise TaskError(f"Cannot write the task's files: {exc}") from None
+
+
+@lru_cache(maxsize=256)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Kestra's (Java's) glob syntax over paths relative to the working directory.
+
+    ``*`` and ``?`` stay within one directory, ``**`` crosses directories, ``[abc]`` and
+    ``{csv,txt}`` as in Java. Unlike Java, ``**/`` may also match no directory at all, so
+    ``out/**/*.txt`` takes ``out/a.txt`` too, as most glob users expect.
+    """
+    return re.compile(_glob_to_regex(pattern.removeprefix("./")) + r"\Z", re.DOTALL)
+
+
+def glob_match(pattern: str, name: str) -> bool:
+    return glob_regex(pattern).match(name) is not None
+
+
+def glob_matcher(patterns: Iterable[str]) -> Callable[[str], bool]:
+    regexes = [glob_regex(pattern) for pattern in patterns]
+    return lambda name: any(regex.match(name) for regex in regexes)
+
+
+def glob_base(pattern: str) -> str:
+    """The literal directories a pattern starts with (the whole pattern when it holds
+    no wildcard): only that part of the working directory needs to be looked at."""
+    segments = pattern.removeprefix("./").split("/")
+    for index, segment in enumerate(segments):
+        if re.search(r"[*?\[{]", segment):
+            return "/".join(segments[:index])
+    return "/".join(segments)
+
+
+def _glob_to_regex(pattern: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[" and (end := pattern.find("]", i + 2)) != -1:
+            body = pattern[i + 1 : end]
+            negate = body.startswith("!")
+            body = re.escape(body[1:] if negate else body).replace("\\-", "-")
+            out.append(f"[{'^/' if negate else ''}{body}]")
+            i = end + 1
+            continue
+        elif char == "{" and (end := pattern.find("}", i)) != -1:
+            choices = pattern[i + 1 : end].split(",")
+            out.append("(?:" + "|".join(_glob_to_regex(choice) for choice in choices) + ")")
+            i = end + 1
+            continue
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return "".join(out)
 
 
 def _follow(

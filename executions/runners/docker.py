@@ -1,6 +1,7 @@
 """Runs a script in a Docker container, through the Docker API only.
 
-Files go in with ``put_archive`` (no host bind mounts), so a remote DOCKER_HOST works.
+Files go in with ``put_archive`` (no host bind mounts), so a remote DOCKER_HOST works;
+output files come back with ``get_archive``, before the container is removed.
 Containers carry the execution and task run ids as labels so orphans can be found.
 """
 
@@ -9,11 +10,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import posixpath
 import shlex
+import shutil
 import tarfile
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
 import docker
@@ -22,7 +26,19 @@ from docker.models.containers import Container
 from docker.types import Mount
 from docker.utils import parse_repository_tag
 
-from .base import STDERR, STDOUT, LineSink, RunSpec, TaskError, ca_bundle, task_env
+from .base import (
+    STDERR,
+    STDOUT,
+    FileKeeper,
+    LineSink,
+    RunSpec,
+    TaskError,
+    ca_bundle,
+    glob_base,
+    glob_matcher,
+    task_env,
+    workdir_file_check,
+)
 
 WORKDIR = "/flowsite"
 CA_DIR = "/etc/flowsite"
@@ -83,6 +99,12 @@ def _archive(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         now = time.time()
+        for directory in _parent_dirs(name.lstrip("/") for name in files):
+            info = tarfile.TarInfo(directory)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            info.mtime = now
+            tar.addfile(info)
         for name, data in files.items():
             info = tarfile.TarInfo(name.lstrip("/"))
             info.size = len(data)
@@ -90,6 +112,16 @@ def _archive(files: dict[str, bytes]) -> bytes:
             info.mtime = now
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+def _parent_dirs(names: Iterable[str]) -> list[str]:
+    """Every directory the archive's files sit in, parents first."""
+    dirs = {posixpath.dirname(name) for name in names}
+    for directory in list(dirs):
+        while directory:
+            dirs.add(directory)
+            directory = posixpath.dirname(directory)
+    return sorted(dirs - {""}, key=lambda d: d.count("/"))
 
 
 INLINE_FILES_LIMIT = 64 * 1024  # one argument may hold 128 KiB; larger files go by archive
@@ -100,8 +132,8 @@ class DockerRunner:
         client = docker_client()
         image_ensure(client=client, image=spec.image, pull_policy=spec.pull_policy, sink=sink)
         ca_volume = ca_volume_ensure(client=client, image=spec.image)
-        inline = sum(len(text.encode()) for text in spec.files.values()) <= INLINE_FILES_LIMIT
-        script = (_heredocs(spec) if inline else "") + spec.shell_script
+        inline, archived = _files_split(spec.files)
+        script = _heredocs(spec, inline) + spec.shell_script
         try:
             container = client.containers.create(
                 spec.image,
@@ -120,8 +152,8 @@ class DockerRunner:
             raise TaskError(f"Could not create a container from '{spec.image}': {exc}") from exc
         handle = DockerHandle(container)
         try:
-            if not inline:
-                files = {f"{WORKDIR}/{name}": text.encode() for name, text in spec.files.items()}
+            if archived:
+                files = {f"{WORKDIR}/{name}": data for name, data in archived.items()}
                 container.put_archive("/", _archive(files))
             # Attach before start so not a byte of output is missed.
             handle.stream = container.attach(
@@ -134,13 +166,35 @@ class DockerRunner:
         return handle
 
 
-def _heredocs(spec: RunSpec) -> str:
+def _files_split(files: dict[str, str | bytes]) -> tuple[dict[str, str], dict[str, bytes]]:
+    """(small text files to write from the script, the others to upload as an archive).
+
+    Writing from the script spares a round trip through the API, but only text fits a
+    heredoc, and one argument may hold 128 KiB. Bytes always go by archive, exactly.
+    """
+    for name in files:
+        workdir_file_check(name)
+    texts = {name: content for name, content in files.items() if isinstance(content, str)}
+    if sum(len(text.encode()) for text in texts.values()) > INLINE_FILES_LIMIT:
+        texts = {}
+    archived = {
+        name: content.encode() if isinstance(content, str) else content
+        for name, content in files.items()
+        if name not in texts
+    }
+    return texts, archived
+
+
+def _heredocs(spec: RunSpec, files: dict[str, str]) -> str:
     """Shell that writes the task's files: cheaper than an archive through the API."""
     end = f"FLOWSITE_EOF_{spec.task_run_id}"
-    return "".join(
-        f"cat > {shlex.quote(name)} <<'{end}'\n{text}{'' if text.endswith(chr(10)) else chr(10)}{end}\n"
-        for name, text in spec.files.items()
-    )
+    parts = []
+    for name, text in files.items():
+        if "/" in name:
+            parts.append(f"mkdir -p {shlex.quote(posixpath.dirname(name))}\n")
+        newline = "" if text.endswith("\n") else "\n"
+        parts.append(f"cat > {shlex.quote(name)} <<'{end}'\n{text}{newline}{end}\n")
+    return "".join(parts)
 
 
 def _reporting_exit_code(spec: RunSpec, command: list[str]) -> list[str]:
@@ -218,9 +272,81 @@ class DockerHandle:
         except (NotFound, APIError):
             return 137 if self._killed.is_set() else -1
 
+    def collect(self, patterns: list[str], keep: FileKeeper) -> list[str]:
+        """Reads only the directories the patterns can match in, as tar streams."""
+        matches = glob_matcher(patterns)
+        kept: dict[str, None] = {}  # ordered, and quick to ask
+        for base in _search_roots(patterns):
+            try:
+                chunks, _ = self.container.get_archive(f"{WORKDIR}/{base}".rstrip("/"))
+            except NotFound:
+                continue  # nothing there: the pattern matches no file
+            with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as tar:
+                for member in tar:
+                    name = _workdir_name(member.name, base)
+                    if not member.isreg() or name in kept or not matches(name):
+                        continue
+                    _keep_member(tar, member, name, keep)
+                    kept[name] = None
+        return list(kept)
+
     def cleanup(self) -> None:
         with contextlib.suppress(NotFound, APIError):
             self.container.remove(force=True)
+
+
+SPOOL_IN_MEMORY = 8 * 1024 * 1024  # larger output files wait on disk, not in memory
+
+
+def _keep_member(
+    tar: tarfile.TarFile, member: tarfile.TarInfo, name: str, keep: FileKeeper
+) -> None:
+    source = tar.extractfile(member)
+    assert source is not None  # a regular file always has content
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        shutil.copyfileobj(source, spool)
+        spool.seek(0)
+        keep(name, spool)  # type: ignore[arg-type]
+
+
+def _search_roots(patterns: list[str]) -> list[str]:
+    """The smallest set of paths under the working directory that holds every match."""
+    bases = sorted({glob_base(pattern) for pattern in patterns}, key=len)
+    roots: list[str] = []
+    for base in bases:
+        if not any(root == "" or base == root or base.startswith(root + "/") for root in roots):
+            roots.append(base)
+    return roots
+
+
+def _workdir_name(member: str, base: str) -> str:
+    """A member of get_archive(WORKDIR/base) as a path relative to the working directory:
+    the archive names entries from the last part of the path asked for."""
+    if not base:
+        return member.partition("/")[2]
+    return posixpath.join(posixpath.dirname(base), member)
+
+
+class _ChunkReader(io.RawIOBase):
+    """The chunks of a get_archive stream as a file, for tarfile's streaming mode."""
+
+    def __init__(self, chunks: Iterable[bytes]):
+        self._chunks = iter(chunks)
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 def containers_reap_orphans(

@@ -21,7 +21,18 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .base import STDERR, STDOUT, LineSink, RunSpec, TaskError, ca_bundle, task_env
+from .base import (
+    STDERR,
+    STDOUT,
+    FileKeeper,
+    LineSink,
+    RunSpec,
+    TaskError,
+    ca_bundle,
+    glob_matcher,
+    task_env,
+    workdir_file_check,
+)
 
 
 @lru_cache(maxsize=1)
@@ -57,8 +68,11 @@ class ProcessRunner:
     def start(self, spec: RunSpec, sink: LineSink) -> ProcessHandle:
         workdir = Path(settings.DATA_DIR) / "work" / spec.task_run_id
         workdir.mkdir(parents=True, exist_ok=True)
-        for name, text in spec.files.items():
-            (workdir / name).write_text(text)
+        try:
+            _files_write(workdir, spec.files)
+        except TaskError:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
         bin_dir = task_venv() / "bin"
         env = {
             **os.environ,
@@ -83,6 +97,16 @@ class ProcessRunner:
             shutil.rmtree(workdir, ignore_errors=True)
             raise TaskError(f"Could not start '{spec.interpreter[0]}': {exc}") from exc
         return ProcessHandle(process, workdir)
+
+
+def _files_write(workdir: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = workdir / workdir_file_check(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
 
 
 class ProcessHandle:
@@ -112,6 +136,21 @@ class ProcessHandle:
 
     def wait(self) -> int:
         return self.process.wait()
+
+    def collect(self, patterns: list[str], keep: FileKeeper) -> list[str]:
+        matches = glob_matcher(patterns)
+        kept = []
+        for directory, dirnames, filenames in os.walk(self.workdir):  # links not followed
+            dirnames.sort()
+            for filename in sorted(filenames):
+                path = Path(directory) / filename
+                name = path.relative_to(self.workdir).as_posix()
+                if path.is_symlink() or not path.is_file() or not matches(name):
+                    continue
+                with open(path, "rb") as content:
+                    keep(name, content)
+                kept.append(name)
+        return kept
 
     def cleanup(self) -> None:
         if self.process.poll() is None:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
+from .inputs import INPUT_TYPES, Input, located_error
 from .source import FlowError, ParsedSource, YamlSourceError, format_path, parse_yaml
 from .tasks import TASK_TYPES, LanguageModel, NotSupportedYet, ScalarText, Task
-from .values import FLOW_ID_PATTERN, NAMESPACE_PATTERN, values_as_text
+from .triggers import TRIGGER_UNION_TAGS, Triggers, union_kind
+from .values import FLOW_ID_PATTERN, NAMESPACE_PATTERN, TASK_ID_PATTERN, values_as_text
 
 
 class FlowDefinition(LanguageModel):
@@ -45,14 +55,27 @@ class FlowDefinition(LanguageModel):
         None, exclude=True, description="Ignored: the server numbers revisions"
     )
     tasks: list[Task] = Field(min_length=1, description="The tasks, run in order")
+    _task_index: dict[str, Any] | None = PrivateAttr(None)
 
-    inputs: NotSupportedYet = None
-    outputs: NotSupportedYet = None
-    triggers: NotSupportedYet = None
-    errors: NotSupportedYet = None
-    finally_: NotSupportedYet = Field(None, alias="finally")
+    inputs: list[Input] = Field(
+        default_factory=list, description="Values asked for when a run starts, typed"
+    )
+    outputs: list[FlowOutput] = Field(
+        default_factory=list, description="Values the execution publishes when it ends"
+    )
+    triggers: Triggers = Field(
+        default_factory=list, description="What starts the flow: Schedule, Webhook, Flow"
+    )
+    errors: list[Task] = Field(
+        default_factory=list, description="Tasks run when the execution fails"
+    )
+    finally_: list[Task] = Field(
+        default_factory=list, alias="finally", description="Tasks run last, whatever happened"
+    )
     after_execution: NotSupportedYet = None
-    concurrency: NotSupportedYet = None
+    concurrency: Concurrency | None = Field(
+        None, description="How many executions of this flow may run at once"
+    )
     plugin_defaults: NotSupportedYet = None
     task_defaults: NotSupportedYet = None
     listeners: NotSupportedYet = None
@@ -72,14 +95,58 @@ class FlowDefinition(LanguageModel):
     @model_validator(mode="after")
     def _task_ids_are_unique(self) -> FlowDefinition:
         seen: set[str] = set()
-        for task in self.tasks:
+        for task in _walk(self.tasks + self.errors + self.finally_):
             if task.id in seen:
                 raise ValueError(f"Task id '{task.id}' is used more than once")
             seen.add(task.id)
         return self
 
+    @model_validator(mode="after")
+    def _input_ids_are_unique(self) -> FlowDefinition:
+        seen: set[str] = set()
+        for index, flow_input in enumerate(self.inputs):
+            if flow_input.id in seen:
+                raise located_error(
+                    f"Input id '{flow_input.id}' is used more than once", "inputs", index, "id"
+                )
+            seen.add(flow_input.id)
+        return self
+
     def task(self, task_id: str) -> Any:
-        return next(t for t in self.tasks if t.id == task_id)
+        """A task anywhere in the flow: in the tasks, a flowable's branches, errors or finally."""
+        if self._task_index is None:
+            self._task_index = {t.id: t for t in _walk(self.tasks + self.errors + self.finally_)}
+        return self._task_index[task_id]
+
+
+def _walk(tasks: list[Any]) -> Iterator[Any]:
+    for task in tasks:
+        yield task
+        for children in task.child_task_lists():
+            yield from _walk(children)
+
+
+class FlowOutput(LanguageModel):
+    """One of the flow's outputs: ``{{ outputs.<task>.vars.x }}`` rendered at the end."""
+
+    id: str = Field(pattern=TASK_ID_PATTERN, description="Name of the output")
+    type: str = Field("STRING", description="STRING, INT, FLOAT, BOOLEAN, JSON, FILE...")
+    value: Any = Field(description="An expression or a value")
+    description: str | None = None
+    display_name: str | None = None
+    required: bool = True
+
+
+class Concurrency(LanguageModel):
+    """Kestra's flow ``concurrency:``: a limit, and what happens to one run too many."""
+
+    limit: int = Field(ge=1, description="Executions of this flow running at once")
+    behavior: Literal["QUEUE", "CANCEL", "FAIL"] = Field(
+        "QUEUE", description="QUEUE waits, CANCEL or FAIL ends the extra execution at once"
+    )
+
+
+FlowDefinition.model_rebuild()
 
 
 class FlowInvalid(Exception):
@@ -111,6 +178,7 @@ def _located_errors(exc: ValidationError, parsed: ParsedSource) -> list[FlowErro
     seen_paths: set[tuple[str | int, ...]] = set()
     for error in exc.errors():
         path = _strip_union_tags(error["loc"], parsed)
+        path = (*path, *(error.get("ctx") or {}).get("at", ()))  # see inputs.located_error
         if error["type"] == "union_tag_invalid":
             path = (*path, "type")  # the unknown name itself is what to point at
         if path in seen_paths:  # one message per place: a union reports each branch
@@ -142,7 +210,13 @@ def _strip_union_tags(loc: tuple[Any, ...], parsed: ParsedSource) -> tuple[str |
         is_last = index == len(loc) - 1
         if candidate in parsed.values or candidate in parsed.keys:
             path.append(part)
-        elif isinstance(part, str) and (part in TASK_TYPES or "[" in part or part in _TYPE_NAMES):
+        elif isinstance(part, str) and (
+            part in TASK_TYPES
+            or part in TRIGGER_UNION_TAGS
+            or part in INPUT_TYPES
+            or "[" in part
+            or part in _TYPE_NAMES
+        ):
             continue
         elif is_last or isinstance(part, str):
             path.append(part)
@@ -157,7 +231,8 @@ def _message(error: Any, path: tuple[str | int, ...]) -> str:
     if kind == "extra_forbidden":
         return f"Unknown property '{name}'"
     if kind == "union_tag_invalid":
-        return f"Unknown task type '{error['ctx']['tag']}'"
+        kind_of = "input" if path[:1] == ("inputs",) else union_kind(path)
+        return f"Unknown {kind_of} type '{error['ctx']['tag']}'"
     if kind == "union_tag_not_found":
         return "Missing required property 'type'"
     if kind == "string_pattern_mismatch":

@@ -7,10 +7,20 @@ Kestra name first, then older Kestra names and Flowsite's short aliases.
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from .values import TASK_ID_PATTERN, Duration, MemorySize, values_as_text
@@ -105,20 +115,90 @@ class TaskRunner(_Limits):
         return self.type in PROCESS_RUNNER_TYPES
 
 
+class Retry(LanguageModel):
+    """Kestra's ``retry:`` block: how often and how soon a failed task runs again."""
+
+    type: Literal["constant", "exponential", "random"] = Field(
+        description="constant: the same interval; exponential: growing; random: in a range"
+    )
+    max_attempts: int | None = Field(
+        None,
+        ge=1,
+        validation_alias=AliasChoices("maxAttempts", "maxAttempt", "max_attempts"),
+        description="Attempts in all, the first one included",
+    )
+    max_duration: Duration | None = Field(
+        None, description="No attempt starts later than this after the first (ISO-8601)"
+    )
+    interval: Duration | None = Field(None, description="Wait before the next attempt")
+    max_interval: Duration | None = Field(None, description="Longest wait (exponential, random)")
+    min_interval: Duration | None = Field(None, description="Shortest wait (random)")
+    delay_factor: float | None = Field(None, gt=0, description="Growth per attempt (exponential)")
+    warning_on_retry: bool = Field(False, description="End WARNING when it needed a retry")
+    behavior: Literal["RETRY_FAILED_TASK"] | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Retry:
+        if self.max_attempts is None and self.max_duration is None:
+            raise ValueError("A retry needs maxAttempts or maxDuration")
+        if self.type in ("constant", "exponential") and self.interval is None:
+            raise ValueError(f"A {self.type} retry needs an interval")
+        if self.type == "random" and (self.min_interval is None or self.max_interval is None):
+            raise ValueError("A random retry needs minInterval and maxInterval")
+        return self
+
+    def delay_before(self, attempt: int) -> timedelta:
+        """The wait after failed attempt number ``attempt`` (from 1)."""
+        if self.type == "random":
+            low, high = self.min_interval.total_seconds(), self.max_interval.total_seconds()  # type: ignore[union-attr]
+            return timedelta(seconds=random.uniform(low, high))
+        interval = self.interval or timedelta(0)
+        if self.type == "exponential":
+            interval = interval * (self.delay_factor or 2) ** (attempt - 1)
+            if self.max_interval is not None:
+                interval = min(interval, self.max_interval)
+        return interval
+
+
 class BaseTask(LanguageModel):
     id: str = Field(pattern=TASK_ID_PATTERN, max_length=100, description="Unique id of the task")
     description: str | None = None
     disabled: bool = Field(False, description="Skip this task")
     timeout: Duration | None = Field(None, description="Longest the task may run (ISO-8601)")
-    retry: NotSupportedYet = None
-    allow_failure: NotSupportedYet = None
-    run_if: NotSupportedYet = None
+    retry: Retry | None = Field(None, description="Run the task again when it fails")
+    allow_failure: bool = Field(
+        False, description="A failure of this task ends the execution WARNING, not FAILED"
+    )
+    run_if: str | None = Field(
+        None, description="An expression; the task is SKIPPED when it renders false"
+    )
     worker_group: NotSupportedYet = None
     log_level: NotSupportedYet = None
 
+    # Flowable tasks hold other tasks and run on no worker: the engine decides their state
+    # from their children's.
+    flowable: ClassVar[bool] = False
+    # Properties holding child tasks: not rendered with the task, each child renders its own.
+    child_properties: ClassVar[tuple[str, ...]] = ()
+
     @property
     def canonical_type(self) -> str:
-        return self.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+        return type(self).model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+
+    @classmethod
+    def type_names(cls) -> tuple[str, ...]:
+        return cls.model_fields["type"].annotation.__args__  # type: ignore[union-attr]
+
+    def child_task_lists(self) -> list[list[Any]]:
+        """Every list of child tasks, for validation and the topology."""
+        lists: list[list[Any]] = []
+        for name in self.child_properties:
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                lists.extend(value.values())
+            elif value:
+                lists.append(value)
+        return lists
 
 
 class LogTask(BaseTask):
@@ -131,6 +211,12 @@ class LogTask(BaseTask):
     @property
     def messages(self) -> list[str]:
         return [self.message] if isinstance(self.message, str) else list(self.message)
+
+
+def _relative_path_check(name: str, what: str) -> None:
+    """A task's files live in its working directory: no absolute path, no '..'."""
+    if not name.strip() or name.startswith("/") or ".." in name.split("/") or "\\" in name:
+        raise ValueError(f"{what} '{name}' must be a relative path without '..'")
 
 
 class ScriptTask(BaseTask):
@@ -154,11 +240,34 @@ class ScriptTask(BaseTask):
     interpreter: list[str] = Field(
         default_factory=lambda: ["/bin/sh", "-c"], description="Runs the commands"
     )
-    input_files: NotSupportedYet = None
-    output_files: NotSupportedYet = None
+    input_files: dict[str, str] | str | None = Field(
+        None,
+        description="Files written into the working directory: a map of file name to "
+        "content (a kestra:/// URI stands for that stored file), or a JSON map as text",
+    )
+    output_files: list[str] | None = Field(
+        None,
+        description="Glob patterns (e.g. *.csv, out/**) of files to keep after the task, "
+        "as outputs.<task>.outputFiles['name']",
+    )
     namespace_files: NotSupportedYet = None
 
     _env_as_text = field_validator("env", mode="before")(values_as_text)
+    _input_files_as_text = field_validator("input_files", mode="before")(values_as_text)
+
+    @field_validator("input_files")
+    @classmethod
+    def _input_file_names_stay_inside(cls, value: Any) -> Any:
+        for name in value if isinstance(value, dict) else ():
+            _relative_path_check(name, "inputFiles name")
+        return value
+
+    @field_validator("output_files")
+    @classmethod
+    def _output_patterns_stay_inside(cls, value: Any) -> Any:
+        for pattern in value or ():
+            _relative_path_check(pattern, "outputFiles pattern")
+        return value
 
     # What the runners need, with the older and newer spellings resolved.
     @property
@@ -256,18 +365,163 @@ class ShellCommands(ScriptTask):
         return list(self.commands)
 
 
+class ReturnTask(BaseTask):
+    """Renders a value into its output ``value``."""
+
+    type: Literal["io.kestra.plugin.core.debug.Return", "io.kestra.core.tasks.debugs.Return"]
+    format: str | None = Field(None, description="The text to render, e.g. {{ inputs.name }}")
+
+
+class OutputValues(BaseTask):
+    """Publishes values as outputs: ``{{ outputs.<id>.values.<key> }}``."""
+
+    type: Literal["io.kestra.plugin.core.output.OutputValues"]
+    values: dict[str, Any] = Field(default_factory=dict, description="Values to publish")
+
+
+class SleepTask(BaseTask):
+    """Waits for a while."""
+
+    type: Literal["io.kestra.plugin.core.flow.Sleep"]
+    duration: Duration = Field(description="How long to wait (ISO-8601)")
+
+
+class FailTask(BaseTask):
+    """Fails the execution, always or when a condition renders true."""
+
+    type: Literal["io.kestra.plugin.core.execution.Fail", "io.kestra.core.tasks.executions.Fail"]
+    condition: str | None = Field(None, description="Fail only when this renders true")
+    error_message: str = Field("Task failure", description="Why the execution fails")
+
+
+class PauseTask(BaseTask):
+    """Pauses the execution until it is resumed, or for a set duration."""
+
+    type: Literal["io.kestra.plugin.core.flow.Pause", "io.kestra.core.tasks.flows.Pause"]
+    pause_duration: Duration | None = Field(
+        None,
+        validation_alias=AliasChoices("pauseDuration", "delay", "pause_duration"),
+        description="Resume by itself after this long; without it, wait for Resume",
+    )
+
+
+class SubflowTask(BaseTask):
+    """Runs another flow as a child execution."""
+
+    type: Literal["io.kestra.plugin.core.flow.Subflow", "io.kestra.core.tasks.flows.Subflow"]
+    namespace: str = Field(description="Namespace of the flow to run")
+    flow_id: str = Field(description="Id of the flow to run")
+    inputs: dict[str, Any] = Field(default_factory=dict, description="Inputs of the child")
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels of the child")
+    wait: bool = Field(True, description="Wait for the child execution to end")
+    transmit_failed: bool = Field(True, description="Fail when the child execution fails")
+    inherit_labels: bool = Field(False, description="Give the child this execution's labels")
+
+    _labels_as_text = field_validator("labels", mode="before")(values_as_text)
+
+
+class FlowableTask(BaseTask):
+    flowable: ClassVar[bool] = True
+
+
+class SequentialTask(FlowableTask):
+    """Runs its tasks one after the other."""
+
+    type: Literal["io.kestra.plugin.core.flow.Sequential", "io.kestra.core.tasks.flows.Sequential"]
+    tasks: list[Task] = Field(min_length=1, description="The tasks, run in order")
+    child_properties: ClassVar[tuple[str, ...]] = ("tasks",)
+
+
+class ParallelTask(FlowableTask):
+    """Runs its tasks at the same time, on as many workers as are free."""
+
+    type: Literal["io.kestra.plugin.core.flow.Parallel", "io.kestra.core.tasks.flows.Parallel"]
+    tasks: list[Task] = Field(min_length=1, description="The tasks, run at once")
+    concurrent: int = Field(
+        0,
+        ge=0,
+        validation_alias=AliasChoices("concurrent", "concurrencyLimit", "concurrency_limit"),
+        description="At most this many at once; 0 for no limit",
+    )
+    child_properties: ClassVar[tuple[str, ...]] = ("tasks",)
+
+
+class IfTask(FlowableTask):
+    """Runs ``then`` when the condition renders true, ``else`` otherwise."""
+
+    type: Literal["io.kestra.plugin.core.flow.If", "io.kestra.core.tasks.flows.If"]
+    condition: str = Field(description="An expression, e.g. {{ inputs.run_it }}")
+    then: list[Task] = Field(min_length=1, description="Tasks run when it is true")
+    else_: list[Task] = Field(
+        default_factory=list, alias="else", description="Tasks run when it is false"
+    )
+    child_properties: ClassVar[tuple[str, ...]] = ("then", "else_")
+
+
+class SwitchTask(FlowableTask):
+    """Runs the tasks of the case matching the rendered value."""
+
+    type: Literal["io.kestra.plugin.core.flow.Switch", "io.kestra.core.tasks.flows.Switch"]
+    value: str = Field(description="An expression whose text picks the case")
+    cases: dict[str, list[Task]] = Field(default_factory=dict, description="Tasks per value")
+    defaults: list[Task] = Field(default_factory=list, description="Tasks when no case matches")
+    child_properties: ClassVar[tuple[str, ...]] = ("cases", "defaults")
+
+    _case_keys = field_validator("cases", mode="before")(values_as_text)
+
+
+class ForEachTask(FlowableTask):
+    """Runs its tasks once per value; ``{{ taskrun.value }}`` is the current one."""
+
+    type: Literal["io.kestra.plugin.core.flow.ForEach"]
+    values: str | list[Any] = Field(description="A list, or an expression rendering a JSON list")
+    concurrency_limit: int = Field(1, ge=0, description="Values run at once; 0 for all")
+    tasks: list[Task] = Field(min_length=1, description="The tasks run for each value")
+    child_properties: ClassVar[tuple[str, ...]] = ("tasks",)
+
+
 TASK_MODELS: tuple[type[BaseTask], ...] = (
     PythonScript,
     PythonCommands,
     ShellScript,
     ShellCommands,
     LogTask,
+    ReturnTask,
+    OutputValues,
+    SleepTask,
+    FailTask,
+    PauseTask,
+    SubflowTask,
+    SequentialTask,
+    ParallelTask,
+    IfTask,
+    SwitchTask,
+    ForEachTask,
 )
 
 Task = Annotated[
-    PythonScript | PythonCommands | ShellScript | ShellCommands | LogTask,
+    PythonScript
+    | PythonCommands
+    | ShellScript
+    | ShellCommands
+    | LogTask
+    | ReturnTask
+    | OutputValues
+    | SleepTask
+    | FailTask
+    | PauseTask
+    | SubflowTask
+    | SequentialTask
+    | ParallelTask
+    | IfTask
+    | SwitchTask
+    | ForEachTask,
     Field(discriminator="type"),
 ]
+
+for _model in TASK_MODELS:
+    if _model.flowable:
+        _model.model_rebuild()
 
 TASK_TYPES: dict[str, type[BaseTask]] = {
     name: model

@@ -226,7 +226,7 @@ def test_it_shows_the_outputs_a_script_printed(api: Any, alice: Any) -> None:
 
     body = get_execution(api, started_and_run(api, flow))
 
-    assert body["taskRunList"][0]["outputs"] == {"n": 3}
+    assert body["taskRunList"][0]["outputs"] == {"exitCode": 0, "vars": {"n": 3}}
 
 
 def test_it_answers_404_for_an_unknown_execution(api: Any) -> None:

@@ -208,8 +208,10 @@ def test_the_editor_announces_each_check_and_follows_goto_requests(page: Page, a
     )
 
     _replace_text(page, STORED.replace("id: hello", "id: greeting"))
+    # The page's own first check may still arrive: wait for the one of the new text.
     checked = page.wait_for_function(
-        "window.lastCheck && window.lastCheck.tasks.length && window.lastCheck.tasks[0].id"
+        "window.lastCheck && window.lastCheck.tasks.length"
+        " && window.lastCheck.tasks[0].id === 'greeting' && window.lastCheck.tasks[0].id"
     )
     assert checked.json_value() == "greeting"
 

@@ -130,7 +130,7 @@ def test_the_container_gets_limits_unbuffered_python_env_and_outputs() -> None:
     assert int(memory) == 64 * 1024 * 1024
     assert cpu.split()[0] == "50000"  # half of the 100000 µs period
     assert env == "1 hi /flowsite"
-    assert execution.task_runs.get().outputs == {"done": True}
+    assert execution.task_runs.get().outputs == {"exitCode": 0, "vars": {"done": True}}
 
 
 def test_a_large_script_goes_in_through_the_docker_api_and_runs() -> None:

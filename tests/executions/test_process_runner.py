@@ -35,7 +35,7 @@ def test_an_outputs_line_sets_outputs_and_is_not_logged() -> None:
         '      - echo before\n      - \'echo \'\'::{"outputs": {"rows": 3, "name": "x"}}::\'\'\'\n'
     )
     execution = run_here(save_flow(flow_yaml(shell(commands))))
-    assert execution.task_runs.get().outputs == {"rows": 3, "name": "x"}
+    assert execution.task_runs.get().outputs == {"exitCode": 0, "vars": {"rows": 3, "name": "x"}}
     assert messages(execution) == ["before"]
 
 

@@ -122,6 +122,7 @@ def test_a_task_run_whose_job_was_lost_is_swept_back_into_the_queue(worker) -> N
     TaskRun.objects.create(
         execution=execution,
         task_id="t",
+        path="t",
         position=0,
         task_type="shell.Commands",
         created_at=timezone.now() - timedelta(minutes=5),

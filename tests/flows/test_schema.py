@@ -69,8 +69,8 @@ def test_the_schema_accepts_the_shorthands_the_server_accepts(extra: str) -> Non
 
 
 def test_keys_the_server_does_not_support_yet_are_not_offered() -> None:
-    assert "inputs" not in flow_schema()["properties"]
-    assert "retry" not in flow_schema()["$defs"]["LogTask"]["properties"]
+    assert "sla" not in flow_schema()["properties"]
+    assert "workerGroup" not in flow_schema()["$defs"]["LogTask"]["properties"]
 
 
 def test_the_schema_is_served_to_anyone_at_kestras_path(client: Client) -> None:

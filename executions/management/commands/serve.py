@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Serve Flowsite (daphne, HTTP and websockets) together with its django-q2 workers."
+    help = "Serve Flowsite (daphne, HTTP and websockets) with its django-q2 workers and clock."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("FLOWSITE_HOST", "127.0.0.1"))
@@ -27,6 +27,7 @@ class Command(BaseCommand):
         ]
         if not no_workers:
             commands.append([python, "manage.py", "qcluster"])
+            commands.append([python, "manage.py", "clock"])  # schedules, retries, timeouts
         children = [subprocess.Popen(command) for command in commands]
         self.stdout.write(f"Flowsite is serving http://{host}:{port}/ (Ctrl+C stops it)")
         stopping: list[bool] = []

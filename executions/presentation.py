@@ -1,0 +1,333 @@
+"""What the execution page draws, built from an execution's rows in one pass.
+
+The flow's definition gives the shape of the tree, so tasks that have not started yet
+show too; the task runs give each place its live state. Task runs the definition does
+not explain (a revision that no longer parses, a construct this module does not know)
+are still shown, under their parent run, so nothing that ran is ever hidden.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from .models import Execution, TaskRun, TaskRunAttempt
+
+logger = logging.getLogger(__name__)
+
+# A flowable task's child lists, as attributes of its model, with the label of each.
+CHILD_LISTS = (
+    ("tasks", ""),
+    ("then", "then"),
+    ("else_", "else"),
+    ("defaults", "defaults"),
+    ("errors", "errors"),
+    ("finally_", "finally"),
+)
+FLOW_SECTIONS = (("tasks", ""), ("errors", "errors"), ("finally_", "finally"))
+PARALLEL_TYPES = ("Parallel",)  # drawn with one branch per child, side by side
+BRANCHING_TYPES = ("If", "Switch")  # their labelled branches side by side
+LOOP_TYPES = ("ForEach", "EachSequential", "EachParallel")
+MIN_SEGMENT_PERCENT = 0.4  # a 5 ms attempt in a minute-long run must still be seen
+
+
+@dataclass
+class Branch:
+    """One list of nodes under a flowable task: ``then``, a Switch case, a loop value."""
+
+    label: str
+    nodes: list[Node]
+
+
+@dataclass
+class Node:
+    """One place in the run's task tree, with its task run once it has one."""
+
+    task_id: str
+    task_type: str
+    run: TaskRun | None = None
+    branches: list[Branch] = field(default_factory=list)
+    side_by_side: bool = False  # the branches run (or may run) beside each other
+    section: str = ""  # top level only: "", "errors" or "finally"
+
+    @property
+    def state(self) -> str:
+        return self.run.state if self.run is not None else ""
+
+    @property
+    def short_type(self) -> str:
+        return self.task_type.rsplit(".", 1)[-1]
+
+    @property
+    def value(self) -> str | None:
+        return self.run.value if self.run is not None else None
+
+
+def execution_tree(execution: Execution, runs: Iterable[TaskRun] | None = None) -> list[Node]:
+    """The execution's task tree, top-level tasks first, then ``errors`` and ``finally``.
+
+    ``runs`` are the execution's task runs when the caller has already loaded them.
+    """
+    runs = list(execution.task_runs.all() if runs is None else runs)
+    return _TreeBuilder(runs).flow(_definition(execution))
+
+
+def walk(nodes: Iterable[Node], depth: int = 0) -> Iterator[tuple[Node, int]]:
+    """Every node under ``nodes``, depth first, with its depth."""
+    for node in nodes:
+        yield node, depth
+        for branch in node.branches:
+            yield from walk(branch.nodes, depth + 1)
+
+
+def _definition(execution: Execution) -> Any:
+    from flows.language import FlowInvalid
+
+    from .engine import revision_definition
+
+    try:
+        return revision_definition(execution.flow_revision_id)
+    except FlowInvalid:  # an old revision the language no longer accepts
+        logger.info("Execution %s: its revision no longer parses", execution.pk)
+        return None
+
+
+TOP: str | None = None  # the parent of top-level runs
+NOT_STARTED = "\0not-started"  # the parent of the children of a flowable not yet run
+
+
+def _key(run: TaskRun | None) -> str | None:
+    return NOT_STARTED if run is None else run.pk
+
+
+def _short(task_type: str) -> str:
+    return task_type.rsplit(".", 1)[-1]
+
+
+class _TreeBuilder:
+    """Matches the definition's tasks with the runs under each parent run."""
+
+    def __init__(self, runs: list[TaskRun]):
+        self.children: dict[str | None, list[TaskRun]] = defaultdict(list)
+        for run in sorted(runs, key=lambda r: (r.position, r.created_at)):
+            self.children[run.parent_id].append(run)
+        self.placed: set[str] = set()
+
+    def flow(self, definition: Any) -> list[Node]:
+        nodes: list[Node] = []
+        for attribute, section in FLOW_SECTIONS if definition is not None else ():
+            for node in self._nodes(getattr(definition, attribute, None) or [], TOP, None):
+                node.section = section
+                nodes.append(node)
+        return nodes + self._leftovers(None)
+
+    def _nodes(self, tasks: list[Any], parent: str | None, value: str | None) -> list[Node]:
+        """Nodes for ``tasks`` under the run ``parent`` (TOP, or NOT_STARTED: none yet)."""
+        nodes = []
+        for task in tasks:
+            runs = [
+                run
+                for run in self.children.get(parent, [])
+                if run.task_id == task.id and (value is None or run.value == value)
+            ]
+            for run in runs or [None]:
+                nodes.append(self._node(task, run))
+        return nodes
+
+    def _node(self, task: Any, run: TaskRun | None) -> Node:
+        task_type = getattr(task, "canonical_type", None) or task.type
+        node = Node(task_id=task.id, task_type=task_type, run=run)
+        if run is not None:
+            self.placed.add(run.pk)
+        short = _short(task_type)
+        if short in LOOP_TYPES:
+            node.branches = self._iterations(task, run)
+        else:
+            node.branches = self._branches(task, run)
+            if short in PARALLEL_TYPES and len(node.branches) == 1:
+                node.branches = [Branch("", [n]) for n in node.branches[0].nodes]
+            node.side_by_side = short in PARALLEL_TYPES + BRANCHING_TYPES
+        if run is not None:
+            leftovers = self._leftovers(run.pk)
+            if leftovers:
+                node.branches.append(Branch("", leftovers))
+        return node
+
+    def _branches(self, task: Any, run: TaskRun | None) -> list[Branch]:
+        branches = []
+        for attribute, label in CHILD_LISTS:
+            if children := getattr(task, attribute, None):
+                branches.append(Branch(label, self._nodes(children, _key(run), None)))
+            if attribute == "then":  # Switch cases sit between If's branches and defaults
+                for key, children in (getattr(task, "cases", None) or {}).items():
+                    branches.append(Branch(str(key), self._nodes(children, _key(run), None)))
+        return branches
+
+    def _iterations(self, task: Any, run: TaskRun | None) -> list[Branch]:
+        """A loop's children, grouped by the loop value they ran for."""
+        children = getattr(task, "tasks", None) or []
+        values = []
+        for child in self.children[run.pk] if run is not None else []:
+            if child.value is not None and child.value != run.value and child.value not in values:
+                values.append(child.value)
+        if not values:
+            return [Branch("each value", self._nodes(children, NOT_STARTED, None))]
+        branches = [Branch(value, self._nodes(children, _key(run), value)) for value in values]
+        for attribute, label in CHILD_LISTS[4:]:  # the loop's own errors and finally
+            if more := getattr(task, attribute, None):
+                branches.append(Branch(label, self._nodes(more, _key(run), None)))
+        return branches
+
+    def _leftovers(self, parent: str | None) -> list[Node]:
+        """Runs under ``parent`` that no task of the definition claimed."""
+        nodes = []
+        for run in self.children.get(parent, []):
+            if run.pk in self.placed:
+                continue
+            self.placed.add(run.pk)
+            node = Node(task_id=run.task_id, task_type=run.task_type, run=run)
+            if children := self._leftovers(run.pk):
+                node.branches = [Branch("", children)]
+            nodes.append(node)
+        return nodes
+
+
+@dataclass
+class Segment:
+    """One attempt's stretch of a Gantt row, placed in percent of the whole run."""
+
+    attempt: TaskRunAttempt
+    left: float
+    width: float
+
+    @property
+    def tooltip(self) -> str:
+        attempt = self.attempt
+        parts = [f"Attempt {attempt.number}", attempt.state]
+        if attempt.duration is not None:
+            parts.append(f"{attempt.duration.total_seconds():.2f} s")
+        if attempt.exit_code is not None:
+            parts.append(f"exit code {attempt.exit_code}")
+        if attempt.error:
+            parts.append(attempt.error[:300])
+        if attempt.worker:
+            parts.append(f"on {attempt.worker}")
+        return " · ".join(parts)
+
+
+@dataclass
+class GanttRow:
+    run: TaskRun
+    depth: int
+    left: float | None  # None: not started yet, no bar
+    width: float
+    segments: list[Segment]
+
+    @property
+    def label(self) -> str:
+        if self.run.value is not None:
+            return f"{self.run.task_id} [{self.run.value}]"
+        return self.run.task_id
+
+    @property
+    def short_type(self) -> str:
+        return _short(self.run.task_type)
+
+
+@dataclass
+class Gantt:
+    rows: list[GanttRow]
+    seconds: float  # the whole time scale
+
+    @property
+    def ticks(self) -> list[tuple[float, str]]:
+        """Three marks along the scale: (percent, label in seconds)."""
+        return [(p, _seconds_label(self.seconds * p / 100)) for p in (0, 50, 100)]
+
+
+def gantt_rows(execution: Execution, tree: list[Node] | None = None) -> Gantt:
+    """One row per task run, in tree order, with a bar and its attempts' segments.
+
+    ``tree`` is ``execution_tree(execution)`` when the caller has already built it;
+    its runs must carry their attempts (prefetched) to keep this to no query at all.
+    """
+    tree = execution_tree(execution) if tree is None else tree
+    placed = [(node.run, depth) for node, depth in walk(tree) if node.run is not None]
+    now = timezone.now()
+    start, end = _time_scale(execution, [run for run, _ in placed], now)
+    total = max((end - start).total_seconds(), 0.001)
+
+    def percent(moment: datetime) -> float:
+        return min(max((moment - start).total_seconds() / total * 100, 0.0), 100.0)
+
+    rows = []
+    for run, depth in placed:
+        segments = [
+            _segment(attempt, percent, attempt.ended_at or _open_end(execution, now))
+            for attempt in run.attempts.all()
+        ]
+        if run.started_at is None:
+            rows.append(GanttRow(run, depth, None, 0.0, segments))
+            continue
+        left = percent(run.started_at)
+        right = percent(run.ended_at or _open_end(execution, now))
+        rows.append(GanttRow(run, depth, left, max(right - left, MIN_SEGMENT_PERCENT), segments))
+    return Gantt(rows, total)
+
+
+def _segment(attempt: TaskRunAttempt, percent: Any, ended: datetime) -> Segment:
+    left = percent(attempt.started_at)
+    return Segment(attempt, left, max(percent(ended) - left, MIN_SEGMENT_PERCENT))
+
+
+def _open_end(execution: Execution, now: datetime) -> datetime:
+    """Where a bar with no end stops: now while the run goes on, else when it ended."""
+    if execution.is_terminal and execution.ended_at is not None:
+        return execution.ended_at
+    return now
+
+
+def _time_scale(
+    execution: Execution, runs: list[TaskRun], now: datetime
+) -> tuple[datetime, datetime]:
+    starts = [run.started_at for run in runs if run.started_at is not None]
+    ends = [run.ended_at for run in runs if run.ended_at is not None]
+    for run in runs:
+        for attempt in run.attempts.all():
+            starts.append(attempt.started_at)
+            ends.append(attempt.ended_at or attempt.started_at)
+    start = min([execution.started_at or execution.created_at, *starts])
+    if execution.is_terminal:
+        end = max([execution.ended_at or start, *ends, *starts])
+    else:
+        end = max([now, *ends])
+    return start, end
+
+
+def _seconds_label(seconds: float) -> str:
+    if seconds >= 120:
+        return f"{seconds / 60:.1f} min"
+    if seconds >= 10:
+        return f"{seconds:.0f} s"
+    return f"{seconds:.1f} s"
+
+
+def pretty_json(value: Any) -> str:
+    """Outputs and inputs as people read them: indented, accents left as they are."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def outputs_by_task(tree: list[Node]) -> list[tuple[Node, str]]:
+    """The task runs that produced outputs, in tree order, with their outputs as JSON."""
+    return [
+        (node, pretty_json(node.run.outputs))
+        for node, _ in walk(tree)
+        if node.run is not None and node.run.outputs
+    ]

@@ -1,0 +1,120 @@
+"""Flow triggers: when an execution ends, start the flows that wait for it.
+
+A trigger's ``states``, ``conditions`` and ``preconditions`` all have to agree. With
+several upstream flows in ``preconditions.flows``, each must have ended as asked within
+the last day and since the trigger last fired (Kestra's default window, PT24H).
+A flow never triggers itself: that would loop forever.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from flows.language.triggers import FlowEvent, FlowTrigger, UpstreamFlow
+from flows.models import Flow
+
+from .models import FLOW, TriggerFiring, TriggerState
+from .states import trigger_start_logged
+
+logger = logging.getLogger(__name__)
+
+PRECONDITIONS_WINDOW = timedelta(hours=24)
+
+
+def flow_triggers_fire(*, execution: Any) -> int:
+    """Start every flow whose Flow trigger waits for ``execution``; returns how many."""
+    event = FlowEvent(
+        namespace=execution.namespace,
+        flow_id=execution.flow_id,
+        state=str(execution.state),
+        labels={str(k): str(v) for k, v in (execution.labels or {}).items()},
+    )
+    candidates = TriggerState.objects.filter(
+        type=FLOW, disabled=False, declared_disabled=False
+    ).exclude(namespace=execution.namespace, flow_id=execution.flow_id)
+    started = 0
+    for state in candidates:
+        trigger = state.trigger
+        assert isinstance(trigger, FlowTrigger)
+        if not trigger.matches(event) or not _other_upstreams_ended(state, trigger, event):
+            continue
+        flow = Flow.objects.live().filter(namespace=state.namespace, flow_id=state.flow_id).first()
+        if flow is None:
+            continue
+        started += trigger_start_logged(
+            state=state,
+            flow=flow,
+            variables=flow_trigger_variables(execution),
+            key=f"execution:{execution.pk}",
+            inputs=trigger.inputs,
+        )
+    return started
+
+
+def flow_trigger_variables(execution: Any) -> dict[str, Any]:
+    """``trigger.*`` of an execution a Flow trigger started, named as Kestra names them."""
+    return {
+        "executionId": execution.pk,
+        "namespace": execution.namespace,
+        "flowId": execution.flow_id,
+        "flowRevision": execution.flow_revision.revision,
+        "state": str(execution.state),
+        "startDate": execution.started_at.isoformat() if execution.started_at else None,
+        "endDate": execution.ended_at.isoformat() if execution.ended_at else None,
+        "executionLabels": dict(execution.labels or {}),
+        "outputs": dict(getattr(execution, "outputs", None) or {}),
+    }
+
+
+def _other_upstreams_ended(state: TriggerState, trigger: FlowTrigger, event: FlowEvent) -> bool:
+    """With several upstream flows, the ones this execution is not must have ended as
+    asked within the window, after this trigger last fired."""
+    if trigger.preconditions is None or len(trigger.preconditions.flows) < 2:
+        return True
+    since = timezone.now() - PRECONDITIONS_WINDOW
+    last = (
+        TriggerFiring.objects.filter(
+            namespace=state.namespace, flow_id=state.flow_id, trigger_id=state.trigger_id
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last is not None:
+        since = max(since, last)
+    others = [u for u in trigger.preconditions.flows if not u.matches(event)]
+    return all(_has_ended(upstream, since) for upstream in others)
+
+
+def _has_ended(upstream: UpstreamFlow, since: Any) -> bool:
+    from executions.models import Execution
+
+    executions = Execution.objects.filter(namespace=upstream.namespace, ended_at__gte=since)
+    if upstream.flow_id is not None:
+        executions = executions.filter(flow_id=upstream.flow_id)
+    if upstream.states:
+        executions = executions.filter(state__in=upstream.states)
+    for key, value in upstream.labels.items():
+        executions = executions.filter(Q(**{f"labels__{key}": str(value)}))
+    return executions.exists()
+
+
+def stop_after_apply(*, execution: Any) -> None:
+    """``stopAfter``: the trigger that started ``execution`` is disabled when the
+    execution ends in one of the listed states."""
+    started_by = execution.trigger or {}
+    if not started_by.get("id"):
+        return
+    state = TriggerState.objects.filter(
+        namespace=execution.namespace, flow_id=execution.flow_id, trigger_id=started_by["id"]
+    ).first()
+    if state is None or not state.is_enabled:
+        return
+    if str(execution.state) in state.trigger.stop_after:
+        state.set_disabled(True)
+        logger.info("Trigger %s disabled after an execution ended %s", state, execution.state)
