@@ -133,6 +133,20 @@ def audit_execution_steered(*, actor: Any, execution: Any, action: str, summary:
     )
 
 
+def audit_trigger_changed(
+    *, actor: Any, namespace: str, flow_id: str, trigger_id: str, action: str, summary: str = ""
+) -> None:
+    """A trigger disabled, enabled or backfilled, from the flow page or the API."""
+    audit_record(
+        actor=actor,
+        action=action,
+        namespace=namespace,
+        object_type="trigger",
+        object_id=f"{flow_id}.{trigger_id}",
+        summary=summary or f"trigger {trigger_id} of {namespace}.{flow_id}",
+    )
+
+
 # A secret's value never reaches the log: only its key, and whether it was new.
 
 

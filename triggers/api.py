@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from accounts.audit import audit_trigger_changed
 from accounts.models import Role
 from accounts.permissions import require, visible
 from executions.api import execution_json
@@ -129,13 +130,17 @@ def trigger_update(request: HttpRequest) -> HttpResponse:
     if state is None:
         raise Http404(not_found)
     require(request.user, Role.EDITOR, namespace)
+    where = {"namespace": namespace, "flow_id": flow_id, "trigger_id": trigger_id}
     if isinstance(body.get("disabled"), bool) and body["disabled"] != state.disabled:
         state.set_disabled(body["disabled"])
+        action = "disabled" if state.disabled else "enabled"
+        audit_trigger_changed(actor=request.user, action=action, **where)
     if body.get("backfill"):
         try:
             _backfill_from_json(state, body["backfill"], request.user)
         except (BackfillInvalid, ValueError, TypeError) as exc:
             return api_error(422, f"Invalid backfill: {exc}")
+        audit_trigger_changed(actor=request.user, action="backfilled", **where)
     return JsonResponse(state.as_json())
 
 

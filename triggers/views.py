@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.audit import audit_trigger_changed
 from accounts.models import Role
 from accounts.permissions import abilities, require
 from flows.models import Flow
@@ -90,6 +91,13 @@ def trigger_toggle(
     flow, state = _get_rw_trigger_for_user(request, namespace, flow_id, trigger_id)
     wanted = request.POST.get("disabled")
     state.set_disabled(not state.disabled if wanted is None else wanted in ("1", "true"))
+    audit_trigger_changed(
+        actor=request.user,
+        namespace=namespace,
+        flow_id=flow_id,
+        trigger_id=trigger_id,
+        action="disabled" if state.disabled else "enabled",
+    )
     return _section(request, flow)
 
 
@@ -131,6 +139,15 @@ def trigger_backfill(
                 labels=form.cleaned_data["labels"],
                 user=request.user,
                 now=timezone.now(),
+            )
+            audit_trigger_changed(
+                actor=request.user,
+                namespace=namespace,
+                flow_id=flow_id,
+                trigger_id=trigger_id,
+                action="backfilled",
+                summary=f"{form.cleaned_data['start']:%Y-%m-%d %H:%M} to "
+                f"{form.cleaned_data['end']:%Y-%m-%d %H:%M}",
             )
         except BackfillInvalid as exc:
             errors = [str(exc)]

@@ -261,3 +261,33 @@ def test_a_diff_names_the_revisions_it_compares() -> None:
         "-b",
         "+c",
     ]
+
+
+def test_restarting_replaying_and_resuming_from_the_page_are_recorded(
+    as_alice: Client, alice: Any, hello: Flow
+) -> None:
+    from executions.jobs import run_task_run
+
+    failing = Flow.save_source(HELLO.replace("echo hello", "exit 1"), author=alice)
+    execution = execution_start(flow=failing, user=alice)
+    run_task_run(execution.task_runs.get().pk)
+    as_alice.post(f"/executions/{execution.pk}/restart/")
+    Execution.objects.filter(pk=execution.pk).update(state=State.FAILED)
+    response = as_alice.post(f"/executions/{execution.pk}/replay/")
+    replay = Execution.objects.get(original_id=execution.pk)
+    assert response["Location"] == replay.get_absolute_url()
+    entries = AuditEntry.objects.order_by("id")
+    assert [(e.action, e.object_id) for e in entries] == [
+        ("restarted", execution.pk),
+        ("replayed", replay.pk),
+    ]
+    assert entries[1].summary == f"from {execution.pk}"
+
+
+def test_a_refused_restart_says_why_and_records_nothing(
+    as_alice: Client, alice: Any, hello: Flow
+) -> None:
+    execution = execution_start(flow=hello, user=alice)
+    response = as_alice.post(f"/executions/{execution.pk}/restart/", follow=True)
+    assert "Only a FAILED or KILLED execution can be restarted" in response.content.decode()
+    assert not AuditEntry.objects.exists()

@@ -81,3 +81,26 @@ def test_the_search_lists_only_what_the_user_may_see(client: Client, bob: Any) -
     client.defaults["HTTP_AUTHORIZATION"] = basic_auth("bob")
     found = client.get("/api/v1/triggers/search").json()
     assert [r["namespace"] for r in found["results"]] == ["company.data"]
+
+
+def test_disabling_enabling_and_backfilling_are_audited(
+    client: Client, api: Client, alice: Any
+) -> None:
+    from accounts.models import AuditEntry
+
+    save(schedule_flow("*/15 * * * *"))
+    client.force_login(alice)
+    client.post(TOGGLE_URL, {"disabled": "1"})
+    client.post(
+        "/flows/dev/scheduled/triggers/every/backfill/",
+        {"start": "2024-03-01T00:00", "end": "2024-03-01T01:00"},
+    )
+    body = {"namespace": "dev", "flowId": "scheduled", "triggerId": "every", "disabled": False}
+    api.put("/api/v1/triggers", json.dumps(body), content_type="application/json")
+    entries = AuditEntry.objects.filter(object_type="trigger").order_by("id")
+    assert [(e.action, e.object_id, e.namespace) for e in entries] == [
+        ("disabled", "scheduled.every", "dev"),
+        ("backfilled", "scheduled.every", "dev"),
+        ("enabled", "scheduled.every", "dev"),
+    ]
+    assert entries[1].summary == "2024-03-01 00:00 to 2024-03-01 01:00"
