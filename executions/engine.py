@@ -569,11 +569,18 @@ def execution_restart(*, execution_id: str) -> Execution:
         handlers = {t.id for t in _all_tasks(definition.errors + definition.finally_)}
         runs = list(execution.task_runs.all())
         again: list[str] = []
+        gone: set[str] = set()
         for run in runs:
-            if run.task_id in handlers:
+            # The errors and finally branches run again when their time comes; a flowable
+            # that failed by itself (its condition or values did not render) decides again.
+            failed_itself = (
+                run.state == State.FAILED and run.error and _is_flowable(run, definition)
+            )
+            if run.task_id in handlers or failed_itself:
+                gone.add(run.pk)
                 run.delete()
         for run in runs:
-            if run.task_id in handlers or run.state not in (State.FAILED, State.KILLED):
+            if run.pk is None or run.pk in gone or run.state not in (State.FAILED, State.KILLED):
                 continue
             run.ended_at, run.error = None, ""
             if _is_flowable(run, definition):

@@ -228,3 +228,22 @@ def test_a_task_timeout_kills_its_container(worker, docker_engine) -> None:
         all=True, filters={"label": f"flowsite.taskrun={slow.pk}"}
     )
     assert left == []
+
+
+def test_restart_lets_a_flowable_that_failed_to_decide_decide_again(worker) -> None:
+    from namespaces.models import NamespaceVariable
+
+    source = flow(
+        "restart-foreach",
+        "  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n"
+        '    values: "{{ namespace.regions }}"\n    tasks:\n'
+        + log("say", "{{ taskrun.value }}", indent=6),
+    )
+    execution = run(source)
+    assert execution.state == State.FAILED
+    assert "regions" in runs(execution)["each"].error
+    NamespaceVariable.store(namespace="dev", key="regions", value=["eu", "us"])
+    execution_restart(execution_id=execution.pk)
+    execution = finished(execution)
+    assert execution.state == State.SUCCESS
+    assert sorted(messages(execution)) == ["eu", "us"]
