@@ -467,7 +467,19 @@ class SwitchTask(FlowableTask):
     defaults: list[Task] = Field(default_factory=list, description="Tasks when no case matches")
     child_properties: ClassVar[tuple[str, ...]] = ("cases", "defaults")
 
-    _case_keys = field_validator("cases", mode="before")(values_as_text)
+    @field_validator("cases", mode="before")
+    @classmethod
+    def _case_keys_as_text(cls, value: Any) -> Any:
+        # YAML reads `1:` or `true:` as a number or a boolean; the value renders as text.
+        if not isinstance(value, dict):
+            return value
+        return {_key_text(key): tasks for key, tasks in value.items()}
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
 
 
 class ForEachTask(FlowableTask):

@@ -28,53 +28,123 @@
     return type.split(".").slice(-2).join(".");
   }
 
-  // An error belongs to a task when it sits on the task's first line, or inside the
-  // task (its path starts with `tasks[`) between that line and the next task's.
+  // Every task of the outline, nested ones included, parents before their children.
+  function everyTask(tasks, into = []) {
+    for (const task of tasks) {
+      into.push(task);
+      for (const branch of task.branches || []) everyTask(branch.tasks || [], into);
+    }
+    return into;
+  }
+
+  function isWithin(path, taskPath) {
+    return path === taskPath || path.startsWith(taskPath + ".") || path.startsWith(taskPath + "[");
+  }
+
+  // An error belongs to the innermost task its path lies in (`tasks[0].then[1].type`
+  // belongs to the If's second `then` task), or else to the task starting on its line.
   function erroneous(tasks, errors) {
-    return tasks.map((task, index) => {
-      const next = tasks[index + 1];
-      return errors.some(
-        (error) =>
-          error.line === task.line ||
-          (String(error.path || "").startsWith("tasks[") &&
-            error.line >= task.line &&
-            (!next || error.line < next.line)),
-      );
-    });
+    const marked = new Set();
+    for (const error of errors) {
+      const path = String(error.path || "");
+      let owner = null;
+      for (const task of tasks) {
+        if (path && task.path && isWithin(path, task.path)) {
+          if (!owner || task.path.length > owner.path.length) owner = task;
+        }
+      }
+      owner = owner || tasks.find((task) => task.line === error.line);
+      if (owner) marked.add(owner);
+    }
+    return marked;
+  }
+
+  function element(tag, className, text) {
+    const made = document.createElement(tag);
+    made.className = className;
+    if (text !== undefined) made.textContent = text;
+    return made;
   }
 
   function item(className, content) {
-    const li = document.createElement("li");
-    li.className = className;
-    if (typeof content === "string") {
-      const text = document.createElement("span");
-      text.textContent = content;
-      li.appendChild(text);
-    } else {
-      li.appendChild(content);
-    }
+    const li = element("li", className);
+    li.appendChild(typeof content === "string" ? element("span", "", content) : content);
     return li;
   }
 
   function node(task, hasError) {
-    const button = document.createElement("button");
+    const button = element("button", hasError ? "topology-node has-error" : "topology-node");
     button.type = "button";
-    button.className = hasError ? "topology-node has-error" : "topology-node";
     button.dataset.line = task.line;
     button.dataset.column = task.column;
-    const id = document.createElement("span");
-    id.className = "topology-id";
-    id.textContent = task.id || "(no id)";
-    const type = document.createElement("span");
-    type.className = "topology-type";
-    type.textContent = shortType(task.type);
-    button.append(id, type);
+    button.append(
+      element("span", "topology-id", task.id || "(no id)"),
+      element("span", "topology-type", shortType(task.type)),
+    );
     if (hasError) button.title = "This task has an error";
     return button;
   }
 
+  // Tasks one under the other, with an arrow between each.
+  function flowList(tasks, marks) {
+    const list = element("ol", "topology-flow");
+    for (const task of tasks) list.appendChild(item("topology-step", step(task, marks)));
+    if (tasks.length === 0) list.appendChild(item("topology-empty meta", "No tasks"));
+    return list;
+  }
+
+  // A flowable task is a box holding its node and its children.
+  function step(task, marks) {
+    const own = node(task, marks.has(task));
+    if (!task.branches) return own;
+    const group = element("div", "topology-group");
+    group.dataset.task = task.id;
+    group.append(own, branches(task, marks));
+    return group;
+  }
+
+  function column(label, content) {
+    const branch = element("div", "topology-branch");
+    if (label) branch.appendChild(element("span", "topology-branch-label", label));
+    branch.appendChild(content);
+    return branch;
+  }
+
+  // If and Switch: each branch in a column. Parallel: each task in a column.
+  // Sequential and ForEach: the children stacked. A plain `tasks` list needs no label.
+  function branches(task, marks) {
+    const container = element("div", "topology-branches");
+    const label = (branch) => (branch.label === "tasks" ? "" : branch.label);
+    if (task.layout === "branches-side-by-side") {
+      container.classList.add("side-by-side");
+      for (const branch of task.branches) {
+        container.appendChild(column(label(branch), flowList(branch.tasks || [], marks)));
+      }
+      return container;
+    }
+    for (const branch of task.branches) {
+      const tasks = branch.tasks || [];
+      let content = flowList(tasks, marks);
+      if (task.layout === "tasks-side-by-side" && tasks.length > 0) {
+        content = element("div", "topology-branches side-by-side");
+        for (const child of tasks) content.appendChild(column("", flowList([child], marks)));
+      }
+      container.appendChild(column(label(branch), content));
+    }
+    return container;
+  }
+
+  // The flow's errors and finally tasks, each a labelled section after the End.
+  function section(part, marks) {
+    const box = element("section", "topology-section");
+    box.dataset.section = part.label;
+    box.append(element("h3", "topology-section-label", part.label), flowList(part.tasks || [], marks));
+    return box;
+  }
+
   function draw(body) {
     const tasks = body.tasks || [];
+    const sections = body.sections || [];
     const errors = body.errors || [];
     const unreadable = errors.some((error) => String(error.message).startsWith("Invalid YAML"));
     // Half-typed YAML has no outline: keep the last drawing, dimmed, rather than flicker.
@@ -83,16 +153,21 @@
       return;
     }
     topology.classList.remove("stale");
-    const list = document.createElement("ol");
-    list.className = "topology-flow";
+    const marks = erroneous(
+      everyTask(tasks.concat(...sections.map((part) => part.tasks || []))),
+      errors,
+    );
+    const drawing = element("div", "topology-drawing");
+    const list = element("ol", "topology-flow");
     list.appendChild(item("topology-terminal", "Start"));
-    const marks = erroneous(tasks, errors);
-    tasks.forEach((task, index) => list.appendChild(item("topology-step", node(task, marks[index]))));
+    for (const task of tasks) list.appendChild(item("topology-step", step(task, marks)));
     if (tasks.length === 0) list.appendChild(item("topology-empty meta", "No tasks yet"));
     list.appendChild(item("topology-terminal", "End"));
-    const old = topology.querySelector(".topology-flow");
-    if (old) old.replaceWith(list);
-    else topology.appendChild(list);
+    drawing.appendChild(list);
+    for (const part of sections) drawing.appendChild(section(part, marks));
+    const old = topology.querySelector(".topology-drawing");
+    if (old) old.replaceWith(drawing);
+    else topology.appendChild(drawing);
   }
 
   async function check() {

@@ -353,3 +353,16 @@ def test_a_subflow_that_does_not_wait_succeeds_at_once_with_the_child_id(worker)
     assert execution.state == State.SUCCESS
     assert not child.is_terminal or child.ended_at > execution.ended_at
     assert finished(child).state == State.SUCCESS
+
+
+def test_switch_cases_written_as_numbers_match_the_rendered_text(worker) -> None:
+    source = flow(
+        "switch-numbers",
+        '  - id: route\n    type: io.kestra.plugin.core.flow.Switch\n    value: "{{ vars.n }}"\n'
+        "    cases:\n      1:\n"
+        + log("one", "one", indent=8)
+        + "      2:\n"
+        + log("two", "two", indent=8),
+        extra="variables:\n  n: 1\n",
+    )
+    assert messages(run(source)) == ["one"]
