@@ -218,11 +218,42 @@ def _windmill_source(tasks: int) -> str:
     return yaml.safe_dump(flow, sort_keys=False)
 
 
+PARALLEL_BRANCHES = 4  # one per worker process of a default cluster (FLOWSITE_WORKERS)
+TARGET_PARALLEL_S = 1.5
+
+
+def _parallel_source() -> str:
+    import yaml
+
+    flow = {
+        "id": "parallel-sleeps",
+        "namespace": NAMESPACE,
+        "description": f"A Parallel of {PARALLEL_BRANCHES} one-second sleeps",
+        "tasks": [
+            {
+                "id": "fan-out",
+                "type": "io.kestra.plugin.core.flow.Parallel",
+                "tasks": [
+                    {
+                        "id": f"sleep-{n}",
+                        "type": "io.kestra.plugin.scripts.shell.Commands",
+                        "taskRunner": {"type": PROCESS_RUNNER},
+                        "commands": ["sleep 1"],
+                    }
+                    for n in range(PARALLEL_BRANCHES)
+                ],
+            }
+        ],
+    }
+    return yaml.safe_dump(flow, sort_keys=False)
+
+
 @dataclass
 class Flows:
     process: Any
     docker: Any
     windmill: Any
+    parallel: Any
 
 
 def flows_save(windmill_tasks: int) -> Flows:
@@ -232,6 +263,7 @@ def flows_save(windmill_tasks: int) -> Flows:
         process=Flow.save_source(_hello_world_source("hello-world-process", process=True)),
         docker=Flow.save_source(_hello_world_source("hello-world-docker", process=False)),
         windmill=Flow.save_source(_windmill_source(windmill_tasks)),
+        parallel=Flow.save_source(_parallel_source()),
     )
 
 
@@ -581,6 +613,19 @@ def bench(args: argparse.Namespace, setup: Setup, worker: Worker) -> Report:
             (f"Windmill {args.tasks}-task flow stages", chain_stages(windmill), ms)
         )
         report.notes.append(f"Windmill's published numbers for 40 tasks: {WINDMILL_REFERENCE}.")
+    print(f"Parallel of {PARALLEL_BRANCHES} x sleep 1 ...", flush=True)
+    execution_measure(flows.parallel, worker, timeout)  # warm-up
+    walls = [
+        s.wall
+        for s in executions_measure(flows.parallel, worker, 5, timeout=timeout, pause=args.pause)
+    ]
+    report.measured(
+        f"Parallel of {PARALLEL_BRANCHES} one-second sleeps, Process, trigger -> SUCCESS",
+        walls,
+        fmt=secs,
+        target=f"< {TARGET_PARALLEL_S:g} s",
+        ok=statistics.median(walls) < TARGET_PARALLEL_S,
+    )
     report.notes.append(
         f"{args.runs} interleaved rounds after a warm-up; the trigger polls the Execution row "
         f"every {POLL * 1000:g} ms and waits {args.pause:g} s before each execution so the "
