@@ -28,7 +28,9 @@ class Command(BaseCommand):
         if not no_workers:
             commands.append([python, "manage.py", "qcluster"])
             commands.append([python, "manage.py", "clock"])  # schedules, retries, timeouts
-        children = [subprocess.Popen(command) for command in commands]
+        # Each child in its own process group: Ctrl+C in the terminal reaches this command
+        # alone, which then signals each child exactly once (see stop below).
+        children = [subprocess.Popen(command, process_group=0) for command in commands]
         self.stdout.write(f"Flowsite is serving http://{host}:{port}/ (Ctrl+C stops it)")
         stopping: list[bool] = []
 
