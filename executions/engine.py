@@ -710,6 +710,41 @@ def engine_tick(now: datetime | None = None) -> None:
             continue
 
 
+LOST_AFTER = timedelta(seconds=60)  # six missed heartbeats (jobs.HEARTBEAT_EVERY)
+
+
+def task_runs_reap_lost(*, now: datetime | None = None, silent_for: timedelta = LOST_AFTER) -> int:
+    """Fail the task runs whose worker stopped beating: the process or its host died
+    while running them. Their executions then go on (errors, finally) or end FAILED;
+    Restart runs them again. Returns how many were failed."""
+    from .live import LogWriter
+
+    now = now or timezone.now()
+    silent = TaskRun.objects.filter(state=State.RUNNING, heartbeat_at__lt=now - silent_for).exclude(
+        task_type__in=SubflowTask.type_names()
+    )  # a Subflow waits on no worker
+    reaped = 0
+    for run in silent[:500]:
+        message = (
+            f"The worker running this task ({run.worker or 'unknown'}) stopped: "
+            f"no sign of life since {run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+        with transaction.atomic():
+            if not TaskRun.objects.filter(pk=run.pk, heartbeat_at=run.heartbeat_at).update(
+                state=State.FAILED, ended_at=now, error=message
+            ):
+                continue  # it beat, or ended, meanwhile
+            TaskRunAttempt.objects.filter(task_run=run, ended_at=None).update(
+                state=State.FAILED, ended_at=now, error=message
+            )
+        writer = LogWriter(run)
+        writer.system(message, "ERROR")
+        writer.flush()
+        execution_advance(execution_id=run.execution_id)
+        reaped += 1
+    return reaped
+
+
 def task_runs_sweep(*, older_than: timedelta = STALLED_AFTER) -> int:
     """Enqueue task runs that nobody claimed: a job lost with a broker or a worker that
     died between two tasks. Claims keep a duplicate harmless."""
@@ -719,5 +754,6 @@ def task_runs_sweep(*, older_than: timedelta = STALLED_AFTER) -> int:
     ids = list(stalled.values_list("pk", flat=True)[:1000])
     for task_run_id in ids:
         enqueue_task_run(task_run_id)
+    task_runs_reap_lost()
     engine_tick()
     return len(ids)

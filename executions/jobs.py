@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from flows.expressions import ExpressionError, is_truthy, render_value
@@ -112,30 +113,11 @@ def task_run_execute(*, task_run_id: str) -> list[str]:
     execution_wake(execution.pk)
     definition = parsed_flow(execution.flow_revision.source)  # selected with the task run
     task = definition.task(task_run.task_id)
-    while True:
-        attempt = TaskRunAttempt.objects.create(
-            task_run=task_run, number=task_run.attempt, worker=WORKER
-        )
-        outcome = _attempt(task, task_run, execution, definition)
-        attempt.state, attempt.ended_at = outcome.state, timezone.now()
-        attempt.exit_code, attempt.error = outcome.exit_code, outcome.error
-        if outcome.state != State.FAILED or not _retry(task, task_run, attempt):
-            attempt.save()
-            break
-        attempt.save()
-        delay = task.retry.delay_before(task_run.attempt)
-        if delay > INLINE_RETRY_WAIT:
-            TaskRun.objects.filter(pk=task_run.pk, state=State.RUNNING).update(
-                state=State.RETRYING, wake_at=timezone.now() + delay
-            )
-            execution_wake(execution.pk)
-            return []
-        if _wait_unless_killed(execution.pk, delay.total_seconds()):
-            outcome = Outcome(State.KILLED)
-            break
-        TaskRun.objects.filter(pk=task_run.pk).update(attempt=task_run.attempt + 1)
-        task_run.attempt += 1
-        execution_wake(execution.pk)
+    with Heartbeat(task_run):
+        tried = _attempts(task, task_run, execution, definition)
+    if tried is None:  # its next attempt waits for the clock
+        return []
+    outcome, attempt = tried
     retried = task_run.attempt > 1 and task.retry is not None
     if outcome.state == State.SUCCESS and retried and task.retry.warning_on_retry:
         outcome.state = State.WARNING
@@ -149,6 +131,35 @@ def task_run_execute(*, task_run_id: str) -> list[str]:
     if outcome.state == State.PAUSED:
         TaskRun.objects.filter(pk=task_run.pk).update(wake_at=outcome.wake_at, ended_at=None)
     return execution_advance(execution_id=execution.pk, inline=True)
+
+
+def _attempts(
+    task: BaseTask, task_run: TaskRun, execution: Execution, definition: Any
+) -> tuple[Outcome, TaskRunAttempt] | None:
+    """Attempt after attempt while the task's retry allows; None when the next attempt
+    is far enough away to leave it to the clock (RETRYING)."""
+    while True:
+        attempt = TaskRunAttempt.objects.create(
+            task_run=task_run, number=task_run.attempt, worker=WORKER
+        )
+        outcome = _attempt(task, task_run, execution, definition)
+        attempt.state, attempt.ended_at = outcome.state, timezone.now()
+        attempt.exit_code, attempt.error = outcome.exit_code, outcome.error
+        attempt.save()
+        if outcome.state != State.FAILED or not _retry(task, task_run, attempt):
+            return outcome, attempt
+        delay = task.retry.delay_before(task_run.attempt)  # type: ignore[union-attr]
+        if delay > INLINE_RETRY_WAIT:
+            TaskRun.objects.filter(pk=task_run.pk, state=State.RUNNING).update(
+                state=State.RETRYING, wake_at=timezone.now() + delay
+            )
+            execution_wake(execution.pk)
+            return None
+        if StopWatch(task_run).wait(delay.total_seconds()):
+            return Outcome(State.KILLED), attempt
+        TaskRun.objects.filter(pk=task_run.pk).update(attempt=task_run.attempt + 1)
+        task_run.attempt += 1
+        execution_wake(execution.pk)
 
 
 def _retry(task: BaseTask, task_run: TaskRun, attempt: TaskRunAttempt) -> bool:
@@ -165,15 +176,58 @@ def _retry(task: BaseTask, task_run: TaskRun, attempt: TaskRunAttempt) -> bool:
     return True
 
 
-def _wait_unless_killed(execution_id: str, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while True:
-        if _stop_requested(execution_id):
-            return True
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        time.sleep(min(left, 0.2))
+HEARTBEAT_EVERY = 10.0  # seconds; the sweep fails a run silent for LOST_AFTER (engine.py)
+
+
+class Heartbeat:
+    """While a worker holds a task run, a thread tells the database every few seconds
+    that it is alive, whatever the task is doing (pulling an image, waiting for a
+    retry, running). A run whose heartbeat stops is failed by the sweep."""
+
+    def __init__(self, task_run: TaskRun, every: float = HEARTBEAT_EVERY):
+        self.task_run, self.every = task_run, every
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{task_run.pk}")
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self._stopped.wait(self.every):
+                TaskRun.objects.filter(pk=self.task_run.pk, state=State.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:  # a missed beat is retried; a lasting failure shows as lost
+            logger.exception("Heartbeat of task run %s failed", self.task_run.pk)
+        finally:
+            connection.close()  # this thread's own connection
+
+
+class StopWatch:
+    """Asked often while a task runs: should it stop (the execution is being killed)?"""
+
+    def __init__(self, task_run: TaskRun):
+        self.task_run = task_run
+
+    def __call__(self) -> bool:
+        return _stop_requested(self.task_run.execution_id)
+
+    def wait(self, seconds: float) -> bool:
+        """Wait ``seconds``; True as soon as the execution is to stop."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if self():
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(left, 0.2))
 
 
 def _stop_requested(execution_id: str) -> bool:
@@ -266,7 +320,7 @@ def _perform(
     if isinstance(task, OutputValues):
         return Outcome(State.SUCCESS, outputs={"values": task.values})
     if isinstance(task, SleepTask):
-        stop = _wait_unless_killed(execution.pk, task.duration.total_seconds())
+        stop = StopWatch(task_run).wait(task.duration.total_seconds())
         return Outcome(State.KILLED if stop else State.SUCCESS)
     if isinstance(task, FailTask):
         if task.condition is None or is_truthy(task.condition):
@@ -343,7 +397,7 @@ def _run_script(
         runner,
         spec,
         writer,
-        should_stop=lambda: _stop_requested(task_run.execution_id),
+        should_stop=StopWatch(task_run),
         keep_file=lambda name, content: storage_save(
             storage_uri(execution, task_run, name), content
         ),

@@ -130,6 +130,9 @@ class TaskRun(models.Model):
     # RETRYING (next attempt) or PAUSED (automatic resume): when the clock acts.
     wake_at = models.DateTimeField(null=True, blank=True, db_index=True)
     worker = models.CharField(max_length=200, blank=True)  # host:pid of the last attempt
+    # A worker running this task run touches it every few seconds; a run whose worker
+    # stopped touching it (the process or its host died) is failed by the sweep.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["created_at", "position"]
@@ -151,7 +154,11 @@ class TaskRun(models.Model):
         workers may try; the conditional update lets exactly one win."""
         now = timezone.now()
         won = TaskRun.objects.filter(pk=self.pk, state=State.CREATED).update(
-            state=State.RUNNING, started_at=now, attempt=models.F("attempt") + 1, worker=worker
+            state=State.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            attempt=models.F("attempt") + 1,
+            worker=worker,
         )
         if won:  # what the update wrote, without reading it back
             self.state, self.started_at, self.attempt = State.RUNNING, now, self.attempt + 1
