@@ -24,14 +24,16 @@ def test_a_task_whose_worker_died_is_failed_by_the_sweep_and_can_be_restarted(tm
     marker = tmp_path / "second-time"
     source = flow(
         "lost-worker",
-        shell("long", f"test -f {marker} || sleep 20", f"touch {marker}") + log("after", "went on"),
+        shell("long", f"test -f {marker} || sleep 10", f"touch {marker}") + log("after", "went on"),
         extra="finally:\n" + log("cleanup", "cleanup ran"),
     )
     execution = execution_start(flow=save_flow(source))
     doomed = start_worker()
     try:
-        wait_until(
-            lambda: TaskRun.objects.filter(task_id="long", state=State.RUNNING).exists(),
+        wait_until(  # its attempt begun: the script is running
+            lambda: TaskRun.objects.filter(
+                task_id="long", state=State.RUNNING, attempts__isnull=False
+            ).exists(),
             timeout=30,
             what="the task to start",
         )
