@@ -53,6 +53,29 @@ def fresh_cache(settings: Any) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def no_run_outlives_its_test(request: Any, _django_db_helper: Any) -> Iterator[None]:
+    """A transactional test's database is flushed when it ends; a worker still running
+    one of its executions then races the flush (PostgreSQL may call it a deadlock).
+    Executions still going are killed and waited for first: after the test itself,
+    before the flush (this fixture depends on pytest-django's database one)."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        "transactional_db" in request.fixturenames
+    )
+    if not transactional:
+        return
+    from executions.models import TERMINAL_STATES, Execution
+
+    going = Execution.objects.exclude(state__in=TERMINAL_STATES)
+    for execution in going:
+        execution.kill()
+    deadline = time.monotonic() + 10  # a run whose worker is gone stays KILLING
+    while going.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def basic_auth(username: str = "alice", password: str = PASSWORD) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
