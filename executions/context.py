@@ -97,13 +97,15 @@ def render_context(
         return value
 
     def read(uri: str) -> str:
-        from .storage import storage_read, uri_execution_id
+        from .storage import storage_read, uri_belongs_to
 
-        owner = uri_execution_id(str(uri))
-        allowed = {execution.pk, execution.original_id}
+        # Its own files, those of the execution it replays, and its parent's (a subflow).
+        owners = [execution]
+        if execution.original_id:
+            owners += Execution.objects.filter(pk=execution.original_id)
         if execution.parent_task_run_id:
-            allowed.add(execution.parent_task_run.execution_id)
-        if owner not in allowed:
+            owners.append(execution.parent_task_run.execution)
+        if not any(uri_belongs_to(str(uri), owner) for owner in owners):
             raise ValueError(f"'{uri}' is not a file of this execution")
         return storage_read(str(uri)).decode("utf-8", errors="replace")
 

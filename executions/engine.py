@@ -23,6 +23,7 @@ from django_q.brokers import Broker, get_broker
 from django_q.tasks import async_task
 
 from flows.language import FlowDefinition, parse_flow
+from flows.language.flow import tasks_walk
 from flows.language.tasks import ForEachTask, IfTask, ParallelTask, SubflowTask, SwitchTask
 from flows.models import Flow, FlowRevision
 
@@ -168,7 +169,6 @@ class _Walk:
     definition: FlowDefinition
     runs: dict[str, TaskRun]
     created: list[TaskRun] = field(default_factory=list)
-    context: dict[str, Any] | None = None
 
     def render_context(self, run: TaskRun | None = None) -> dict[str, Any]:
         from .context import render_context
@@ -464,18 +464,36 @@ def _subflow_ended(child: Execution) -> None:
     task = revision_definition(run.execution.flow_revision_id).task(run.task_id)
     if not task.wait:
         return
-    state = child.state
-    if state in (State.FAILED, State.KILLED, State.CANCELLED) and not task.transmit_failed:
-        state = State.SUCCESS
-    elif state == State.CANCELLED:
-        state = State.FAILED
-    now = timezone.now()
-    outputs = {"executionId": child.pk, "state": child.state, "outputs": child.outputs}
+    state, now = subflow_state(task, child), timezone.now()
     TaskRun.objects.filter(pk=run.pk, state=State.RUNNING).update(
-        state=state, ended_at=now, outputs=outputs
+        state=state, ended_at=now, outputs=subflow_outputs(child)
     )
-    TaskRunAttempt.objects.filter(task_run=run, ended_at=None).update(state=state, ended_at=now)
+    attempts_end(run, state, now)
     transaction.on_commit(lambda: execution_advance(execution_id=run.execution_id))
+
+
+def subflow_state(task: SubflowTask, child: Execution) -> State:
+    """A waiting Subflow task's state once its child ended: the child's, unless the task
+    does not transmit a failure; a CANCELLED child counts as a failure."""
+    if child.state not in (State.FAILED, State.KILLED, State.CANCELLED):
+        return State(child.state)
+    if not task.transmit_failed:
+        return State.SUCCESS
+    return State.FAILED if child.state == State.CANCELLED else State(child.state)
+
+
+def subflow_outputs(child: Execution) -> dict[str, Any]:
+    """``outputs.<subflow task>``: the child's id and, once it ended, its state and outputs."""
+    if not child.is_terminal:
+        return {"executionId": child.pk}
+    return {"executionId": child.pk, "state": child.state, "outputs": child.outputs}
+
+
+def attempts_end(run: TaskRun, state: State, now: datetime, error: str = "") -> None:
+    """End the attempt a task run still has open (resumed, reaped, its subflow ended)."""
+    TaskRunAttempt.objects.filter(task_run=run, ended_at=None).update(
+        state=state, ended_at=now, error=error
+    )
 
 
 def execution_mark_running(*, execution_id: str) -> None:
@@ -545,9 +563,7 @@ def execution_resume(*, execution_id: str) -> None:
         for run in paused:
             run.state, run.ended_at, run.wake_at = State.SUCCESS, now, None
             run.save(update_fields=["state", "ended_at", "wake_at"])
-            TaskRunAttempt.objects.filter(task_run=run, ended_at=None).update(
-                state=State.SUCCESS, ended_at=now
-            )
+            attempts_end(run, State.SUCCESS, now)
         execution.state = State.RUNNING
         execution.save(update_fields=["state"])
         _decide(execution, revision_definition(execution.flow_revision_id), dispatch="enqueue")
@@ -566,7 +582,7 @@ def execution_restart(*, execution_id: str) -> Execution:
                 f"Only a FAILED or KILLED execution can be restarted; this one is {execution.state}"
             )
         definition = revision_definition(execution.flow_revision_id)
-        handlers = {t.id for t in _all_tasks(definition.errors + definition.finally_)}
+        handlers = {t.id for t in tasks_walk(definition.errors + definition.finally_)}
         runs = list(execution.task_runs.all())
         again: list[str] = []
         gone: set[str] = set()
@@ -594,15 +610,6 @@ def execution_restart(*, execution_id: str) -> Execution:
         _enqueue_on_commit(again)
         _decide(execution, definition, dispatch="enqueue")
     return execution
-
-
-def _all_tasks(tasks: list[Any]) -> list[Any]:
-    found: list[Any] = []
-    for task in tasks:
-        found.append(task)
-        for children in task.child_task_lists():
-            found.extend(_all_tasks(children))
-    return found
 
 
 def execution_replay(
@@ -717,8 +724,6 @@ def task_runs_reap_lost(*, now: datetime | None = None, silent_for: timedelta = 
     """Fail the task runs whose worker stopped beating: the process or its host died
     while running them. Their executions then go on (errors, finally) or end FAILED;
     Restart runs them again. Returns how many were failed."""
-    from .live import LogWriter
-
     now = now or timezone.now()
     silent = TaskRun.objects.filter(state=State.RUNNING, heartbeat_at__lt=now - silent_for).exclude(
         task_type__in=SubflowTask.type_names()
@@ -729,20 +734,33 @@ def task_runs_reap_lost(*, now: datetime | None = None, silent_for: timedelta = 
             f"The worker running this task ({run.worker or 'unknown'}) stopped: "
             f"no sign of life since {run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
         )
-        with transaction.atomic():
-            if not TaskRun.objects.filter(pk=run.pk, heartbeat_at=run.heartbeat_at).update(
-                state=State.FAILED, ended_at=now, error=message
-            ):
-                continue  # it beat, or ended, meanwhile
-            TaskRunAttempt.objects.filter(task_run=run, ended_at=None).update(
-                state=State.FAILED, ended_at=now, error=message
-            )
-        writer = LogWriter(run)
-        writer.system(message, "ERROR")
-        writer.flush()
-        execution_advance(execution_id=run.execution_id)
-        reaped += 1
+        # Unless it beat, or ended, meanwhile.
+        failed = task_run_fail(run, message, unless_changed={"heartbeat_at": run.heartbeat_at})
+        if failed is not None:
+            reaped += 1
     return reaped
+
+
+def task_run_fail(
+    run: TaskRun, message: str, *, unless_changed: dict[str, Any], inline: bool = False
+) -> list[str] | None:
+    """Fail a RUNNING task run that no worker will finish (its worker died, its job
+    crashed), with its open attempt and the reason in its logs, then decide what
+    follows (see execution_advance for ``inline``). None when the run was no longer
+    RUNNING, or ``unless_changed`` no longer matched it."""
+    from .live import LogWriter
+
+    now = timezone.now()
+    with transaction.atomic():
+        if not TaskRun.objects.filter(pk=run.pk, state=State.RUNNING, **unless_changed).update(
+            state=State.FAILED, ended_at=now, error=message
+        ):
+            return None
+        attempts_end(run, State.FAILED, now, message)
+    writer = LogWriter(run)
+    writer.system(message, "ERROR")
+    writer.flush()
+    return execution_advance(execution_id=run.execution_id, inline=inline)
 
 
 def task_runs_sweep(*, older_than: timedelta = STALLED_AFTER) -> int:

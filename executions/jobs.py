@@ -14,10 +14,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from flows.expressions import ExpressionError, is_truthy, render_value
+from flows.expressions import ExpressionError, has_expression, is_truthy, render_value
 from flows.language.tasks import (
     BaseTask,
     FailTask,
@@ -37,6 +37,9 @@ from .engine import (
     execution_mark_running,
     execution_start,
     parsed_flow,
+    subflow_outputs,
+    subflow_state,
+    task_run_fail,
     task_runs_sweep,
 )
 from .live import LogWriter, execution_wake
@@ -78,18 +81,9 @@ def run_task_run(task_run_id: str) -> None:
 
 
 def _fail_crashed(task_run_id: str, exc: Exception) -> list[str]:
-    task_run = TaskRun.objects.get(pk=task_run_id)
-    if task_run.state != State.RUNNING:
-        return []
     message = f"Flowsite failed to run this task: {exc!r}"
-    writer = LogWriter(task_run)
-    writer.system(message, "ERROR")
-    writer.flush()
-    task_run.finish(State.FAILED, error=message)
-    TaskRunAttempt.objects.filter(task_run=task_run, ended_at=None).update(
-        state=State.FAILED, ended_at=timezone.now(), error=message
-    )
-    return execution_advance(execution_id=task_run.execution_id, inline=True)
+    run = TaskRun.objects.get(pk=task_run_id)
+    return task_run_fail(run, message, unless_changed={}, inline=True) or []
 
 
 @dataclass
@@ -297,7 +291,7 @@ def _rendered(task: BaseTask, context_of: Callable[[], dict[str, Any]]) -> BaseT
 
 def _has_expression(value: Any) -> bool:
     if isinstance(value, str):
-        return "{{" in value or "{%" in value
+        return has_expression(value)
     if isinstance(value, dict):
         return any(_has_expression(k) or _has_expression(v) for k, v in value.items())
     if isinstance(value, list):
@@ -351,10 +345,9 @@ def _start_subflow(
         raise TaskError(f"Subflow {task.namespace}.{task.flow_id} does not exist")
     labels = {**(execution.labels if task.inherit_labels else {}), **task.labels}
     try:
-        with transaction.atomic():
-            child = execution_start(
-                flow=flow, inputs=task.inputs, labels=labels, parent_task_run=task_run
-            )
+        child = execution_start(
+            flow=flow, inputs=task.inputs, labels=labels, parent_task_run=task_run
+        )
     except InputsInvalid as exc:
         detail = "; ".join(f"{k}: {v}" if k else v for k, v in exc.errors.items())
         raise TaskError(
@@ -365,11 +358,7 @@ def _start_subflow(
     if not task.wait:
         return Outcome(State.SUCCESS, outputs=outputs)
     if child.is_terminal:  # it may end at once (concurrency limit, an empty branch)
-        state = child.state
-        if state in (State.FAILED, State.KILLED, State.CANCELLED) and not task.transmit_failed:
-            state = State.SUCCESS
-        outputs.update(state=child.state, outputs=child.outputs)
-        return Outcome(State.FAILED if state == State.CANCELLED else state, outputs=outputs)
+        return Outcome(subflow_state(task, child), outputs=subflow_outputs(child))
     return Outcome(State.RUNNING, outputs=outputs)
 
 

@@ -95,7 +95,7 @@ class FlowDefinition(LanguageModel):
     @model_validator(mode="after")
     def _task_ids_are_unique(self) -> FlowDefinition:
         seen: set[str] = set()
-        for task in _walk(self.tasks + self.errors + self.finally_):
+        for task in tasks_walk(self.tasks + self.errors + self.finally_):
             if task.id in seen:
                 raise ValueError(f"Task id '{task.id}' is used more than once")
             seen.add(task.id)
@@ -115,15 +115,18 @@ class FlowDefinition(LanguageModel):
     def task(self, task_id: str) -> Any:
         """A task anywhere in the flow: in the tasks, a flowable's branches, errors or finally."""
         if self._task_index is None:
-            self._task_index = {t.id: t for t in _walk(self.tasks + self.errors + self.finally_)}
+            self._task_index = {
+                t.id: t for t in tasks_walk(self.tasks + self.errors + self.finally_)
+            }
         return self._task_index[task_id]
 
 
-def _walk(tasks: list[Any]) -> Iterator[Any]:
+def tasks_walk(tasks: list[Any]) -> Iterator[Any]:
+    """Each task and, depth first, every task inside it (a flowable's branches)."""
     for task in tasks:
         yield task
         for children in task.child_task_lists():
-            yield from _walk(children)
+            yield from tasks_walk(children)
 
 
 class FlowOutput(LanguageModel):

@@ -10,17 +10,9 @@ import pytest
 from executions.engine import execution_resume, execution_start
 from executions.models import Execution, State, TaskRun
 from tests.conftest import start_worker, wait_until
-from tests.flows_helpers import PROCESS, messages, save_flow
+from tests.flows_helpers import PROCESS, finished, messages, save_flow
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def finished(execution: Execution, timeout: float = 60) -> Execution:
-    def ended() -> Execution | None:
-        execution.refresh_from_db()
-        return execution if execution.is_terminal else None
-
-    return wait_until(ended, timeout=timeout, what=f"execution {execution.pk} to end")
 
 
 def shell(task_id: str, *commands: str, indent: int = 2, extra: str = "") -> str:
@@ -366,3 +358,18 @@ def test_switch_cases_written_as_numbers_match_the_rendered_text(worker) -> None
         extra="variables:\n  n: 1\n",
     )
     assert messages(run(source)) == ["one"]
+
+
+def test_read_gives_a_stored_file_of_this_execution_and_refuses_another_s(worker) -> None:
+    export = shell("export", "printf 'hello file' > a.txt", extra="outputFiles:\n  - a.txt")
+    mine = run(
+        flow(
+            "read-own",
+            export + log("show", "{{ read(outputs.export.outputFiles['a.txt']) }}"),
+        )
+    )
+    assert (mine.state, messages(mine)) == (State.SUCCESS, ["hello file"])
+    uri = runs(mine)["export"].outputs["outputFiles"]["a.txt"]
+    other = run(flow("read-other", log("peek", f"{{{{ read('{uri}') }}}}")))
+    assert other.state == State.FAILED
+    assert "is not a file of this execution" in runs(other)["peek"].error
