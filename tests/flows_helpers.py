@@ -36,3 +36,14 @@ def messages(execution: Execution, stream: str | None = None) -> list[str]:
     if stream:
         lines = lines.filter(stream=stream)
     return list(lines.values_list("message", flat=True))
+
+
+def finished(execution: Execution, timeout: float = 60) -> Execution:
+    """Wait for ``execution`` to end, refreshed; fail the test after ``timeout`` s."""
+    from tests.conftest import wait_until
+
+    def ended() -> Execution | None:
+        execution.refresh_from_db()
+        return execution if execution.is_terminal else None
+
+    return wait_until(ended, timeout=timeout, what=f"execution {execution.pk} to end")

@@ -8,9 +8,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from executions.engine import execution_start
-from executions.models import Execution
 from flows.models import Flow
-from tests.conftest import wait_until
+from tests.flows_helpers import finished
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,14 +32,8 @@ REPORT = "id: report\nnamespace: browser\ntasks:\n" + (
 def test_a_user_downloads_an_output_file_from_the_execution_page(
     page: Page, alice: Any, tmp_path: Any
 ) -> None:
-    execution = execution_start(flow=Flow.save_source(REPORT, author=alice), user=alice)
-
-    def ended() -> bool:
-        execution.refresh_from_db()
-        return execution.is_terminal
-
-    wait_until(ended, timeout=60, what="the execution to end")
-    page.goto(Execution.objects.get(pk=execution.pk).get_absolute_url())
+    execution = finished(execution_start(flow=Flow.save_source(REPORT, author=alice), user=alice))
+    page.goto(execution.get_absolute_url())
     link = page.get_by_test_id("files").get_by_role("link", name="weather.csv")
     expect(link).to_be_visible()
     with page.expect_download() as download_info:

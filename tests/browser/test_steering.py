@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from executions.engine import execution_start
 from executions.models import Execution
 from flows.models import Flow
-from tests.conftest import wait_until
+from tests.flows_helpers import finished
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,14 +32,6 @@ def _shell(task_id: str, command: str) -> str:
     )
 
 
-def _ended(execution: Execution) -> Execution:
-    def ended() -> Execution | None:
-        execution.refresh_from_db()
-        return execution if execution.is_terminal else None
-
-    return wait_until(ended, timeout=60, what="the execution to end")
-
-
 def test_a_failed_run_is_restarted_from_its_page_and_reruns_only_the_failed_task(
     page: Page, alice: Any, tmp_path: Path
 ) -> None:
@@ -47,7 +39,7 @@ def test_a_failed_run_is_restarted_from_its_page_and_reruns_only_the_failed_task
     source = "id: restartable\nnamespace: browser\ntasks:\n" + (
         _shell("first", "echo first") + _shell("needs_marker", f"test -f {marker}")
     )
-    execution = _ended(execution_start(flow=Flow.save_source(source, author=alice)))
+    execution = finished(execution_start(flow=Flow.save_source(source, author=alice)))
     page.goto(execution.get_absolute_url())
     expect(page.get_by_test_id("execution-state")).to_have_text("FAILED")
     marker.touch()
@@ -62,7 +54,7 @@ def test_a_run_is_replayed_from_a_chosen_task_into_a_new_execution(page: Page, a
     source = "id: replayable\nnamespace: browser\ntasks:\n" + (
         _shell("extract", "echo extracted") + _shell("load", "echo loaded")
     )
-    execution = _ended(execution_start(flow=Flow.save_source(source, author=alice)))
+    execution = finished(execution_start(flow=Flow.save_source(source, author=alice)))
     page.goto(execution.get_absolute_url())
     # Once the page has followed the run to its end, no refresh resets the form.
     expect(page.locator("#live-status")).to_have_text("finished")

@@ -14,8 +14,8 @@ from executions.engine import execution_restart, execution_start, task_runs_reap
 from executions.jobs import Heartbeat
 from executions.models import Execution, State, TaskRun
 from tests.conftest import start_worker, wait_until
-from tests.executions.test_flow_control import finished, flow, log, shell
-from tests.flows_helpers import messages, save_flow
+from tests.executions.test_flow_control import flow, log, shell
+from tests.flows_helpers import finished, messages, save_flow
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,8 +7,8 @@ import pytest
 
 from executions.engine import execution_start
 from executions.models import State
-from tests.conftest import start_worker, wait_until
-from tests.flows_helpers import PROCESS, flow_yaml, messages, save_flow
+from tests.conftest import start_worker
+from tests.flows_helpers import PROCESS, finished, flow_yaml, messages, save_flow
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,13 +26,7 @@ def test_a_task_longer_than_the_queue_timeout_is_neither_cut_off_nor_run_twice(w
         "    commands:\n      - echo started\n      - sleep 4\n      - echo finished\n",
         flow_id="longer-than-the-queue-timeout",
     )
-    execution = execution_start(flow=save_flow(source))
-
-    def ended():
-        execution.refresh_from_db()
-        return execution.is_terminal
-
-    wait_until(ended, timeout=30, what="the long task to end")
+    execution = finished(execution_start(flow=save_flow(source)), timeout=30)
     task_run = execution.task_runs.get()
     assert execution.state == State.SUCCESS
     assert messages(execution) == ["started", "finished"]

@@ -18,8 +18,8 @@ from executions.engine import (
 from executions.models import LogLine, State
 from flows.language.tasks import Retry
 from tests.conftest import wait_until
-from tests.executions.test_flow_control import finished, flow, log, run, runs, shell
-from tests.flows_helpers import messages, save_flow
+from tests.executions.test_flow_control import flow, log, run, runs, shell
+from tests.flows_helpers import finished, messages, save_flow
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

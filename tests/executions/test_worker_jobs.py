@@ -12,17 +12,9 @@ from executions.engine import enqueue_task_run, execution_start
 from executions.jobs import sweep_stalled_task_runs
 from executions.models import Execution, LogLine, State, TaskRun
 from tests.conftest import wait_until
-from tests.flows_helpers import PROCESS, flow_yaml, messages, save_flow
+from tests.flows_helpers import PROCESS, finished, flow_yaml, messages, save_flow
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def finished(execution: Execution) -> Execution:
-    def ended() -> Execution | None:
-        execution.refresh_from_db()
-        return execution if execution.is_terminal else None
-
-    return wait_until(ended, timeout=60, what=f"execution {execution.pk} to end")
 
 
 def process_flow(commands: str, flow_id: str = "jobs", then: str = "") -> str:

@@ -13,7 +13,7 @@ from executions.storage import storage_read
 from flows.models import Flow
 from namespaces.models import NamespaceVariable, Secret
 from tests.conftest import wait_until
-from tests.flows_helpers import messages
+from tests.flows_helpers import finished, messages
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,16 +24,8 @@ def example(name: str) -> Flow:
     return Flow.save_source((EXAMPLES / f"{name}.yml").read_text())
 
 
-def finished(execution: Execution, timeout: float = 90) -> Execution:
-    def ended() -> Execution | None:
-        execution.refresh_from_db()
-        return execution if execution.is_terminal else None
-
-    return wait_until(ended, timeout=timeout, what=f"execution {execution.pk} to end")
-
-
 def run(name: str, **kwargs) -> Execution:
-    return finished(execution_start(flow=example(name), **kwargs))
+    return finished(execution_start(flow=example(name), **kwargs), timeout=90)
 
 
 def test_inputs_greeting_greets_with_its_defaults_and_with_given_inputs(worker) -> None:
