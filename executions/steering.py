@@ -4,6 +4,8 @@ execution's namespace may; others get 404 or 403 like everywhere else."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -32,10 +34,10 @@ def _restart(request: HttpRequest, execution: Execution) -> Execution:
     return execution
 
 
-def _replay(request: HttpRequest, execution: Execution, task_run_id: str | None) -> Execution:
-    replay = execution_replay(
-        execution_id=execution.pk, task_run_id=task_run_id or None, user=request.user
-    )
+def _replay(request: HttpRequest, execution: Execution) -> Execution:
+    # The page's form names the task run task_run_id; Kestra's API, taskRunId.
+    task_run_id = request.POST.get("task_run_id") or request.GET.get("taskRunId") or None
+    replay = execution_replay(execution_id=execution.pk, task_run_id=task_run_id, user=request.user)
     audit_execution_steered(
         actor=request.user, execution=replay, action="replayed", summary=f"from {execution.pk}"
     )
@@ -48,72 +50,55 @@ def _resume(request: HttpRequest, execution: Execution) -> Execution:
     return execution
 
 
-@login_required
-@require_POST
-def execution_restart_view(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = _execution(request, execution_id)
-    try:
-        _restart(request, execution)
-    except NotAllowed as exc:
-        messages.error(request, str(exc))
-    return redirect(execution)
+Steer = Callable[[HttpRequest, Execution], Execution]
 
 
-@login_required
-@require_POST
-def execution_replay_view(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = _execution(request, execution_id)
-    try:
-        replay = _replay(request, execution, request.POST.get("task_run_id"))
-    except NotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect(execution)
-    return redirect(replay)
+def _page_steer(steer: Steer) -> Callable[[HttpRequest, str], HttpResponse]:
+    """The page's POST: steer, then show the execution it led to (a replay is a new
+    one); a refusal comes back as a message on the execution's page."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, execution_id: str) -> HttpResponse:
+        execution = _execution(request, execution_id)
+        try:
+            return redirect(steer(request, execution))
+        except NotAllowed as exc:
+            messages.error(request, str(exc))
+            return redirect(execution)
+
+    return view
 
 
-@login_required
-@require_POST
-def execution_resume_view(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = _execution(request, execution_id)
-    try:
-        _resume(request, execution)
-    except NotAllowed as exc:
-        messages.error(request, str(exc))
-    return redirect(execution)
+execution_restart_view = _page_steer(_restart)
+execution_replay_view = _page_steer(_replay)
+execution_resume_view = _page_steer(_resume)
 
 
-def _api_steer(request: HttpRequest, execution_id: str, action: str) -> HttpResponse:
-    from .api import execution_json
+def _api_steer(steer: Steer) -> Callable[[HttpRequest, str], HttpResponse]:
+    """Kestra's POST /api/v1/executions/{id}/restart|replay|resume: the execution it led
+    to as JSON, 409 when its state does not allow it."""
 
-    execution = Execution.objects.filter(pk=execution_id).first()
-    not_found = f"Execution {execution_id} not found"
-    if execution is None:
-        return api_error(404, not_found)
-    require(request.user, Role.VIEWER, execution.namespace, not_found=not_found)
-    require(request.user, Role.RUNNER, execution.namespace)
-    try:
-        if action == "restart":
-            result = _restart(request, execution)
-        elif action == "replay":
-            result = _replay(request, execution, request.GET.get("taskRunId"))
-        else:
-            result = _resume(request, execution)
-    except NotAllowed as exc:
-        return api_error(409, str(exc))
-    result.refresh_from_db()
-    return JsonResponse(execution_json(result))
+    @api_view(("POST",))
+    def view(request: HttpRequest, execution_id: str) -> HttpResponse:
+        from .api import execution_json
 
+        execution = Execution.objects.filter(pk=execution_id).first()
+        not_found = f"Execution {execution_id} not found"
+        if execution is None:
+            return api_error(404, not_found)
+        require(request.user, Role.VIEWER, execution.namespace, not_found=not_found)
+        require(request.user, Role.RUNNER, execution.namespace)
+        try:
+            result = steer(request, execution)
+        except NotAllowed as exc:
+            return api_error(409, str(exc))
+        result.refresh_from_db()
+        return JsonResponse(execution_json(result))
 
-@api_view(("POST",))
-def api_execution_restart(request: HttpRequest, execution_id: str) -> HttpResponse:
-    return _api_steer(request, execution_id, "restart")
+    return view
 
 
-@api_view(("POST",))
-def api_execution_replay(request: HttpRequest, execution_id: str) -> HttpResponse:
-    return _api_steer(request, execution_id, "replay")
-
-
-@api_view(("POST",))
-def api_execution_resume(request: HttpRequest, execution_id: str) -> HttpResponse:
-    return _api_steer(request, execution_id, "resume")
+api_execution_restart = _api_steer(_restart)
+api_execution_replay = _api_steer(_replay)
+api_execution_resume = _api_steer(_resume)
