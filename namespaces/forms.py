@@ -19,7 +19,19 @@ class KeyField(forms.CharField):
             raise forms.ValidationError(problem)
 
 
-class VariableForm(forms.Form):
+class _OnePageForm(forms.Form):
+    """Both forms share one page: each needs its own element ids, or the labels of the
+    second point at the fields of the first."""
+
+    id_prefix = ""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class VariableForm(_OnePageForm):
+    id_prefix = "variable"
     key = KeyField(label="Key")
     value = forms.CharField(
         label="Value",
@@ -41,7 +53,8 @@ class WriteOnlyTextarea(forms.Textarea):
         return None
 
 
-class SecretForm(forms.Form):
+class SecretForm(_OnePageForm):
+    id_prefix = "secret"
     key = KeyField(label="Key", widget=forms.TextInput(attrs={"autocomplete": "off"}))
     value = forms.CharField(
         label="Value",
