@@ -15,7 +15,8 @@ from flows.language import FlowInvalid
 from flows.models import Flow
 from flowsite.api import api_error, api_view, flow_invalid_response
 
-from .engine import execution_start
+from . import lifecycle
+from .lifecycle import execution_start
 from .models import Execution, LogLine, TaskRun
 from .search import KESTRA_NAMES, execution_search
 
@@ -131,7 +132,9 @@ def executions_pair(request: HttpRequest, first: str, second: str) -> HttpRespon
 @api_view(("DELETE",))
 def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
     execution = _execution_for(request, execution_id, Role.RUNNER)
-    if not execution.kill():
+    killed = lifecycle.execution_kill(execution_id=execution.pk)
+    execution.refresh_from_db(fields=["state"])
+    if not killed:
         return api_error(409, f"Execution {execution_id} has already ended ({execution.state})")
     audit_execution_killed(actor=request.user, execution=execution)
     return HttpResponse(status=202)

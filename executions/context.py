@@ -12,8 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flows.language import FlowDefinition
+from namespaces.lookup import namespace_secrets, namespace_variables
 
 from .models import Execution, TaskRun
+from .storage import storage_read, uri_belongs_to
 
 
 class SecretMissing(Exception):
@@ -48,8 +50,6 @@ def render_context(
     *,
     on_secret: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    from namespaces.lookup import namespace_secrets, namespace_variables
-
     namespace = execution.namespace
     context: dict[str, Any] = {
         "flow": {
@@ -97,8 +97,6 @@ def render_context(
         return value
 
     def read(uri: str) -> str:
-        from .storage import storage_read, uri_belongs_to
-
         # Its own files, those of the execution it replays, and its parent's (a subflow).
         owners = [execution]
         if execution.original_id:

@@ -10,6 +10,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from flows.language.states import TERMINAL_STATES, State
 from flows.models import FlowRevision
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -18,29 +19,6 @@ _ALPHABET = string.ascii_letters + string.digits
 def new_id() -> str:
     """A 22-character random id, the shape Kestra uses for executions and task runs."""
     return "".join(secrets.choice(_ALPHABET) for _ in range(22))
-
-
-class State(models.TextChoices):
-    """Kestra's states, for executions and task runs alike."""
-
-    CREATED = "CREATED"
-    QUEUED = "QUEUED"  # waiting for the flow's concurrency limit
-    RUNNING = "RUNNING"
-    PAUSED = "PAUSED"  # a Pause task waits to be resumed
-    RETRYING = "RETRYING"  # a failed attempt waits for its next one
-    RESTARTED = "RESTARTED"
-    KILLING = "KILLING"
-    SUCCESS = "SUCCESS"
-    WARNING = "WARNING"
-    FAILED = "FAILED"
-    KILLED = "KILLED"
-    CANCELLED = "CANCELLED"
-    SKIPPED = "SKIPPED"
-
-
-TERMINAL_STATES = frozenset(
-    {State.SUCCESS, State.WARNING, State.FAILED, State.KILLED, State.CANCELLED, State.SKIPPED}
-)
 
 
 class Execution(models.Model):
@@ -89,14 +67,6 @@ class Execution(models.Model):
         if self.started_at is None:
             return None
         return (self.ended_at or timezone.now()) - self.started_at
-
-    def kill(self) -> bool:
-        """Ask for this execution to stop. Returns False when it had already ended."""
-        from .engine import execution_kill  # the engine imports these models
-
-        killed = execution_kill(execution_id=self.pk)
-        self.state = Execution.objects.values_list("state", flat=True).get(pk=self.pk)
-        return killed
 
 
 class TaskRun(models.Model):

@@ -18,23 +18,14 @@ from typing import Any
 
 from django.utils import timezone
 
+from flows.language import FlowDefinition, FlowInvalid
+from flows.language.tasks import BaseTask, FlowableTask
+
 from .models import Execution, TaskRun, TaskRunAttempt
 
 logger = logging.getLogger(__name__)
 
-# A flowable task's child lists, as attributes of its model, with the label of each.
-CHILD_LISTS = (
-    ("tasks", ""),
-    ("then", "then"),
-    ("else_", "else"),
-    ("defaults", "defaults"),
-    ("errors", "errors"),
-    ("finally_", "finally"),
-)
 FLOW_SECTIONS = (("tasks", ""), ("errors", "errors"), ("finally_", "finally"))
-PARALLEL_TYPES = ("Parallel",)  # drawn with one branch per child, side by side
-BRANCHING_TYPES = ("If", "Switch")  # their labelled branches side by side
-LOOP_TYPES = ("ForEach", "EachSequential", "EachParallel")
 MIN_SEGMENT_PERCENT = 0.4  # a 5 ms attempt in a minute-long run must still be seen
 
 
@@ -87,13 +78,9 @@ def walk(nodes: Iterable[Node], depth: int = 0) -> Iterator[tuple[Node, int]]:
             yield from walk(branch.nodes, depth + 1)
 
 
-def _definition(execution: Execution) -> Any:
-    from flows.language import FlowInvalid
-
-    from .engine import revision_definition
-
+def _definition(execution: Execution) -> FlowDefinition | None:
     try:
-        return revision_definition(execution.flow_revision_id)
+        return execution.flow_revision.definition
     except FlowInvalid:  # an old revision the language no longer accepts
         logger.info("Execution %s: its revision no longer parses", execution.pk)
         return None
@@ -141,49 +128,37 @@ class _TreeBuilder:
                 nodes.append(self._node(task, run))
         return nodes
 
-    def _node(self, task: Any, run: TaskRun | None) -> Node:
-        task_type = getattr(task, "canonical_type", None) or task.type
-        node = Node(task_id=task.id, task_type=task_type, run=run)
+    def _node(self, task: BaseTask, run: TaskRun | None) -> Node:
+        node = Node(task_id=task.id, task_type=task.canonical_type, run=run)
         if run is not None:
             self.placed.add(run.pk)
-        short = _short(task_type)
-        if short in LOOP_TYPES:
-            node.branches = self._iterations(task, run)
-        else:
-            node.branches = self._branches(task, run)
-            if short in PARALLEL_TYPES and len(node.branches) == 1:
+        if isinstance(task, FlowableTask):  # its model says how its children are laid out
+            if task.layout == "loop":
+                node.branches = self._iterations(task, run)
+            else:
+                node.branches = [
+                    Branch(label, self._nodes(children, _key(run), None))
+                    for label, children in task.drawn_branches()
+                ]
+            if task.layout == "tasks-side-by-side" and len(node.branches) == 1:
                 node.branches = [Branch("", [n]) for n in node.branches[0].nodes]
-            node.side_by_side = short in PARALLEL_TYPES + BRANCHING_TYPES
+            node.side_by_side = task.layout in ("tasks-side-by-side", "branches-side-by-side")
         if run is not None:
             leftovers = self._leftovers(run.pk)
             if leftovers:
                 node.branches.append(Branch("", leftovers))
         return node
 
-    def _branches(self, task: Any, run: TaskRun | None) -> list[Branch]:
-        branches = []
-        for attribute, label in CHILD_LISTS:
-            if children := getattr(task, attribute, None):
-                branches.append(Branch(label, self._nodes(children, _key(run), None)))
-            if attribute == "then":  # Switch cases sit between If's branches and defaults
-                for key, children in (getattr(task, "cases", None) or {}).items():
-                    branches.append(Branch(str(key), self._nodes(children, _key(run), None)))
-        return branches
-
-    def _iterations(self, task: Any, run: TaskRun | None) -> list[Branch]:
+    def _iterations(self, task: FlowableTask, run: TaskRun | None) -> list[Branch]:
         """A loop's children, grouped by the loop value they ran for."""
-        children = getattr(task, "tasks", None) or []
+        children = [child for _, tasks in task.drawn_branches() for child in tasks]
         values = []
         for child in self.children[run.pk] if run is not None else []:
             if child.value is not None and child.value != run.value and child.value not in values:
                 values.append(child.value)
         if not values:
             return [Branch("each value", self._nodes(children, NOT_STARTED, None))]
-        branches = [Branch(value, self._nodes(children, _key(run), value)) for value in values]
-        for attribute, label in CHILD_LISTS[4:]:  # the loop's own errors and finally
-            if more := getattr(task, attribute, None):
-                branches.append(Branch(label, self._nodes(more, _key(run), None)))
-        return branches
+        return [Branch(value, self._nodes(children, _key(run), value)) for value in values]
 
     def _leftovers(self, parent: str | None) -> list[Node]:
         """Runs under ``parent`` that no task of the definition claimed."""

@@ -17,7 +17,7 @@ from accounts.models import Role
 from accounts.permissions import require
 from flowsite.api import api_error, api_view
 
-from .engine import NotAllowed, execution_replay, execution_restart, execution_resume
+from .lifecycle import NotAllowed, execution_replay, execution_restart, execution_resume
 from .models import Execution
 
 

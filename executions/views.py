@@ -13,6 +13,7 @@ from accounts.audit import audit_execution_killed
 from accounts.models import Role
 from accounts.permissions import abilities, require, visible
 
+from . import lifecycle
 from .models import Execution, State
 from .presentation import execution_tree, gantt_rows, outputs_by_task, pretty_json
 from .search import execution_search
@@ -116,6 +117,8 @@ def execution_task_runs(request: HttpRequest, execution_id: str) -> HttpResponse
 @require_POST
 def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
     execution = _get_execution_for_user(request, execution_id, Role.RUNNER)
-    if execution.kill():  # False: it had already ended, so nothing was killed
+    killed = lifecycle.execution_kill(execution_id=execution.pk)
+    execution.refresh_from_db(fields=["state"])
+    if killed:  # False: it had already ended, so nothing was killed
         audit_execution_killed(actor=request.user, execution=execution)
     return render(request, "executions/_task_runs.html", _context(request, execution))

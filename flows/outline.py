@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from .language.source import ParsedSource, Path, format_path, parse_yaml
-from .language.tasks import TASK_MODELS, TASK_TYPES, BaseTask, IfTask, ParallelTask, SwitchTask
+from .language.tasks import TASK_MODELS, TASK_TYPES, BaseTask
 
-# How the topology lays a flowable task's children out, as Kestra's topology does.
-TASKS_SIDE_BY_SIDE = "tasks-side-by-side"  # Parallel: each child in its own column
-BRANCHES_SIDE_BY_SIDE = "branches-side-by-side"  # If, Switch: each branch in its own column
-STACKED = "stacked"  # Sequential, ForEach: the children one under the other
+# How the topology lays a flowable task's children out, as Kestra's topology does: each
+# flowable model names its layout (tasks-side-by-side: each child in its own column;
+# branches-side-by-side: each branch in its own column), else they stack.
+STACKED = "stacked"
 
 FLOW_SECTIONS = ("errors", "finally")
 
@@ -111,8 +111,7 @@ def _case_text(case: Any) -> str:
 
 
 def _layout(model: type[BaseTask] | None) -> str:
-    if model is not None and issubclass(model, ParallelTask):
-        return TASKS_SIDE_BY_SIDE
-    if model is not None and issubclass(model, IfTask | SwitchTask):
-        return BRANCHES_SIDE_BY_SIDE
-    return STACKED
+    """As the task's model lays its children out; a loop's values are not known here, so
+    its children stack."""
+    layout = getattr(model, "layout", STACKED)
+    return STACKED if layout == "loop" else layout

@@ -15,7 +15,7 @@ from accounts.audit import (
 )
 from accounts.models import Role
 from accounts.permissions import abilities, may, require, visible
-from executions.engine import execution_start
+from executions.lifecycle import execution_start
 
 from .inputs import InputsInvalid
 from .language import FlowInvalid, parse_flow

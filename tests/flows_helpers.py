@@ -5,8 +5,8 @@ from __future__ import annotations
 from textwrap import dedent
 from typing import Any
 
-from executions.engine import execution_start
 from executions.jobs import run_task_run
+from executions.lifecycle import execution_start
 from executions.models import Execution, LogLine
 from flows.models import Flow
 

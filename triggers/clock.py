@@ -22,6 +22,7 @@ from itertools import islice, takewhile
 
 from django.db import transaction
 
+from executions.upkeep import upkeep_tick
 from flows.language.triggers import ScheduleTrigger
 from flows.models import Flow
 
@@ -38,14 +39,10 @@ ONE_SECOND = timedelta(seconds=1)
 
 def clock_tick(now: datetime) -> None:
     """Everything the clock does at ``now``: schedules, backfills, then the engine's
-    delayed work (retries, pause timeouts) when the engine has any."""
+    upkeep (retries and pause timeouts that are due, the minutely sweep)."""
     schedules_tick(now)
     backfills_tick(now)
-    from executions import engine
-
-    engine_tick = getattr(engine, "engine_tick", None)
-    if engine_tick is not None:
-        engine_tick(now)
+    upkeep_tick(now)
 
 
 # --- Schedules --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from executions.models import Execution
 from flows.language.triggers import FlowEvent, FlowTrigger, UpstreamFlow
 from flows.models import Flow
 
@@ -92,8 +93,6 @@ def _other_upstreams_ended(state: TriggerState, trigger: FlowTrigger, event: Flo
 
 
 def _has_ended(upstream: UpstreamFlow, since: Any) -> bool:
-    from executions.models import Execution
-
     executions = Execution.objects.filter(namespace=upstream.namespace, ended_at__gte=since)
     if upstream.flow_id is not None:
         executions = executions.filter(flow_id=upstream.flow_id)

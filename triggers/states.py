@@ -10,6 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from executions.lifecycle import execution_start
 from flows.language import FlowInvalid, parse_flow
 from flows.language.triggers import BaseTrigger, ScheduleTrigger
 from flows.models import Flow
@@ -102,8 +103,6 @@ def trigger_start(
     it had already happened. An execution that cannot start raises TriggerStartFailed;
     with a key the reason stays on the firing, which is not tried again.
     """
-    from executions.engine import execution_start
-
     failure: Exception | None = None
     with transaction.atomic():
         firing = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -160,8 +161,13 @@ class FlowInvalid(Exception):
         self.errors = errors
 
 
+@lru_cache(maxsize=256)
 def parse_flow(source: str) -> FlowDefinition:
-    """Read flow YAML into a FlowDefinition, or raise FlowInvalid with every error."""
+    """Read flow YAML into a FlowDefinition, or raise FlowInvalid with every error.
+
+    The one way to get a parsed flow. Cached by the text, not by a row id (ids can be
+    reused: SQLite, test rollbacks); a FlowDefinition is frozen, so sharing it is safe.
+    """
     try:
         parsed = parse_yaml(source)
     except YamlSourceError as exc:

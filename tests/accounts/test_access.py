@@ -365,7 +365,7 @@ def test_a_superuser_cannot_deactivate_themselves(admin_client: Client, admin_us
 
 def test_pages_offer_only_the_buttons_a_role_can_use(client, alice) -> None:
     from accounts.models import Role, RoleBinding
-    from executions.engine import execution_start
+    from executions.lifecycle import execution_start
     from flows.models import Flow
     from tests.personas import make_charlie
 

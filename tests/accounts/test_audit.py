@@ -9,7 +9,7 @@ from django.test import Client
 
 from accounts.audit import audit_record, flow_diff
 from accounts.models import AuditEntry
-from executions.engine import execution_start
+from executions.lifecycle import execution_start
 from executions.models import Execution, State
 from flows.models import Flow
 from tests.flows_helpers import PROCESS, flow_yaml

@@ -22,7 +22,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Role, RoleBinding
-from executions.engine import execution_start
+from executions.lifecycle import execution_start
 from executions.models import Execution
 from executions.routing import websocket_urlpatterns
 from executions.storage import storage_save

@@ -16,8 +16,9 @@ from unittest import mock
 import pytest
 from playwright.sync_api import Page, expect
 
-from executions.engine import enqueue_task_run, execution_start
+from executions.lifecycle import execution_start
 from executions.models import Execution, State
+from executions.queue import enqueue_task_run
 from flows.models import Flow
 from tests.conftest import wait_until
 
@@ -242,7 +243,7 @@ def test_a_page_rendered_just_before_the_run_started_still_shows_it_running(
     )
     # The page is rendered while the execution is CREATED, and its websocket only reaches
     # the server once the worker has marked it RUNNING: its first message is a change.
-    with mock.patch("executions.engine.enqueue_task_run") as enqueue:
+    with mock.patch("executions.queue.enqueue_task_run") as enqueue:
         execution = execution_start(flow=flow, user=alice)
     (task_run_id,), _ = enqueue.call_args
 

@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from executions.engine import execution_start
+from executions.lifecycle import execution_start
 from executions.models import Execution, LogLine, State, TaskRun, TaskRunAttempt
 from flows.models import Flow
 from tests.conftest import wait_until

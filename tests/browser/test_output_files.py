@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from executions.engine import execution_start
+from executions.lifecycle import execution_start
 from flows.models import Flow
 from tests.flows_helpers import finished
 

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from accounts.models import Role, RoleBinding, Team
-from executions.engine import execution_start
+from executions.lifecycle import execution_start
 from executions.models import Execution
 from tests.browser.conftest import VIEWPORT
 from tests.flows_helpers import flow_yaml, save_flow

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from executions.engine import execution_resume, execution_start
+from executions.lifecycle import execution_resume, execution_start
 from executions.models import Execution, State, TaskRun
 from tests.conftest import start_worker, wait_until
 from tests.flows_helpers import PROCESS, finished, messages, save_flow
@@ -293,7 +293,7 @@ def test_a_pause_waits_until_resumed(worker) -> None:
 def test_a_pause_with_a_duration_resumes_by_itself_on_the_clock(worker) -> None:
     from django.utils import timezone
 
-    from executions.engine import engine_tick
+    from executions.upkeep import delayed_work_start
 
     source = flow(
         "pause-duration",
@@ -307,10 +307,10 @@ def test_a_pause_with_a_duration_resumes_by_itself_on_the_clock(worker) -> None:
         return execution.state == State.PAUSED
 
     wait_until(paused, timeout=30, what="the execution to pause")
-    engine_tick(timezone.now())
+    delayed_work_start(timezone.now())
     execution.refresh_from_db()
     assert execution.state == State.PAUSED  # an hour is not over
-    engine_tick(timezone.now() + timezone.timedelta(hours=1, seconds=1))
+    delayed_work_start(timezone.now() + timezone.timedelta(hours=1, seconds=1))
     assert finished(execution).state == State.SUCCESS
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from executions.engine import execution_start
+from executions.lifecycle import execution_kill, execution_start
 from executions.live import execution_wake
 from executions.models import Execution, LogLine, TaskRun
 from tests.conftest import wait_until
@@ -150,7 +150,7 @@ def test_a_user_deactivated_while_following_is_disconnected(server_url, worker, 
         with pytest.raises(ConnectionClosed):
             while True:  # lines keep coming until the access check closes the socket
                 receive(socket, timeout=10)
-    execution.kill()
+    execution_kill(execution_id=execution.pk)
     wait_until(lambda: Execution.objects.get(pk=execution.pk).is_terminal, what="the kill")
 
 

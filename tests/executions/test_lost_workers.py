@@ -10,9 +10,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from executions.engine import execution_restart, execution_start, task_runs_reap_lost
 from executions.jobs import Heartbeat
+from executions.lifecycle import execution_restart, execution_start
 from executions.models import Execution, State, TaskRun
+from executions.upkeep import task_runs_reap_lost
 from tests.conftest import start_worker, wait_until
 from tests.executions.test_flow_control import flow, log, shell
 from tests.flows_helpers import finished, messages, save_flow

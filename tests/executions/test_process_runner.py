@@ -114,8 +114,8 @@ def test_tasks_run_in_order_and_a_disabled_task_is_skipped() -> None:
 
 
 def test_a_job_delivered_twice_in_a_row_runs_its_task_once() -> None:
-    from executions.engine import execution_start
     from executions.jobs import run_task_run
+    from executions.lifecycle import execution_start
 
     execution = execution_start(flow=save_flow(flow_yaml(shell("      - echo ran\n"))))
     task_run = execution.task_runs.get()

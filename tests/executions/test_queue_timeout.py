@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from executions.engine import execution_start
+from executions.lifecycle import execution_start
 from executions.models import State
 from tests.conftest import start_worker
 from tests.flows_helpers import PROCESS, finished, flow_yaml, messages, save_flow

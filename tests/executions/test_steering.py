@@ -8,14 +8,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from executions.engine import (
+from executions.lifecycle import (
     NotAllowed,
-    engine_tick,
+    execution_kill,
     execution_replay,
     execution_restart,
     execution_start,
 )
 from executions.models import LogLine, State
+from executions.upkeep import delayed_work_start
 from flows.language.tasks import Retry
 from tests.conftest import wait_until
 from tests.executions.test_flow_control import flow, log, run, runs, shell
@@ -91,7 +92,7 @@ def test_a_long_retry_interval_waits_for_the_clock(worker) -> None:
         return execution.task_runs.filter(state=State.RETRYING).exists()
 
     wait_until(retrying, timeout=30, what="the task to wait for its retry")
-    engine_tick(timezone.now() + timedelta(minutes=10, seconds=1))
+    delayed_work_start(timezone.now() + timedelta(minutes=10, seconds=1))
     execution = finished(execution)
     assert execution.state == State.SUCCESS
     assert runs(execution)["later"].attempts.count() == 2
@@ -203,7 +204,7 @@ def test_kill_reaches_tasks_inside_a_parallel(worker) -> None:
         timeout=30,
         what="both branches to run",
     )
-    execution.kill()
+    execution_kill(execution_id=execution.pk)
     execution = finished(execution, timeout=20)
     assert execution.state == State.KILLED
     assert {r.state for r in execution.task_runs.all()} == {State.KILLED}

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from executions.engine import enqueue_task_run, execution_start
-from executions.jobs import sweep_stalled_task_runs
+from executions.lifecycle import execution_kill, execution_start
 from executions.models import Execution, LogLine, State, TaskRun
+from executions.queue import enqueue_task_run
+from executions.upkeep import sweep_stalled_task_runs
 from tests.conftest import wait_until
 from tests.flows_helpers import PROCESS, finished, flow_yaml, messages, save_flow
 
@@ -56,7 +57,7 @@ def test_kill_stops_a_running_process_and_its_children(worker) -> None:
     )
     pid = int(line.message.removeprefix("pid="))
     started = time.monotonic()
-    execution.kill()
+    execution_kill(execution_id=execution.pk)
     finished(execution)
     assert execution.state == State.KILLED
     assert execution.task_runs.get().state == State.KILLED
@@ -91,7 +92,7 @@ def test_kill_ends_a_sleeping_container_within_two_seconds_and_leaves_none(
     [mount] = container.attrs["Mounts"]
     assert (mount["Type"], mount["Destination"], mount["RW"]) == ("volume", "/etc/flowsite", False)
     started = time.monotonic()
-    execution.kill()
+    execution_kill(execution_id=execution.pk)
     wait_until(
         lambda: not docker_engine.containers.list(all=True, filters=label),
         timeout=2,

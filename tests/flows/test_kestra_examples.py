@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from executions.engine import execution_resume, execution_start
+from executions.lifecycle import execution_resume, execution_start
 from executions.models import Execution, State
 from executions.storage import storage_read
 from flows.models import Flow

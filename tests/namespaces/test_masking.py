@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from executions.engine import execution_start
+from executions.lifecycle import execution_start
 from executions.live import MAX_LINE, LogWriter
 from executions.models import LogLine
 from flows.models import Flow

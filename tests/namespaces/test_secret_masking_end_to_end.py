@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from websockets.sync.client import connect
 
-from executions.engine import execution_start
+from executions.lifecycle import execution_start
 from executions.models import Execution, LogLine
 from flows.models import Flow
 from namespaces.masking import MASK

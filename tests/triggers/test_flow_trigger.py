@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from executions.engine import execution_start
+from executions.lifecycle import execution_start
 from executions.models import Execution, State
 from executions.signals import execution_ended
 from flows.models import Flow

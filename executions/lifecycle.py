@@ -1,0 +1,266 @@
+"""An execution's life as people and triggers steer it: start, kill, resume, restart and
+replay. Each takes the execution's row lock, changes what it must, and lets the planner
+decide what runs next; workers are reached through the queue after the commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from flows.inputs import inputs_resolve
+from flows.language.flow import tasks_walk
+from flows.language.states import ACTIVE_EXECUTION_STATES
+from flows.models import Flow, FlowRevision
+
+from .models import TERMINAL_STATES, Execution, State, TaskRun
+from .planner import attempts_end, execution_end, execution_followups, is_flowable, plan
+from .queue import enqueue_on_commit
+from .storage import storage_input_uri, storage_save
+
+
+class NotAllowed(Exception):
+    """The execution is not in a state that allows this; the message says why."""
+
+
+def execution_start(
+    *,
+    flow: Flow,
+    user: Any = None,
+    labels: dict[str, str] | None = None,
+    inputs: dict[str, Any] | None = None,
+    files: dict[str, UploadedFile] | None = None,
+    trigger: dict[str, Any] | None = None,
+    parent_task_run: TaskRun | None = None,
+    revision: FlowRevision | None = None,
+    replay_of: Execution | None = None,
+    replay_keeps: list[tuple[TaskRun, bool]] | None = None,
+) -> Execution:
+    """Create an execution of ``flow`` and enqueue its first tasks.
+
+    Inputs are checked before anything is stored: InputsInvalid names each bad one. A
+    replay (``replay_of``) starts with copies of the task runs ``replay_keeps`` names.
+    """
+    revision = revision or flow.current_revision
+    definition = revision.definition
+    execution = Execution(
+        flow_revision=revision,
+        namespace=flow.namespace,
+        flow_id=flow.flow_id,
+        labels={**definition.labels, **(labels or {})},
+        triggered_by=user if getattr(user, "is_authenticated", False) else None,
+        trigger=trigger,
+        parent_task_run=parent_task_run,
+        original_id=replay_of.pk if replay_of else "",
+    )
+    execution.inputs = inputs_resolve(
+        definition.inputs,
+        inputs or {},
+        files or {},
+        store_file=lambda input_id, upload: storage_save(
+            storage_input_uri(execution, input_id, upload.name or input_id), upload
+        ),
+    )
+    with transaction.atomic():
+        if definition.concurrency is not None:
+            Flow.objects.select_for_update().filter(pk=flow.pk).first()  # one decision at a time
+            running = Execution.objects.filter(
+                namespace=flow.namespace, flow_id=flow.flow_id, state__in=ACTIVE_EXECUTION_STATES
+            ).count()
+            if running >= definition.concurrency.limit:
+                _over_the_limit(execution, definition.concurrency.behavior)
+                if execution.is_terminal:
+                    execution_followups(execution, definition)
+                return execution
+        execution.save(force_insert=True)
+        _copy_runs(execution, replay_keeps or [])
+        enqueue_on_commit(plan(execution, definition))
+    return execution
+
+
+def _over_the_limit(execution: Execution, behavior: str) -> None:
+    if behavior == "QUEUE":
+        execution.state = State.QUEUED
+    else:
+        execution.state = State.CANCELLED if behavior == "CANCEL" else State.FAILED
+        execution.error = "The flow's concurrency limit was reached"
+        execution.ended_at = timezone.now()
+    execution.save(force_insert=True)
+
+
+def _copy_runs(replay: Execution, kept: list[tuple[TaskRun, bool]]) -> None:
+    copies: dict[str, TaskRun] = {}
+    for run, running in kept:  # parents come before their children: created_at order
+        copy = TaskRun(
+            execution=replay,
+            parent=copies.get(run.parent_id) if run.parent_id else None,
+            task_id=run.task_id,
+            path=run.path,
+            value=run.value,
+            position=run.position,
+            task_type=run.task_type,
+            state=State.RUNNING if running else run.state,
+            attempt=run.attempt,
+            started_at=run.started_at,
+            ended_at=None if running else run.ended_at,
+            exit_code=run.exit_code,
+            outputs=run.outputs,
+            worker=run.worker,
+        )
+        copy.save(force_insert=True)
+        copies[run.pk] = copy
+
+
+def _locked(execution_id: str) -> Execution:
+    return (
+        Execution.objects.select_for_update(of=("self",))
+        .select_related("flow_revision")
+        .get(pk=execution_id)
+    )
+
+
+def execution_kill(*, execution_id: str) -> bool:
+    """Stop an execution. Returns False when it had already ended.
+
+    Task runs no worker holds end KILLED here, child executions are killed too; a
+    running task is stopped by the worker running it, which watches for KILLING.
+    """
+    children = list(
+        Execution.objects.filter(parent_task_run__execution_id=execution_id)
+        .exclude(state__in=TERMINAL_STATES)
+        .values_list("pk", flat=True)
+    )
+    for child in children:
+        execution_kill(execution_id=child)
+    with transaction.atomic():
+        execution = _locked(execution_id)
+        if execution.is_terminal:
+            return False
+        definition = execution.flow_revision.definition
+        if execution.state == State.QUEUED:
+            execution_end(execution, State.KILLED, definition)
+            return True
+        execution.task_runs.filter(state__in=(State.CREATED, State.PAUSED, State.RETRYING)).update(
+            state=State.KILLED, ended_at=timezone.now(), wake_at=None
+        )
+        execution.state = State.KILLING
+        execution.save(update_fields=["state"])
+        enqueue_on_commit(plan(execution, definition))
+    return True
+
+
+def execution_resume(*, execution_id: str) -> None:
+    """Resume a paused execution: its Pause tasks end SUCCESS and the run goes on."""
+    with transaction.atomic():
+        execution = _locked(execution_id)
+        paused = execution.task_runs.filter(state=State.PAUSED)
+        if execution.state != State.PAUSED and not paused.exists():
+            raise NotAllowed(f"Execution {execution_id} is not paused ({execution.state})")
+        now = timezone.now()
+        for run in paused:
+            run.state, run.ended_at, run.wake_at = State.SUCCESS, now, None
+            run.save(update_fields=["state", "ended_at", "wake_at"])
+            attempts_end(run, State.SUCCESS, now)
+        execution.state = State.RUNNING
+        execution.save(update_fields=["state"])
+        enqueue_on_commit(plan(execution, execution.flow_revision.definition))
+
+
+def execution_restart(*, execution_id: str) -> Execution:
+    """Run a failed execution again from its failed tasks, in the same execution.
+
+    Tasks that succeeded keep their results; failed and killed leaf tasks get a new
+    attempt; the errors and finally branches run again when their time comes.
+    """
+    with transaction.atomic():
+        execution = _locked(execution_id)
+        if execution.state not in (State.FAILED, State.KILLED):
+            raise NotAllowed(
+                f"Only a FAILED or KILLED execution can be restarted; this one is {execution.state}"
+            )
+        definition = execution.flow_revision.definition
+        handlers = {t.id for t in tasks_walk(definition.errors + definition.finally_)}
+        runs = list(execution.task_runs.all())
+        again: list[str] = []
+        gone: set[str] = set()
+        for run in runs:
+            # The errors and finally branches run again when their time comes; a flowable
+            # that failed by itself (its condition or values did not render) decides again.
+            failed_itself = run.state == State.FAILED and run.error and is_flowable(run, definition)
+            if run.task_id in handlers or failed_itself:
+                gone.add(run.pk)
+                run.delete()
+        for run in runs:
+            if run.pk is None or run.pk in gone or run.state not in (State.FAILED, State.KILLED):
+                continue
+            run.ended_at, run.error = None, ""
+            if is_flowable(run, definition):
+                run.state = State.RUNNING
+            else:
+                run.state = State.CREATED
+                again.append(run.pk)
+            run.save(update_fields=["state", "ended_at", "error"])
+        execution.state, execution.ended_at, execution.error = State.RUNNING, None, ""
+        execution.save(update_fields=["state", "ended_at", "error"])
+        enqueue_on_commit(again + plan(execution, definition))
+    return execution
+
+
+def execution_replay(
+    *, execution_id: str, task_run_id: str | None = None, user: Any = None
+) -> Execution:
+    """A new execution of the same flow revision and inputs, starting at ``task_run_id``.
+
+    Task runs that ended before the chosen one are copied with their outputs; the chosen
+    task and everything after it run again. Without a task run, the whole flow runs
+    again. It starts as any execution does: inputs checked, concurrency limit kept.
+    """
+    original = Execution.objects.select_related("flow_revision__flow").get(pk=execution_id)
+    if not original.is_terminal:
+        raise NotAllowed(f"Execution {execution_id} has not ended yet ({original.state})")
+    runs = list(original.task_runs.all())
+    by_id = {run.pk: run for run in runs}
+    chosen = by_id.get(task_run_id) if task_run_id else None
+    if task_run_id and chosen is None:
+        raise NotAllowed(f"Task run {task_run_id} is not part of execution {execution_id}")
+    return execution_start(
+        flow=original.flow_revision.flow,
+        revision=original.flow_revision,
+        user=user,
+        labels=original.labels,
+        inputs=original.inputs,
+        trigger=original.trigger,
+        replay_of=original,
+        replay_keeps=_runs_before(chosen, runs, by_id) if chosen else [],
+    )
+
+
+def _runs_before(
+    chosen: TaskRun, runs: list[TaskRun], by_id: dict[str, TaskRun]
+) -> list[tuple[TaskRun, bool]]:
+    """(run, is_ancestor) for what a replay from ``chosen`` keeps, parents first."""
+    ancestors: list[TaskRun] = []
+    parent = by_id.get(chosen.parent_id) if chosen.parent_id else None
+    while parent is not None:
+        ancestors.append(parent)
+        parent = by_id.get(parent.parent_id) if parent.parent_id else None
+    ancestor_ids = {a.pk for a in ancestors}
+    kept: list[tuple[TaskRun, bool]] = []
+    kept_ids: set[str] = set()
+    for run in sorted(runs, key=lambda r: (r.created_at, r.position)):
+        if run.pk in ancestor_ids:
+            kept.append((run, True))
+            kept_ids.add(run.pk)
+        elif (
+            run.pk != chosen.pk
+            and run.state in (State.SUCCESS, State.WARNING, State.SKIPPED)
+            and not run.path.startswith(chosen.path + "/")
+            and not run.path.startswith(chosen.path + "[")
+            and run.created_at < chosen.created_at
+            and (run.parent_id is None or run.parent_id in ancestor_ids | kept_ids)
+        ):
+            kept.append((run, False))
+            kept_ids.add(run.pk)
+    return kept

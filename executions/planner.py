@@ -1,0 +1,305 @@
+"""Deciding, after every change, what runs next: the walk of a flow's task tree.
+
+A flow is a tree: flowable tasks (Sequential, Parallel, If, Switch, ForEach) hold other
+tasks. Each plan walks the whole tree against the execution's task runs while holding the
+execution's row lock, creates the task runs that may start, and settles the state of
+flowable runs and of the execution from their children's. What a flowable task decides
+is its model's to say (``start``, ``progress``); this module only walks. Docker and
+processes are only touched after the commit, by the worker jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from flows.expressions import is_truthy, render, render_value
+from flows.language import FlowDefinition
+from flows.language.states import ACTIVE_EXECUTION_STATES
+from flows.language.tasks import WORKERLESS_TYPES, BaseTask, FlowableTask, SubflowTask
+
+from .context import render_context
+from .live import LogWriter, execution_wake
+from .models import TERMINAL_STATES, Execution, State, TaskRun, TaskRunAttempt
+from .queue import enqueue_on_commit
+from .signals import execution_ended
+
+
+@dataclass
+class _Walk:
+    """One pass over the tree: the runs as they are, and what the pass created. It is the
+    Planner that flowable task models decide through."""
+
+    execution: Execution
+    definition: FlowDefinition
+    runs: dict[str, TaskRun]
+    created: list[TaskRun] = field(default_factory=list)
+
+    def render(self, expression: str, run: Any) -> Any:
+        return render(expression, self._context(run))
+
+    def render_value(self, value: Any, run: Any) -> Any:
+        return render_value(value, self._context(run))
+
+    def _context(self, run: TaskRun) -> dict[str, Any]:
+        return render_context(self.execution, self.definition, list(self.runs.values()), run)
+
+    def started(self, prefix: str) -> bool:
+        return any(path.startswith(prefix) for path in self.runs)
+
+    def sequence(
+        self,
+        tasks: Sequence[BaseTask],
+        *,
+        parent: Any,
+        value: str | None,
+        prefix: str,
+        limit: int,
+    ) -> State | None:
+        active = 0
+        failed = killed = warning = False
+        for position, task in enumerate(tasks):
+            if task.disabled:
+                continue
+            run = self.runs.get(prefix + task.id)
+            if run is None:
+                if failed or killed or (limit and active >= limit):
+                    break
+                if self.execution.state == State.KILLING:
+                    break
+                run = self._create(task, parent, value, prefix + task.id, position)
+            if run.state not in TERMINAL_STATES and isinstance(task, FlowableTask):
+                state = task.progress(self, run)
+                if state is not None:
+                    run.state, run.ended_at = state, timezone.now()
+                    run.save(update_fields=["state", "ended_at"])
+            if run.state not in TERMINAL_STATES:
+                active += 1
+                if limit == 1:
+                    break
+                continue
+            if run.state == State.KILLED:
+                killed = True
+            elif run.state == State.FAILED and not task.allow_failure:
+                failed = True
+                if limit == 1:
+                    break
+            elif run.state in (State.WARNING, State.FAILED):
+                warning = True
+        if active:
+            return None
+        if killed:
+            return State.KILLED
+        if failed:
+            return State.FAILED
+        return State.WARNING if warning else State.SUCCESS
+
+    def _create(
+        self, task: BaseTask, parent: TaskRun | None, value: str | None, path: str, position: int
+    ) -> TaskRun:
+        run = TaskRun(
+            execution=self.execution,
+            parent=parent,
+            task_id=task.id,
+            path=path,
+            value=value,
+            position=position,
+            task_type=task.type,  # type: ignore[attr-defined]  # every model has its own
+        )
+        self.runs[path] = run
+        now = timezone.now()
+        if task.run_if is not None and not is_truthy(self.render(task.run_if, run)):
+            run.state, run.started_at, run.ended_at = State.SKIPPED, now, now
+        elif isinstance(task, FlowableTask):
+            run.state, run.started_at = State.RUNNING, now
+            try:
+                run.outputs = task.start(self, run)
+            except Exception as exc:  # a render error fails the flowable, named
+                run.state, run.ended_at, run.error = State.FAILED, now, str(exc)
+        run.save(force_insert=True)
+        if run.state == State.FAILED and run.error:
+            writer = LogWriter(run)
+            writer.system(run.error, "ERROR")
+            writer.flush()
+        self.created.append(run)
+        return run
+
+    def busy(self) -> bool:
+        """Whether a worker is running a leaf task of this execution."""
+        return any(
+            run.state in (State.CREATED, State.RUNNING, State.RETRYING)
+            and not is_flowable(run, self.definition)
+            and not _is_waiting(run)
+            for run in self.runs.values()
+        )
+
+    def root_state(self) -> State | None:
+        """The execution's state from its tasks, then errors, then finally; None while
+        running."""
+        definition = self.definition
+        main = self.sequence(definition.tasks, parent=None, value=None, prefix="", limit=1)
+        if main is None:
+            return None
+        if self.execution.state == State.KILLING or main == State.KILLED:
+            return State.KILLED if not self.busy() else None
+        state = main
+        if main == State.FAILED and definition.errors:
+            handled = self.sequence(definition.errors, parent=None, value=None, prefix="", limit=1)
+            if handled is None:
+                return None
+        if definition.finally_:
+            last = self.sequence(definition.finally_, parent=None, value=None, prefix="", limit=1)
+            if last is None:
+                return None
+            if last == State.FAILED:
+                state = State.FAILED
+            elif last == State.WARNING and state == State.SUCCESS:
+                state = State.WARNING
+        return state
+
+
+def is_flowable(run: TaskRun, definition: FlowDefinition) -> bool:
+    try:
+        return bool(definition.task(run.task_id).flowable)
+    except KeyError:
+        return False
+
+
+def _is_waiting(run: TaskRun) -> bool:
+    # A Subflow waiting for its child, or a Pause: no worker holds it.
+    return run.state == State.PAUSED or (
+        run.state == State.RUNNING and run.task_type in WORKERLESS_TYPES
+    )
+
+
+def plan(execution: Execution, definition: FlowDefinition) -> list[str]:
+    """Walk the tree, create what may start, settle states; return the ids of the new
+    leaf task runs, for the caller to run or enqueue. Call inside a transaction, holding
+    the execution's lock (or having just created it)."""
+    runs = {run.path: run for run in execution.task_runs.all()}
+    walk = _Walk(execution, definition, runs)
+    state = walk.root_state()
+    leaves = [run.pk for run in walk.created if run.state == State.CREATED]
+    if state in TERMINAL_STATES:
+        execution_end(execution, state, definition, runs=list(runs.values()))
+    elif execution.state == State.KILLING and not walk.busy():
+        now = timezone.now()
+        for run in runs.values():
+            if run.state not in TERMINAL_STATES:
+                run.state, run.ended_at = State.KILLED, now
+                run.save(update_fields=["state", "ended_at"])
+        execution_end(execution, State.KILLED, definition)
+    elif (
+        execution.state != State.PAUSED
+        and any(run.state == State.PAUSED for run in runs.values())
+        and not walk.busy()
+    ):
+        execution.state = State.PAUSED
+        execution.save(update_fields=["state"])
+    transaction.on_commit(lambda: execution_wake(execution.pk))
+    return leaves
+
+
+def execution_advance(*, execution_id: str, inline: bool = False) -> list[str]:
+    """After a task run changed: settle states and create what may start now.
+
+    With ``inline`` (a worker that just finished a task) the new leaf task runs are
+    returned for the caller to run; otherwise they are enqueued.
+    """
+    # No savepoint: inside a worker's transaction, a failure here fails the whole of it.
+    with transaction.atomic(savepoint=False):
+        execution = (
+            Execution.objects.select_for_update(of=("self",))
+            .select_related("flow_revision")
+            .get(pk=execution_id)
+        )
+        if execution.is_terminal or execution.state == State.QUEUED:
+            return []
+        leaves = plan(execution, execution.flow_revision.definition)
+        if inline:
+            return leaves
+        enqueue_on_commit(leaves)
+        return []
+
+
+def attempts_end(run: TaskRun, state: State, now: datetime, error: str = "") -> None:
+    """End the attempt a task run still has open (resumed, reaped, its subflow ended)."""
+    TaskRunAttempt.objects.filter(task_run=run, ended_at=None).update(
+        state=state, ended_at=now, error=error
+    )
+
+
+# --- ending ---------------------------------------------------------------------------
+
+
+def execution_end(
+    execution: Execution,
+    state: State,
+    definition: FlowDefinition,
+    *,
+    runs: list[TaskRun] | None = None,
+) -> None:
+    """End ``execution`` in ``state``, with its flow outputs when it succeeded."""
+    execution.state = state
+    execution.ended_at = timezone.now()
+    execution.started_at = execution.started_at or execution.ended_at
+    fields = ["state", "ended_at", "started_at"]
+    if state in (State.SUCCESS, State.WARNING) and definition.outputs:
+        try:
+            if runs is None:
+                runs = list(execution.task_runs.all())
+            context = render_context(execution, definition, runs, None)
+            execution.outputs = {
+                output.id: render_value(output.value, context) for output in definition.outputs
+            }
+            fields.append("outputs")
+        except Exception as exc:
+            execution.state, execution.error = State.FAILED, f"Flow outputs: {exc}"
+            fields.append("error")
+    execution.save(update_fields=fields)
+    execution_followups(execution, definition)
+
+
+def execution_followups(execution: Execution, definition: FlowDefinition) -> None:
+    """What follows an execution's end, in the same transaction: a waiting Subflow task,
+    the flow's concurrency queue, and (on commit) flow triggers."""
+    if execution.parent_task_run_id:
+        _subflow_ended(execution)
+    if definition.concurrency is not None:
+        _dequeue(execution, definition.concurrency.limit)
+    transaction.on_commit(lambda: execution_ended.send(sender=Execution, execution=execution))
+
+
+def _subflow_ended(child: Execution) -> None:
+    run = TaskRun.objects.select_related("execution__flow_revision").get(
+        pk=child.parent_task_run_id
+    )
+    if run.state != State.RUNNING:
+        return
+    task = run.execution.flow_revision.definition.task(run.task_id)
+    if not isinstance(task, SubflowTask) or not task.wait:
+        return
+    state, now = task.state_after(child), timezone.now()
+    TaskRun.objects.filter(pk=run.pk, state=State.RUNNING).update(
+        state=state, ended_at=now, outputs=task.outputs_after(child)
+    )
+    attempts_end(run, state, now)
+    transaction.on_commit(lambda: execution_advance(execution_id=run.execution_id))
+
+
+def _dequeue(execution: Execution, limit: int) -> None:
+    """An execution of a flow with a concurrency limit ended: start the oldest queued."""
+    flow_executions = Execution.objects.filter(
+        namespace=execution.namespace, flow_id=execution.flow_id
+    )
+    running = flow_executions.filter(state__in=ACTIVE_EXECUTION_STATES).count()
+    queued_ones = flow_executions.filter(state=State.QUEUED).select_related("flow_revision")
+    for queued in queued_ones.order_by("created_at")[: max(limit - running, 0)]:
+        queued.state = State.CREATED
+        queued.save(update_fields=["state"])
+        enqueue_on_commit(plan(queued, queued.flow_revision.definition))

@@ -1,0 +1,203 @@
+"""One attempt of a leaf task on a worker: its expressions rendered, then its model's
+``run`` on the Runtime this module gives it (logs, waiting, scripts, subflows)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+
+from flows.expressions import ExpressionError, has_expression, render_value
+from flows.inputs import InputsInvalid
+from flows.language import FlowDefinition
+from flows.language.tasks import BaseTask, Outcome, ScriptTask, SubflowTask
+from flows.models import Flow
+from namespaces.lookup import namespace_secrets
+from namespaces.models import SecretUnreadable
+
+from .context import SecretMissing, render_context
+from .lifecycle import execution_start
+from .live import LogWriter
+from .models import Execution, LogLine, State, TaskRun
+from .runners.base import RunResult, RunSpec, TaskError, drive
+from .runners.docker import DockerRunner
+from .runners.process import ProcessRunner
+from .storage import input_files_materialize, storage_save, storage_uri
+
+logger = logging.getLogger(__name__)
+
+# Errors whose message is the whole story for the user: shown as they are.
+TOLD_ERRORS = (ExpressionError, SecretMissing, SecretUnreadable, TaskError)
+
+
+def stop_requested(execution_id: str) -> bool:
+    return Execution.objects.filter(
+        pk=execution_id, state__in=(State.KILLING, State.KILLED)
+    ).exists()
+
+
+class StopWatch:
+    """Asked often while a task runs: should it stop (the execution is being killed)?"""
+
+    def __init__(self, task_run: TaskRun):
+        self.task_run = task_run
+
+    def __call__(self) -> bool:
+        return stop_requested(self.task_run.execution_id)
+
+    def wait(self, seconds: float) -> bool:
+        """Wait ``seconds``; True as soon as the execution is to stop."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if self():
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(left, 0.2))
+
+
+class WorkerRuntime:
+    """The Runtime a task model runs on, for one attempt of one task run."""
+
+    def __init__(self, task_run: TaskRun, execution: Execution, writer: LogWriter):
+        self.task_run, self.execution, self.writer = task_run, execution, writer
+        self.stop_watch = StopWatch(task_run)
+
+    def log(self, message: str, level: str = "INFO") -> None:
+        self.writer.line(LogLine.Stream.SYSTEM, message, level)
+
+    def wait(self, seconds: float) -> bool:
+        return self.stop_watch.wait(seconds)
+
+    def run_script(self, task: ScriptTask) -> RunResult:
+        execution, task_run = self.execution, self.task_run
+        input_files = input_files_materialize(task.input_files or {}, namespace=execution.namespace)
+        spec = RunSpec(
+            execution_id=task_run.execution_id,
+            task_run_id=task_run.pk,
+            task_id=task_run.task_id,
+            commands=[*task.before_commands, *task.command_lines()],
+            files={**input_files, **task.files()},
+            output_files=list(task.output_files or []),
+            interpreter=list(task.interpreter),
+            env=dict(task.env),
+            image=task.image(getattr(settings, task.default_image_setting)),
+            pull_policy=task.pull_policy,
+            memory_bytes=task.memory_bytes,
+            cpus=task.cpus,
+            timeout=task.timeout_seconds,
+        )
+        runner = ProcessRunner() if task.uses_process_runner else DockerRunner()
+        return drive(
+            runner,
+            spec,
+            self.writer,
+            should_stop=self.stop_watch,
+            keep_file=lambda name, content: storage_save(
+                storage_uri(execution, task_run, name), content
+            ),
+        )
+
+    def start_subflow(self, task: SubflowTask) -> Execution:
+        flow = Flow.objects.live().filter(namespace=task.namespace, flow_id=task.flow_id).first()
+        if flow is None:
+            raise TaskError(f"Subflow {task.namespace}.{task.flow_id} does not exist")
+        labels = {**(self.execution.labels if task.inherit_labels else {}), **task.labels}
+        try:
+            return execution_start(
+                flow=flow, inputs=task.inputs, labels=labels, parent_task_run=self.task_run
+            )
+        except InputsInvalid as exc:
+            detail = "; ".join(f"{k}: {v}" if k else v for k, v in exc.errors.items())
+            raise TaskError(
+                f"Subflow {task.namespace}.{task.flow_id} refused its inputs: {detail}"
+            ) from exc
+
+
+def attempt_prepare(
+    task: BaseTask,
+    task_run: TaskRun,
+    execution: Execution,
+    definition: FlowDefinition,
+    writer: LogWriter,
+) -> BaseTask | Outcome:
+    """The task as this attempt runs it, its expressions rendered, or the Outcome that
+    ends the attempt before it runs (a render error, a kill). Reads only: call it inside
+    the transaction that claimed the attempt."""
+    try:
+        writer.add_secrets(namespace_secrets(execution.namespace).values())
+        if execution.state in (State.KILLING, State.KILLED):
+            return Outcome(State.KILLED)
+        return _rendered(task, task_run, execution, definition, writer)
+    except TOLD_ERRORS as exc:
+        writer.system(str(exc), "ERROR")
+        return Outcome(State.FAILED, error=str(exc))
+    except Exception as exc:  # recorded on the task run rather than lost in a worker log
+        logger.exception("Task run %s crashed", task_run.pk)
+        writer.system(f"Flowsite failed to run this task: {exc!r}", "ERROR")
+        return Outcome(State.FAILED, error=repr(exc))
+
+
+def attempt_perform(task: BaseTask, runtime: WorkerRuntime) -> Outcome:
+    """Run the prepared task; any error ends the attempt FAILED, named in its logs."""
+    writer = runtime.writer
+    try:
+        outcome = task.run(runtime)
+        # What a task publishes is shown and stored like its logs: secrets hidden.
+        outcome.outputs, outcome.error = writer.mask(outcome.outputs), writer.mask(outcome.error)
+        return outcome
+    except TOLD_ERRORS as exc:
+        writer.system(str(exc), "ERROR")
+        return Outcome(State.FAILED, error=str(exc))
+    except Exception as exc:  # recorded on the task run rather than lost in a worker log
+        logger.exception("Task run %s crashed", runtime.task_run.pk)
+        writer.system(f"Flowsite failed to run this task: {exc!r}", "ERROR")
+        return Outcome(State.FAILED, error=repr(exc))
+
+
+def _rendered(
+    task: BaseTask,
+    task_run: TaskRun,
+    execution: Execution,
+    definition: FlowDefinition,
+    writer: LogWriter,
+) -> BaseTask:
+    """The task with every expression in its properties rendered (children excluded:
+    each renders when it runs). The context is only built for a task that needs it."""
+    raw = task.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    for name in task.child_properties:
+        alias = type(task).model_fields[name].alias or name
+        raw.pop(alias, None)
+        raw.pop(name, None)
+    if not _has_expression(raw):
+        return task
+    context = render_context(
+        execution,
+        definition,
+        list(execution.task_runs.all()),
+        task_run,
+        on_secret=lambda value: writer.add_secrets([value]),
+    )
+    rendered = render_value(raw, context)
+    for name in task.child_properties:  # put the children back, unrendered
+        raw_alias = type(task).model_fields[name].alias or name
+        rendered[raw_alias] = getattr(task, name)
+    try:
+        return type(task).model_validate(rendered)
+    except Exception as exc:
+        raise TaskError(
+            f"After rendering its expressions, task '{task.id}' is invalid: {exc}"
+        ) from exc
+
+
+def _has_expression(value: Any) -> bool:
+    if isinstance(value, str):
+        return has_expression(value)
+    if isinstance(value, dict):
+        return any(_has_expression(k) or _has_expression(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_expression(v) for v in value)
+    return False

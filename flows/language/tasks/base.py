@@ -1,0 +1,245 @@
+"""What every task type shares, and the two contracts through which the engine asks a
+task model what to do: a leaf task runs on a ``Runtime``; a flowable task decides its
+children's order through a ``Planner``. Neither contract knows Django: the engine
+(executions/) provides both, so the language never imports it."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
+
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from ..states import State
+from ..values import TASK_ID_PATTERN, Duration
+
+if TYPE_CHECKING:
+    from .scripts import ScriptTask
+    from .subflow import SubflowTask
+
+LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+# How the topology and the execution page lay a flowable task's children out.
+Layout = Literal["stacked", "tasks-side-by-side", "branches-side-by-side", "loop"]
+
+
+def _not_supported_yet(value: Any) -> Any:
+    if value is not None:
+        raise ValueError("is not supported yet by Flowsite")
+    return value
+
+
+# Excluded from dumps and left out of the JSON Schema (see flows/schema.py): editors
+# should not offer what the server refuses.
+NotSupportedYet = Annotated[
+    Any,
+    AfterValidator(_not_supported_yet),
+    Field(exclude=True, json_schema_extra={"x-not-supported-yet": True}),
+]
+ScalarText = {"type": ["string", "number", "boolean"]}
+
+
+class LanguageModel(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
+    )
+
+
+class Retry(LanguageModel):
+    """Kestra's ``retry:`` block: how often and how soon a failed task runs again."""
+
+    type: Literal["constant", "exponential", "random"] = Field(
+        description="constant: the same interval; exponential: growing; random: in a range"
+    )
+    max_attempts: int | None = Field(
+        None,
+        ge=1,
+        validation_alias=AliasChoices("maxAttempts", "maxAttempt", "max_attempts"),
+        description="Attempts in all, the first one included",
+    )
+    max_duration: Duration | None = Field(
+        None, description="No attempt starts later than this after the first (ISO-8601)"
+    )
+    interval: Duration | None = Field(None, description="Wait before the next attempt")
+    max_interval: Duration | None = Field(None, description="Longest wait (exponential, random)")
+    min_interval: Duration | None = Field(None, description="Shortest wait (random)")
+    delay_factor: float | None = Field(None, gt=0, description="Growth per attempt (exponential)")
+    warning_on_retry: bool = Field(False, description="End WARNING when it needed a retry")
+    behavior: Literal["RETRY_FAILED_TASK"] | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Retry:
+        if self.max_attempts is None and self.max_duration is None:
+            raise ValueError("A retry needs maxAttempts or maxDuration")
+        if self.type in ("constant", "exponential") and self.interval is None:
+            raise ValueError(f"A {self.type} retry needs an interval")
+        if self.type == "random" and (self.min_interval is None or self.max_interval is None):
+            raise ValueError("A random retry needs minInterval and maxInterval")
+        return self
+
+    def delay_before(self, attempt: int) -> timedelta:
+        """The wait after failed attempt number ``attempt`` (from 1)."""
+        if self.type == "random" and self.min_interval and self.max_interval:
+            low, high = self.min_interval.total_seconds(), self.max_interval.total_seconds()
+            return timedelta(seconds=random.uniform(low, high))
+        interval = self.interval or timedelta(0)
+        if self.type == "exponential":
+            interval = interval * (self.delay_factor or 2) ** (attempt - 1)
+            if self.max_interval is not None:
+                interval = min(interval, self.max_interval)
+        return interval
+
+
+@dataclass
+class Outcome:
+    """How one attempt of a leaf task ended."""
+
+    state: State
+    exit_code: int | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    wake_at: datetime | None = None  # PAUSED: when it resumes by itself
+
+
+class ScriptResult(Protocol):
+    exit_code: int | None
+    outputs: dict[str, Any]
+    output_files: dict[str, str]
+    stderr_lines: int
+    killed: bool
+    timed_out: bool
+
+
+class ChildExecution(Protocol):
+    """A Subflow's child execution, as the Subflow task sees it."""
+
+    pk: str
+    state: str
+    outputs: dict[str, Any]
+
+    @property
+    def is_terminal(self) -> bool: ...
+
+
+class Runtime(Protocol):
+    """What a leaf task may do while a worker runs it."""
+
+    def log(self, message: str, level: str = "INFO") -> None: ...
+
+    def wait(self, seconds: float) -> bool:
+        """Wait; True as soon as the execution is to stop."""
+
+    def run_script(self, task: ScriptTask) -> ScriptResult: ...
+
+    def start_subflow(self, task: SubflowTask) -> ChildExecution: ...
+
+
+class RunView(Protocol):
+    """A flowable task's own run, as its decisions need it."""
+
+    path: str
+    value: str | None
+    outputs: dict[str, Any]
+
+
+class Planner(Protocol):
+    """What a flowable task may ask of the engine while it decides."""
+
+    def sequence(
+        self,
+        tasks: Sequence[BaseTask],
+        *,
+        parent: RunView,
+        value: str | None,
+        prefix: str,
+        limit: int,
+    ) -> State | None:
+        """Run ``tasks`` one at a time (limit 1), ``limit`` at once, or all at once (0).
+        The terminal state of the whole, or None while some still run."""
+
+    def started(self, prefix: str) -> bool:
+        """Whether any task run's path starts with ``prefix``."""
+
+    def render(self, expression: str, run: RunView) -> Any: ...
+
+    def render_value(self, value: Any, run: RunView) -> Any: ...
+
+
+class BaseTask(LanguageModel):
+    id: str = Field(pattern=TASK_ID_PATTERN, max_length=100, description="Unique id of the task")
+    description: str | None = None
+    disabled: bool = Field(False, description="Skip this task")
+    timeout: Duration | None = Field(None, description="Longest the task may run (ISO-8601)")
+    retry: Retry | None = Field(None, description="Run the task again when it fails")
+    allow_failure: bool = Field(
+        False, description="A failure of this task ends the execution WARNING, not FAILED"
+    )
+    run_if: str | None = Field(
+        None, description="An expression; the task is SKIPPED when it renders false"
+    )
+    worker_group: NotSupportedYet = None
+    log_level: NotSupportedYet = None
+
+    # Flowable tasks hold other tasks and run on no worker: the engine decides their state
+    # from their children's.
+    flowable: ClassVar[bool] = False
+    # False for a task that, while RUNNING, waits on something else than a worker (a
+    # Subflow waits for its child execution): no heartbeat is expected of it.
+    holds_worker: ClassVar[bool] = True
+    # Properties holding child tasks: not rendered with the task, each child renders its own.
+    child_properties: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def type_names(cls) -> tuple[str, ...]:
+        """The Kestra name first, then older Kestra names and Flowsite's aliases."""
+        annotation = cls.model_fields["type"].annotation
+        return tuple(getattr(annotation, "__args__", ()))
+
+    @property
+    def canonical_type(self) -> str:
+        return self.type_names()[0]
+
+    def child_task_lists(self) -> list[list[Any]]:
+        """Every list of child tasks, for validation and the topology."""
+        lists: list[list[Any]] = []
+        for name in self.child_properties:
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                lists.extend(value.values())
+            elif value:
+                lists.append(value)
+        return lists
+
+    def run(self, runtime: Runtime) -> Outcome:
+        """One attempt of this task on a worker, its expressions already rendered."""
+        message = f"Flowsite cannot run tasks of type {self.canonical_type} yet"
+        runtime.log(message, "ERROR")
+        return Outcome(State.FAILED, error=message)
+
+
+class FlowableTask(BaseTask):
+    flowable: ClassVar[bool] = True
+    layout: ClassVar[Layout] = "stacked"
+
+    def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
+        """What it decides once, when it starts; kept as its run's outputs."""
+        return {}
+
+    def progress(self, planner: Planner, run: RunView) -> State | None:
+        """Create what may start under ``run``; its state once all ended, else None."""
+        tasks: list[BaseTask] = getattr(self, "tasks", [])
+        return planner.sequence(tasks, parent=run, value=run.value, prefix=run.path + "/", limit=1)
+
+    def drawn_branches(self) -> list[tuple[str, list[Any]]]:
+        """Its child lists in the order drawn, each with its label."""
+        return [("", list(getattr(self, "tasks", [])))]

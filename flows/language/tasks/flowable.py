@@ -1,0 +1,157 @@
+"""Flowable tasks: they hold other tasks and run on no worker. Each decides, through the
+engine's Planner, which of its children may start, and settles its state from theirs."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+
+from flows.expressions import is_truthy
+
+from ..states import State
+from .base import FlowableTask, Layout, Planner, RunView
+
+if TYPE_CHECKING:
+    from . import Task
+
+
+class SequentialTask(FlowableTask):
+    """Runs its tasks one after the other."""
+
+    type: Literal["io.kestra.plugin.core.flow.Sequential", "io.kestra.core.tasks.flows.Sequential"]
+    tasks: list[Task] = Field(min_length=1, description="The tasks, run in order")
+    child_properties: ClassVar[tuple[str, ...]] = ("tasks",)
+
+
+class ParallelTask(FlowableTask):
+    """Runs its tasks at the same time, on as many workers as are free."""
+
+    type: Literal["io.kestra.plugin.core.flow.Parallel", "io.kestra.core.tasks.flows.Parallel"]
+    tasks: list[Task] = Field(min_length=1, description="The tasks, run at once")
+    concurrent: int = Field(
+        0,
+        ge=0,
+        validation_alias=AliasChoices("concurrent", "concurrencyLimit", "concurrency_limit"),
+        description="At most this many at once; 0 for no limit",
+    )
+    child_properties: ClassVar[tuple[str, ...]] = ("tasks",)
+    layout: ClassVar[Layout] = "tasks-side-by-side"
+
+    def progress(self, planner: Planner, run: RunView) -> State | None:
+        prefix = run.path + "/"
+        return planner.sequence(
+            self.tasks, parent=run, value=run.value, prefix=prefix, limit=self.concurrent
+        )
+
+
+class IfTask(FlowableTask):
+    """Runs ``then`` when the condition renders true, ``else`` otherwise."""
+
+    type: Literal["io.kestra.plugin.core.flow.If", "io.kestra.core.tasks.flows.If"]
+    condition: str = Field(description="An expression, e.g. {{ inputs.run_it }}")
+    then: list[Task] = Field(min_length=1, description="Tasks run when it is true")
+    else_: list[Task] = Field(
+        default_factory=list, alias="else", description="Tasks run when it is false"
+    )
+    child_properties: ClassVar[tuple[str, ...]] = ("then", "else_")
+    layout: ClassVar[Layout] = "branches-side-by-side"
+
+    def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
+        return {"evaluationResult": is_truthy(planner.render(self.condition, run))}
+
+    def progress(self, planner: Planner, run: RunView) -> State | None:
+        branch = self.then if run.outputs.get("evaluationResult") else self.else_
+        return planner.sequence(branch, parent=run, value=run.value, prefix=run.path + "/", limit=1)
+
+    def drawn_branches(self) -> list[tuple[str, list[Any]]]:
+        return [
+            (label, tasks) for label, tasks in (("then", self.then), ("else", self.else_)) if tasks
+        ]
+
+
+class SwitchTask(FlowableTask):
+    """Runs the tasks of the case matching the rendered value."""
+
+    type: Literal["io.kestra.plugin.core.flow.Switch", "io.kestra.core.tasks.flows.Switch"]
+    value: str = Field(description="An expression whose text picks the case")
+    cases: dict[str, list[Task]] = Field(default_factory=dict, description="Tasks per value")
+    defaults: list[Task] = Field(default_factory=list, description="Tasks when no case matches")
+    child_properties: ClassVar[tuple[str, ...]] = ("cases", "defaults")
+    layout: ClassVar[Layout] = "branches-side-by-side"
+
+    @field_validator("cases", mode="before")
+    @classmethod
+    def _case_keys_as_text(cls, value: Any) -> Any:
+        # YAML reads `1:` or `true:` as a number or a boolean; the value renders as text.
+        if not isinstance(value, dict):
+            return value
+        return {_key_text(key): tasks for key, tasks in value.items()}
+
+    def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
+        value = planner.render(self.value, run)
+        return {"value": value, "defaults": value not in self.cases}
+
+    def progress(self, planner: Planner, run: RunView) -> State | None:
+        branch = self.cases.get(run.outputs.get("value"), self.defaults)
+        return planner.sequence(branch, parent=run, value=run.value, prefix=run.path + "/", limit=1)
+
+    def drawn_branches(self) -> list[tuple[str, list[Any]]]:
+        branches: list[tuple[str, list[Any]]] = [(key, tasks) for key, tasks in self.cases.items()]
+        return branches + ([("defaults", self.defaults)] if self.defaults else [])
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
+
+
+class ForEachTask(FlowableTask):
+    """Runs its tasks once per value; ``{{ taskrun.value }}`` is the current one."""
+
+    type: Literal["io.kestra.plugin.core.flow.ForEach"]
+    values: str | list[Any] = Field(description="A list, or an expression rendering a JSON list")
+    concurrency_limit: int = Field(1, ge=0, description="Values run at once; 0 for all")
+    tasks: list[Task] = Field(min_length=1, description="The tasks run for each value")
+    child_properties: ClassVar[tuple[str, ...]] = ("tasks",)
+    layout: ClassVar[Layout] = "loop"
+
+    def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
+        values = planner.render_value(self.values, run)
+        if isinstance(values, str):
+            try:
+                values = json.loads(values)
+            except ValueError as exc:
+                raise ValueError(
+                    f"ForEach values must be a list or a JSON list, got '{values[:200]}'"
+                ) from exc
+        if not isinstance(values, list):
+            raise ValueError(f"ForEach values must be a list, got {type(values).__name__}")
+        return {"values": [v if isinstance(v, str) else json.dumps(v) for v in values]}
+
+    def progress(self, planner: Planner, run: RunView) -> State | None:
+        """One sequence of its tasks per value, at most ``concurrencyLimit`` at once; no new
+        value starts once one failed or was killed."""
+        active = 0
+        states: list[State] = []
+        for index, value in enumerate(run.outputs.get("values", [])):
+            prefix = f"{run.path}[{index}]/"
+            if not planner.started(prefix) and (
+                (self.concurrency_limit and active >= self.concurrency_limit)
+                or State.FAILED in states
+                or State.KILLED in states
+            ):
+                break
+            state = planner.sequence(self.tasks, parent=run, value=value, prefix=prefix, limit=1)
+            if state is None:
+                active += 1
+            else:
+                states.append(state)
+        if active:
+            return None
+        for worst in (State.KILLED, State.FAILED, State.WARNING):
+            if worst in states:
+                return worst
+        return State.SUCCESS

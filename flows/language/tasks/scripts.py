@@ -1,0 +1,251 @@
+"""Script tasks (Python and shell, Script and Commands) and where they run: the Docker
+runner (the default) or the Process runner."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, WithJsonSchema, field_validator
+
+from ..states import State
+from ..values import MemorySize, values_as_text
+from .base import BaseTask, LanguageModel, NotSupportedYet, Outcome, Runtime, ScalarText
+
+PullPolicy = Literal["IF_NOT_PRESENT", "ALWAYS", "NEVER"]
+
+DOCKER_RUNNER_TYPES = (
+    "io.kestra.plugin.scripts.runner.docker.Docker",
+    "io.kestra.plugin.scripts.runners.docker.Docker",
+    "docker",
+)
+PROCESS_RUNNER_TYPES = ("io.kestra.plugin.core.runner.Process", "process")
+
+
+class CpuLimit(LanguageModel):
+    cpus: float = Field(gt=0, description="CPUs the container may use, e.g. 1.5")
+
+
+class MemoryLimit(LanguageModel):
+    memory: MemorySize = Field(description="Memory the container may use, e.g. 512MB")
+
+
+def _cpus(value: Any) -> Any:
+    return (
+        {"cpus": value} if isinstance(value, int | float) and not isinstance(value, bool) else value
+    )
+
+
+def _memory(value: Any) -> Any:
+    return (
+        {"memory": value} if isinstance(value, int | str) and not isinstance(value, bool) else value
+    )
+
+
+def _also(alternative: dict[str, Any]) -> Any:
+    def extend(schema: dict[str, Any]) -> None:
+        schema.setdefault("anyOf", []).append(alternative)
+
+    return extend
+
+
+class _Limits(LanguageModel):
+    pull_policy: PullPolicy | None = Field(
+        None, description="When to pull the image: IF_NOT_PRESENT (default), ALWAYS or NEVER"
+    )
+    # Also written as a plain number or size, which the validators below accept.
+    cpu: CpuLimit | None = Field(None, json_schema_extra=_also({"type": "number"}))
+    memory: MemoryLimit | None = Field(
+        None, json_schema_extra=_also({"type": ["string", "integer"]})
+    )
+
+    _cpu = field_validator("cpu", mode="before")(_cpus)
+    _mem = field_validator("memory", mode="before")(_memory)
+
+
+class DockerOptions(_Limits):
+    """The older ``docker:`` block of script tasks."""
+
+    image: str | None = Field(None, description="Container image, e.g. python:3.11-slim")
+
+
+class TaskRunner(_Limits):
+    """Kestra's ``taskRunner:`` block: where and how a script task runs."""
+
+    type: Literal[DOCKER_RUNNER_TYPES + PROCESS_RUNNER_TYPES]  # type: ignore[valid-type]
+
+    @property
+    def is_process(self) -> bool:
+        return self.type in PROCESS_RUNNER_TYPES
+
+
+def _relative_path_check(name: str, what: str) -> None:
+    """A task's files live in its working directory: no absolute path, no '..'."""
+    if not name.strip() or name.startswith("/") or ".." in name.split("/") or "\\" in name:
+        raise ValueError(f"{what} '{name}' must be a relative path without '..'")
+
+
+class ScriptTask(BaseTask):
+    """Properties shared by every script task (python and shell, Script and Commands)."""
+
+    before_commands: list[str] = Field(
+        default_factory=list, description="Shell commands run before the script, e.g. pip install"
+    )
+    env: Annotated[
+        dict[str, str], WithJsonSchema({"type": "object", "additionalProperties": ScalarText})
+    ] = Field(default_factory=dict, description="Environment variables")
+    container_image: str | None = Field(None, description="Container image for the Docker runner")
+    docker: DockerOptions | None = Field(None, description="Older form of the Docker options")
+    runner: Literal["DOCKER", "PROCESS"] | None = Field(
+        None, description="Older form of taskRunner"
+    )
+    task_runner: TaskRunner | None = Field(None, description="Docker (default) or Process")
+    default_image_setting: ClassVar[str]
+
+    warning_on_std_err: bool = Field(True, description="Any stderr output ends the task WARNING")
+    interpreter: list[str] = Field(
+        default_factory=lambda: ["/bin/sh", "-c"], description="Runs the commands"
+    )
+    input_files: dict[str, str] | str | None = Field(
+        None,
+        description="Files written into the working directory: a map of file name to "
+        "content (a kestra:/// URI stands for that stored file), or a JSON map as text",
+    )
+    output_files: list[str] | None = Field(
+        None,
+        description="Glob patterns (e.g. *.csv, out/**) of files to keep after the task, "
+        "as outputs.<task>.outputFiles['name']",
+    )
+    namespace_files: NotSupportedYet = None
+
+    _env_as_text = field_validator("env", mode="before")(values_as_text)
+    _input_files_as_text = field_validator("input_files", mode="before")(values_as_text)
+
+    @field_validator("input_files")
+    @classmethod
+    def _input_file_names_stay_inside(cls, value: Any) -> Any:
+        for name in value if isinstance(value, dict) else ():
+            _relative_path_check(name, "inputFiles name")
+        return value
+
+    @field_validator("output_files")
+    @classmethod
+    def _output_patterns_stay_inside(cls, value: Any) -> Any:
+        for pattern in value or ():
+            _relative_path_check(pattern, "outputFiles pattern")
+        return value
+
+    # What the runners need, with the older and newer spellings resolved.
+    @property
+    def uses_process_runner(self) -> bool:
+        if self.task_runner is not None:
+            return self.task_runner.is_process
+        return self.runner == "PROCESS"
+
+    def image(self, default: str) -> str:
+        return self.container_image or (self.docker and self.docker.image) or default
+
+    def _limit(self, name: str) -> Any:
+        for block in (self.task_runner, self.docker):
+            if block is not None and getattr(block, name) is not None:
+                return getattr(block, name)
+        return None
+
+    @property
+    def pull_policy(self) -> PullPolicy:
+        return self._limit("pull_policy") or "IF_NOT_PRESENT"
+
+    @property
+    def memory_bytes(self) -> int | None:
+        limit = self._limit("memory")
+        return limit.memory if limit else None
+
+    @property
+    def cpus(self) -> float | None:
+        limit = self._limit("cpu")
+        return limit.cpus if limit else None
+
+    @property
+    def timeout_seconds(self) -> float | None:
+        return self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else None
+
+    def files(self) -> dict[str, str]:
+        """Files written into the working directory before the commands run."""
+        return {}
+
+    def command_lines(self) -> list[str]:
+        raise NotImplementedError
+
+    def run(self, runtime: Runtime) -> Outcome:
+        result = runtime.run_script(self)
+        outputs: dict[str, Any] = {"exitCode": result.exit_code}
+        if result.outputs:
+            outputs["vars"] = result.outputs
+        if result.output_files:
+            outputs["outputFiles"] = result.output_files
+        if result.killed:
+            runtime.log("Killed", "WARN")
+            return Outcome(State.KILLED, result.exit_code, outputs)
+        if result.timed_out:
+            return Outcome(State.FAILED, result.exit_code, outputs, "Timed out")
+        if result.exit_code != 0:
+            message = f"Command failed with exit code {result.exit_code}"
+            runtime.log(message, "ERROR")
+            return Outcome(State.FAILED, result.exit_code, outputs, message)
+        if result.stderr_lines and self.warning_on_std_err:
+            return Outcome(State.WARNING, result.exit_code, outputs)
+        return Outcome(State.SUCCESS, result.exit_code, outputs)
+
+
+class PythonScript(ScriptTask):
+    """Runs an inline Python script."""
+
+    default_image_setting: ClassVar[str] = "FLOWSITE_DEFAULT_PYTHON_IMAGE"
+
+    type: Literal["io.kestra.plugin.scripts.python.Script", "python.Script"]
+    script: str = Field(description="The Python source to run")
+
+    def files(self) -> dict[str, str]:
+        return {"main.py": self.script}
+
+    def command_lines(self) -> list[str]:
+        return ["python main.py"]
+
+
+class PythonCommands(ScriptTask):
+    """Runs shell commands, typically calling python, in a Python environment."""
+
+    default_image_setting: ClassVar[str] = "FLOWSITE_DEFAULT_PYTHON_IMAGE"
+
+    type: Literal["io.kestra.plugin.scripts.python.Commands", "python.Commands"]
+    commands: list[str] = Field(min_length=1, description="Commands to run, in order")
+
+    def command_lines(self) -> list[str]:
+        return list(self.commands)
+
+
+class ShellScript(ScriptTask):
+    """Runs an inline shell script."""
+
+    default_image_setting: ClassVar[str] = "FLOWSITE_DEFAULT_SHELL_IMAGE"
+
+    type: Literal["io.kestra.plugin.scripts.shell.Script", "shell.Script"]
+    script: str = Field(description="The shell script to run")
+
+    def files(self) -> dict[str, str]:
+        return {"main.sh": self.script}
+
+    def command_lines(self) -> list[str]:
+        return ["sh main.sh"]
+
+
+class ShellCommands(ScriptTask):
+    """Runs shell commands."""
+
+    default_image_setting: ClassVar[str] = "FLOWSITE_DEFAULT_SHELL_IMAGE"
+
+    type: Literal["io.kestra.plugin.scripts.shell.Commands", "shell.Commands"]
+    commands: list[str] = Field(min_length=1, description="Commands to run, in order")
+
+    def command_lines(self) -> list[str]:
+        return list(self.commands)
