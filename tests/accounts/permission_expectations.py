@@ -305,6 +305,6 @@ EXPECTATIONS: dict[str, list[Case]] = {
 }
 # Routes whose answers another test owns, with the reason.
 OWNED_ELSEWHERE = {
-    "login/": "the login page answers everyone (tests/accounts/test_login.py)",
-    "logout/": "logging out needs no permission (tests/accounts/test_login.py)",
+    "login/": "the login page answers everyone (tests/accounts/login/test_logging_in.py)",
+    "logout/": "logging out needs no permission (tests/accounts/login/test_logging_in.py)",
 }
