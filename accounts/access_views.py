@@ -115,9 +115,8 @@ def namespace_access(request: HttpRequest, namespace: str) -> HttpResponse:
     form = GrantForm(request.POST or None, page_namespace=namespace)
     if request.method == "POST" and form.is_valid():
         binding = form.binding()
-        namespace_for_user(
-            request.user, binding.namespace, need=Role.ADMIN
-        )  # never outside their subtree
+        # Never outside their own subtree.
+        namespace_for_user(request.user, binding.namespace, need=Role.ADMIN)
         try:
             with transaction.atomic():
                 binding.save()
