@@ -19,10 +19,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from executions.live import permissions_changed
 
+from .access import namespace_for_user
 from .access_forms import GrantForm, MemberForm, NewUserForm, RoleForm, TeamForm
 from .audit import audit_record
 from .models import Role, RoleBinding, Team
-from .permissions import covers, forget_bindings, may, require
+from .permissions import covers, forget_bindings, may
 
 View = Callable[..., HttpResponse]
 
@@ -69,7 +70,7 @@ def _bindings_around(namespace: str) -> QuerySet[RoleBinding]:
 
 
 def _get_binding_for_admin(request: HttpRequest, namespace: str, binding_id: int) -> RoleBinding:
-    require(request.user, Role.ADMIN, namespace)
+    namespace_for_user(request.user, namespace, need=Role.ADMIN)
     binding = get_object_or_404(_bindings_around(namespace), pk=binding_id)
     # Listed here, but inherited from a parent only that parent's Admins manage.
     if not may(request.user, Role.ADMIN, binding.namespace):
@@ -110,11 +111,12 @@ def _back_to_access(request: HttpRequest, namespace: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def namespace_access(request: HttpRequest, namespace: str) -> HttpResponse:
-    require(request.user, Role.ADMIN, namespace)
+    namespace_for_user(request.user, namespace, need=Role.ADMIN)
     form = GrantForm(request.POST or None, page_namespace=namespace)
     if request.method == "POST" and form.is_valid():
         binding = form.binding()
-        require(request.user, Role.ADMIN, binding.namespace)  # never outside their subtree
+        # Never outside their own subtree.
+        namespace_for_user(request.user, binding.namespace, need=Role.ADMIN)
         try:
             with transaction.atomic():
                 binding.save()

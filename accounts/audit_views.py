@@ -8,13 +8,13 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from .access import namespace_for_user
 from .models import AuditEntry, Role
-from .permissions import require
 
 
 @login_required
 def namespace_audit(request: HttpRequest, namespace: str) -> HttpResponse:
-    require(request.user, Role.ADMIN, namespace)
+    namespace_for_user(request.user, namespace, need=Role.ADMIN)
     # A namespace's log covers its children, as its role bindings do.
     entries = AuditEntry.objects.filter(
         Q(namespace=namespace) | Q(namespace__startswith=namespace + ".")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.access import execution_for_user, flow_for_user
 from accounts.audit import audit_execution_killed, audit_execution_ran
 from accounts.models import Role
-from accounts.permissions import require, visible
+from accounts.permissions import visible
 from flows.inputs import InputsInvalid, inputs_sent
 from flows.language import FlowInvalid
-from flows.models import Flow
 from flowsite.api import api_error, api_view, flow_invalid_response
 
 from . import lifecycle
@@ -63,24 +63,9 @@ def execution_json(execution: Execution) -> dict[str, Any]:
     }
 
 
-def _execution_for(request: HttpRequest, execution_id: str, role: Role) -> Execution:
-    execution = Execution.objects.filter(pk=execution_id).select_related("flow_revision").first()
-    not_found = f"Execution {execution_id} not found"
-    if execution is None:
-        raise Http404(not_found)
-    require(request.user, Role.VIEWER, execution.namespace, not_found=not_found)
-    require(request.user, role, execution.namespace)
-    return execution
-
-
 @api_view(("POST",))
 def execution_create(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
-    not_found = f"Flow {namespace}.{flow_id} not found"
-    require(request.user, Role.VIEWER, namespace, not_found=not_found)
-    flow = Flow.objects.live().filter(namespace=namespace, flow_id=flow_id).first()
-    if flow is None:
-        return api_error(404, not_found)
-    require(request.user, Role.RUNNER, namespace)
+    flow = flow_for_user(request.user, namespace, flow_id, need=Role.RUNNER)
     try:
         inputs, files = inputs_sent(request)
     except ValueError as exc:
@@ -97,7 +82,7 @@ def execution_create(request: HttpRequest, namespace: str, flow_id: str) -> Http
 
 @api_view(("GET",))
 def execution_item(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = _execution_for(request, execution_id, Role.VIEWER)
+    execution = execution_for_user(request.user, execution_id)
     return JsonResponse(execution_json(execution))
 
 
@@ -131,7 +116,7 @@ def executions_pair(request: HttpRequest, first: str, second: str) -> HttpRespon
 
 @api_view(("DELETE",))
 def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = _execution_for(request, execution_id, Role.RUNNER)
+    execution = execution_for_user(request.user, execution_id, need=Role.RUNNER)
     killed = lifecycle.execution_kill(execution_id=execution.pk)
     execution.refresh_from_db(fields=["state"])
     if not killed:
@@ -142,7 +127,7 @@ def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
 
 @api_view(("GET",))
 def execution_logs(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = _execution_for(request, execution_id, Role.VIEWER)
+    execution = execution_for_user(request.user, execution_id)
     lines = LogLine.objects.filter(execution=execution).order_by("id")
     if min_level := request.GET.get("minLevel"):
         order = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]

@@ -11,10 +11,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import get_user_model
 
-from accounts.models import Role
-from accounts.permissions import forget_bindings, may
+from accounts.access import execution_for_follower
 
 from .live import PERMISSIONS_GROUP, execution_group
 from .models import Execution, LogLine
@@ -29,8 +27,7 @@ RECHECK_SECONDS = 2.0
 class ExecutionConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.execution_id: str = self.scope["url_route"]["kwargs"]["execution_id"]
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not await self._may_follow(user):
+        if not await self._may_follow():
             await self.close(code=4404)
             return
         self.last_id = _after_id(self.scope.get("query_string", b""))
@@ -65,7 +62,7 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
             # A revoked binding closes the socket: at once when told, else within a recheck.
             if self._recheck or time.monotonic() - last_check > RECHECK_SECONDS:
                 self._recheck, last_check = False, time.monotonic()
-                if not await self._may_follow(self.scope["user"]):
+                if not await self._may_follow():
                     await self.close(code=4403)
                     return
             await self._send_news()
@@ -92,16 +89,8 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
                 await self.close()  # no socket stays open that nobody re-checks
 
     @database_sync_to_async
-    def _may_follow(self, user: Any) -> bool:
-        forget_bindings(user)  # a binding revoked since the last look counts now
-        if not get_user_model().objects.filter(pk=user.pk, is_active=True).exists():
-            return False  # deactivated since the socket opened
-        namespace = (
-            Execution.objects.filter(pk=self.execution_id)
-            .values_list("namespace", flat=True)
-            .first()
-        )
-        return namespace is not None and may(user, Role.VIEWER, namespace)
+    def _may_follow(self) -> bool:
+        return execution_for_follower(self.scope.get("user"), self.execution_id) is not None
 
     @database_sync_to_async
     def _news(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:

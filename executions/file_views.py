@@ -18,13 +18,11 @@ from django.http import (
     JsonResponse,
 )
 
-from accounts.models import Role
+from accounts.access import execution_for_user
 from flowsite.api import api_error, api_view
 
-from .api import _execution_for
 from .models import Execution
 from .storage import storage_open, storage_size, uri_belongs_to, uri_file_name
-from .views import _get_execution_for_user
 
 
 class BadPath(ValueError):
@@ -55,7 +53,7 @@ def _download(execution: Execution, uri: str) -> FileResponse:
 
 @login_required
 def execution_file(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = _get_execution_for_user(request, execution_id)
+    execution = execution_for_user(request.user, execution_id)
     try:
         return _download(execution, request.GET.get("path", ""))
     except BadPath as exc:
@@ -64,7 +62,7 @@ def execution_file(request: HttpRequest, execution_id: str) -> HttpResponse:
 
 @api_view(("GET",))
 def api_execution_file(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = _execution_for(request, execution_id, Role.VIEWER)
+    execution = execution_for_user(request.user, execution_id)
     try:
         return _download(execution, request.GET.get("path", ""))
     except BadPath as exc:
@@ -73,7 +71,7 @@ def api_execution_file(request: HttpRequest, execution_id: str) -> HttpResponse:
 
 @api_view(("GET",))
 def api_execution_file_metas(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = _execution_for(request, execution_id, Role.VIEWER)
+    execution = execution_for_user(request.user, execution_id)
     try:
         uri = _execution_file_uri(execution, request.GET.get("path", ""))
         return JsonResponse({"size": storage_size(uri)})

@@ -9,23 +9,16 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from accounts.access import execution_for_user
 from accounts.audit import audit_execution_steered
 from accounts.models import Role
-from accounts.permissions import require
 from flowsite.api import api_error, api_view
 
 from .lifecycle import NotAllowed, execution_replay, execution_restart, execution_resume
 from .models import Execution
-
-
-def _execution(request: HttpRequest, execution_id: str) -> Execution:
-    execution = get_object_or_404(Execution, pk=execution_id)
-    require(request.user, Role.VIEWER, execution.namespace, not_found="Execution not found")
-    require(request.user, Role.RUNNER, execution.namespace)
-    return execution
 
 
 def _restart(request: HttpRequest, execution: Execution) -> Execution:
@@ -60,7 +53,7 @@ def _page_steer(steer: Steer) -> Callable[[HttpRequest, str], HttpResponse]:
     @login_required
     @require_POST
     def view(request: HttpRequest, execution_id: str) -> HttpResponse:
-        execution = _execution(request, execution_id)
+        execution = execution_for_user(request.user, execution_id, need=Role.RUNNER)
         try:
             return redirect(steer(request, execution))
         except NotAllowed as exc:
@@ -83,12 +76,7 @@ def _api_steer(steer: Steer) -> Callable[[HttpRequest, str], HttpResponse]:
     def view(request: HttpRequest, execution_id: str) -> HttpResponse:
         from .api import execution_json
 
-        execution = Execution.objects.filter(pk=execution_id).first()
-        not_found = f"Execution {execution_id} not found"
-        if execution is None:
-            return api_error(404, not_found)
-        require(request.user, Role.VIEWER, execution.namespace, not_found=not_found)
-        require(request.user, Role.RUNNER, execution.namespace)
+        execution = execution_for_user(request.user, execution_id, need=Role.RUNNER)
         try:
             result = steer(request, execution)
         except NotAllowed as exc:

@@ -4,14 +4,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.views.decorators.http import require_POST
 
+from accounts.access import execution_for_user
 from accounts.audit import audit_execution_killed
 from accounts.models import Role
-from accounts.permissions import abilities, require, visible
+from accounts.permissions import abilities, visible
 
 from . import lifecycle
 from .models import Execution, State
@@ -19,17 +20,6 @@ from .presentation import execution_tree, gantt_rows, outputs_by_task, pretty_js
 from .search import execution_search
 
 PAGE_SIZE = 50
-
-
-def _get_execution_for_user(
-    request: HttpRequest, execution_id: str, role: Role = Role.VIEWER
-) -> Execution:
-    execution = get_object_or_404(
-        Execution.objects.select_related("flow_revision", "parent_task_run"), pk=execution_id
-    )
-    require(request.user, Role.VIEWER, execution.namespace, not_found="Execution not found")
-    require(request.user, role, execution.namespace)
-    return execution
 
 
 def _context(request: HttpRequest, execution: Execution) -> dict:
@@ -103,20 +93,20 @@ def executions_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def execution_detail(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = _get_execution_for_user(request, execution_id)
+    execution = execution_for_user(request.user, execution_id)
     return render(request, "executions/execution.html", _page_context(request, execution))
 
 
 @login_required
 def execution_task_runs(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = _get_execution_for_user(request, execution_id)
+    execution = execution_for_user(request.user, execution_id)
     return render(request, "executions/_task_runs.html", _context(request, execution))
 
 
 @login_required
 @require_POST
 def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = _get_execution_for_user(request, execution_id, Role.RUNNER)
+    execution = execution_for_user(request.user, execution_id, need=Role.RUNNER)
     killed = lifecycle.execution_kill(execution_id=execution.pk)
     execution.refresh_from_db(fields=["state"])
     if killed:  # False: it had already ended, so nothing was killed

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from accounts.access import flow_for_user, namespace_for_new_flow
 from accounts.audit import audit_flow_created, audit_flow_deleted, audit_flow_saved
 from accounts.models import Role
-from accounts.permissions import require
 from flowsite.api import api_error, api_view, flow_invalid_response, request_text
 
 from .language import FlowInvalid, parse_flow
@@ -53,15 +52,10 @@ def flows_create(request: HttpRequest) -> HttpResponse:
     if isinstance(source, HttpResponse):
         return source
     try:
-        require(request.user, Role.EDITOR, parse_flow(source).namespace)
+        namespace_for_new_flow(request.user, parse_flow(source).namespace)
         flow = Flow.save_source(source, author=request.user, create_only=True)
     except FlowInvalid as exc:
         return flow_invalid_response(exc)
-    except Http404:
-        namespace = parse_flow(source).namespace
-        raise PermissionDenied(
-            f"You need the Editor role on {namespace} to create flows there"
-        ) from None
     except FlowExists as exc:
         return api_error(409, f"Flow {exc.flow} already exists: use PUT to update it")
     audit_flow_created(actor=request.user, flow=flow)
@@ -70,14 +64,10 @@ def flows_create(request: HttpRequest) -> HttpResponse:
 
 @api_view(("GET", "PUT", "DELETE"))
 def flow_item(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
-    not_found = f"Flow {namespace}.{flow_id} not found"
-    require(request.user, Role.VIEWER, namespace, not_found=not_found)
-    flow = Flow.objects.live().filter(namespace=namespace, flow_id=flow_id).first()
-    if flow is None:
-        return api_error(404, not_found)
+    need = Role.VIEWER if request.method == "GET" else Role.EDITOR
+    flow = flow_for_user(request.user, namespace, flow_id, need=need)
     if request.method == "GET":
         return JsonResponse(flow_json(flow))
-    require(request.user, Role.EDITOR, namespace)
     if request.method == "DELETE":
         flow.soft_delete()
         audit_flow_deleted(actor=request.user, flow=flow)

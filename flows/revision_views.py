@@ -8,16 +8,16 @@ from itertools import zip_longest
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.access import flow_for_user, revision_for_user
 from accounts.audit import audit_flow_saved
 from accounts.models import Role
 from accounts.permissions import abilities
 
 from .language import FlowInvalid
-from .models import Flow, FlowRevision
-from .views import _get_flow_for_user
+from .models import Flow
 
 
 @dataclass(frozen=True)
@@ -57,17 +57,10 @@ def _side_by_side(old_source: str, new_source: str) -> list[DiffRow]:
     return rows
 
 
-def _get_revision_for_user(
-    request: HttpRequest, namespace: str, flow_id: str, revision: int, role: Role = Role.VIEWER
-) -> FlowRevision:
-    flow = _get_flow_for_user(request, namespace, flow_id, role)
-    return get_object_or_404(flow.revisions.select_related("flow", "author"), revision=revision)
-
-
 @login_required
 @require_GET
 def flow_revisions(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
-    flow = _get_flow_for_user(request, namespace, flow_id)
+    flow = flow_for_user(request.user, namespace, flow_id)
     context = {
         "flow": flow,
         "revisions": flow.revisions.select_related("author"),
@@ -81,7 +74,7 @@ def flow_revisions(request: HttpRequest, namespace: str, flow_id: str) -> HttpRe
 def flow_revision(
     request: HttpRequest, namespace: str, flow_id: str, revision: int
 ) -> HttpResponse:
-    found = _get_revision_for_user(request, namespace, flow_id, revision)
+    found = revision_for_user(request.user, namespace, flow_id, revision)
     context = {"flow": found.flow, "revision": found, "can": abilities(request.user, namespace)}
     return render(request, "flows/revision.html", context)
 
@@ -89,14 +82,14 @@ def flow_revision(
 @login_required
 @require_GET
 def flow_revision_diff(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
-    flow = _get_flow_for_user(request, namespace, flow_id)
+    flow = flow_for_user(request.user, namespace, flow_id)
     context: dict = {"flow": flow, "error": ""}
     try:
         numbers = [int(request.GET[name]) for name in ("from", "to")]
     except (KeyError, ValueError):
         context["error"] = "Name two revisions to compare by their numbers: ?from=1&to=2."
         return render(request, "flows/revision_diff.html", context, status=400)
-    old, new = (get_object_or_404(flow.revisions, revision=number) for number in numbers)
+    old, new = (revision_for_user(request.user, namespace, flow_id, n) for n in numbers)
     context.update(old=old, new=new, rows=_side_by_side(old.source, new.source))
     return render(request, "flows/revision_diff.html", context)
 
@@ -106,7 +99,7 @@ def flow_revision_diff(request: HttpRequest, namespace: str, flow_id: str) -> Ht
 def flow_revision_restore(
     request: HttpRequest, namespace: str, flow_id: str, revision: int
 ) -> HttpResponse:
-    found = _get_revision_for_user(request, namespace, flow_id, revision, Role.EDITOR)
+    found = revision_for_user(request.user, namespace, flow_id, revision, need=Role.EDITOR)
     try:
         # As any save: validated against today's language, numbered, a no-op when unchanged.
         flow = Flow.save_source(found.source, author=request.user, expect=(namespace, flow_id))

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.access import flow_for_user, namespace_for_new_flow, namespace_for_user
 from accounts.audit import (
     audit_execution_ran,
     audit_flow_created,
@@ -14,7 +16,7 @@ from accounts.audit import (
     audit_flow_saved,
 )
 from accounts.models import Role
-from accounts.permissions import abilities, may, require, visible
+from accounts.permissions import abilities, may, visible
 from executions.lifecycle import execution_start
 
 from .inputs import InputsInvalid
@@ -35,26 +37,17 @@ tasks:
 """
 
 
-def _get_flow_for_user(
-    request: HttpRequest, namespace: str, flow_id: str, role: Role = Role.VIEWER
-) -> Flow:
-    require(request.user, Role.VIEWER, namespace)  # 404 before anything else is looked up
-    flow = get_object_or_404(Flow.objects.live(), namespace=namespace, flow_id=flow_id)
-    require(request.user, role, namespace)
-    return flow
-
-
 def _refuse_unless_editor(request: HttpRequest, source: str) -> list[FlowError]:
     """A new flow may only go where its author is an Editor."""
     try:
         namespace = parse_flow(source).namespace
     except FlowInvalid:
         return []  # the save reports what is wrong with it
-    if may(request.user, Role.EDITOR, namespace):
-        return []
-    return [
-        FlowError(f"You need the Editor role on namespace {namespace} to create flows there", 1, 1)
-    ]
+    try:
+        namespace_for_new_flow(request.user, namespace)
+    except PermissionDenied as exc:
+        return [FlowError(str(exc), 1, 1)]
+    return []
 
 
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
@@ -70,7 +63,7 @@ def namespaces(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def namespace(request: HttpRequest, namespace: str) -> HttpResponse:
-    require(request.user, Role.VIEWER, namespace)
+    namespace_for_user(request.user, namespace)
     flows = Flow.objects.live().filter(namespace=namespace)
     is_admin = may(request.user, Role.ADMIN, namespace)
     context = {
@@ -106,7 +99,7 @@ def flow_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     role = Role.EDITOR if request.method == "POST" else Role.VIEWER
-    flow = _get_flow_for_user(request, namespace, flow_id, role)
+    flow = flow_for_user(request.user, namespace, flow_id, need=role)
     context: dict = {
         "flow": flow,
         "source": flow.source,
@@ -135,7 +128,7 @@ def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespo
 def flow_run(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     """Start a run. A flow with inputs asks for them first: a click on Run answers with
     the run form, and the form's own POST starts the run or comes back with the errors."""
-    flow = _get_flow_for_user(request, namespace, flow_id, Role.RUNNER)
+    flow = flow_for_user(request.user, namespace, flow_id, need=Role.RUNNER)
     definitions = flow.definition.inputs
     if definitions and SUBMITTED not in request.POST:
         return _run_form(request, flow, RunForm(definitions))
@@ -160,7 +153,7 @@ def _run_form(request: HttpRequest, flow: Flow, form: RunForm, status: int = 200
 @login_required
 @require_POST
 def flow_delete(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
-    flow = _get_flow_for_user(request, namespace, flow_id, Role.EDITOR)
+    flow = flow_for_user(request.user, namespace, flow_id, need=Role.EDITOR)
     flow.soft_delete()
     audit_flow_deleted(actor=request.user, flow=flow)
     return _redirect(request, f"/namespaces/{namespace}/")

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from accounts.access import namespace_for_user
 from accounts.audit import (
     audit_secret_deleted,
     audit_secret_set,
@@ -26,7 +27,6 @@ from flowsite.api import api_error, api_view, request_text
 
 from .lookup import inherited_secret_keys, inherited_variables
 from .models import NamespaceVariable, Secret, key_problem, variable_text
-from .views import require_namespace
 
 
 class BadBody(Exception):
@@ -60,10 +60,10 @@ def _own_secrets(namespace: str) -> list[dict[str, Any]]:
 @api_view(("GET", "PUT"))
 def secrets(request: HttpRequest, namespace: str) -> HttpResponse:
     if request.method == "GET":
-        require_namespace(request, Role.EDITOR, namespace)
+        namespace_for_user(request.user, namespace, need=Role.EDITOR)
         results = _own_secrets(namespace)
         return JsonResponse({"readOnly": False, "results": results, "total": len(results)})
-    require_namespace(request, Role.ADMIN, namespace)
+    namespace_for_user(request.user, namespace, need=Role.ADMIN)
     try:
         key, value = _secret_from_body(request)
     except BadBody as exc:
@@ -89,7 +89,7 @@ def _secret_from_body(request: HttpRequest) -> tuple[str, str]:
 
 @api_view(("DELETE",))
 def secret_item(request: HttpRequest, namespace: str, key: str) -> HttpResponse:
-    require_namespace(request, Role.ADMIN, namespace)
+    namespace_for_user(request.user, namespace, need=Role.ADMIN)
     with transaction.atomic():
         deleted, _ = Secret.objects.filter(namespace=namespace, key=key).delete()
         if not deleted:
@@ -100,7 +100,7 @@ def secret_item(request: HttpRequest, namespace: str, key: str) -> HttpResponse:
 
 @api_view(("GET",))
 def secrets_inherited(request: HttpRequest, namespace: str) -> HttpResponse:
-    require_namespace(request, Role.EDITOR, namespace)
+    namespace_for_user(request.user, namespace, need=Role.EDITOR)
     return JsonResponse(inherited_secret_keys(namespace))
 
 
@@ -117,9 +117,9 @@ def namespace_item(request: HttpRequest, namespace: str) -> HttpResponse:
     """Kestra's namespace object, of which Flowsite keeps the ``variables``; a PUT
     replaces them all (keys it leaves out are deleted), as Kestra's does."""
     if request.method == "GET":
-        require_namespace(request, Role.EDITOR, namespace)
+        namespace_for_user(request.user, namespace, need=Role.EDITOR)
         return JsonResponse(_namespace_json(namespace))
-    require_namespace(request, Role.ADMIN, namespace)
+    namespace_for_user(request.user, namespace, need=Role.ADMIN)
     try:
         variables = _variables_from_body(request, namespace)
     except BadBody as exc:
@@ -165,5 +165,5 @@ def _replace_variables(request: HttpRequest, namespace: str, variables: dict[str
 
 @api_view(("GET",))
 def variables_inherited(request: HttpRequest, namespace: str) -> HttpResponse:
-    require_namespace(request, Role.EDITOR, namespace)
+    namespace_for_user(request.user, namespace, need=Role.EDITOR)
     return JsonResponse(inherited_variables(namespace))

@@ -6,15 +6,15 @@ them and when). Only Admins change them. No page ever shows a secret's value.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access import namespace_for_user
 from accounts.audit import (
     audit_secret_deleted,
     audit_secret_set,
@@ -22,19 +22,11 @@ from accounts.audit import (
     audit_variable_set,
 )
 from accounts.models import Role
-from accounts.permissions import may, require
-from flows.language.values import NAMESPACE_PATTERN
+from accounts.permissions import may
 
 from .forms import SecretForm, VariableForm
 from .lookup import namespace_chain
 from .models import NamespaceEntry, NamespaceVariable, Secret, variable_text
-
-
-def require_namespace(request: HttpRequest, role: Role, namespace: str) -> None:
-    """404 for a namespace out of sight or not a namespace at all, 403 without ``role``."""
-    require(request.user, role, namespace)
-    if not re.fullmatch(NAMESPACE_PATTERN, namespace):
-        raise Http404(f"Namespace {namespace} not found")
 
 
 def _rows(model: type[NamespaceEntry], namespace: str) -> list[dict[str, Any]]:
@@ -81,9 +73,9 @@ def _render_page(
 def namespace_variables(request: HttpRequest, namespace: str) -> HttpResponse:
     """The page (GET, Editors); setting a variable (POST, Admins)."""
     if request.method == "GET":
-        require_namespace(request, Role.EDITOR, namespace)
+        namespace_for_user(request.user, namespace, need=Role.EDITOR)
         return _render_page(request, namespace)
-    require_namespace(request, Role.ADMIN, namespace)
+    namespace_for_user(request.user, namespace, need=Role.ADMIN)
     form = VariableForm(request.POST)
     if not form.is_valid():
         return _render_page(request, namespace, variable_form=form, status=422)
@@ -104,7 +96,7 @@ def namespace_variables(request: HttpRequest, namespace: str) -> HttpResponse:
 @login_required
 @require_POST
 def variable_delete(request: HttpRequest, namespace: str, key: str) -> HttpResponse:
-    require_namespace(request, Role.ADMIN, namespace)
+    namespace_for_user(request.user, namespace, need=Role.ADMIN)
     variable = get_object_or_404(NamespaceVariable, namespace=namespace, key=key)
     with transaction.atomic():
         variable.delete()
@@ -119,9 +111,9 @@ def variable_delete(request: HttpRequest, namespace: str, key: str) -> HttpRespo
 def namespace_secrets(request: HttpRequest, namespace: str) -> HttpResponse:
     """The same page (GET, Editors); setting a secret (POST, Admins)."""
     if request.method == "GET":
-        require_namespace(request, Role.EDITOR, namespace)
+        namespace_for_user(request.user, namespace, need=Role.EDITOR)
         return _render_page(request, namespace)
-    require_namespace(request, Role.ADMIN, namespace)
+    namespace_for_user(request.user, namespace, need=Role.ADMIN)
     form = SecretForm(request.POST)
     if not form.is_valid():
         return _render_page(request, namespace, secret_form=form, status=422)
@@ -138,7 +130,7 @@ def namespace_secrets(request: HttpRequest, namespace: str) -> HttpResponse:
 @login_required
 @require_POST
 def secret_delete(request: HttpRequest, namespace: str, key: str) -> HttpResponse:
-    require_namespace(request, Role.ADMIN, namespace)
+    namespace_for_user(request.user, namespace, need=Role.ADMIN)
     secret = get_object_or_404(Secret, namespace=namespace, key=key)
     with transaction.atomic():
         secret.delete()

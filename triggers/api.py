@@ -10,14 +10,15 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from accounts.access import flow_for_user, trigger_for_user
 from accounts.audit import audit_trigger_changed
 from accounts.models import Role
-from accounts.permissions import require, visible
+from accounts.permissions import visible
 from executions.api import execution_json
 from flows.language.triggers import WebhookTrigger
 from flows.models import Flow
@@ -101,10 +102,7 @@ def triggers_search(request: HttpRequest) -> HttpResponse:
 
 @api_view(("GET",))
 def triggers_of_flow(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
-    not_found = f"Flow {namespace}.{flow_id} not found"
-    require(request.user, Role.VIEWER, namespace, not_found=not_found)
-    if not Flow.objects.live().filter(namespace=namespace, flow_id=flow_id).exists():
-        raise Http404(not_found)
+    flow_for_user(request.user, namespace, flow_id)
     states = TriggerState.objects.filter(namespace=namespace, flow_id=flow_id)
     return JsonResponse({"results": [s.as_json() for s in states], "total": states.count()})
 
@@ -122,14 +120,7 @@ def trigger_update(request: HttpRequest) -> HttpResponse:
     ):
         return api_error(400, "The body must name the trigger: namespace, flowId and triggerId")
     namespace, flow_id, trigger_id = body["namespace"], body["flowId"], body["triggerId"]
-    not_found = f"Trigger {namespace}.{flow_id}.{trigger_id} not found"
-    require(request.user, Role.VIEWER, namespace, not_found=not_found)
-    state = TriggerState.objects.filter(
-        namespace=namespace, flow_id=flow_id, trigger_id=trigger_id
-    ).first()
-    if state is None:
-        raise Http404(not_found)
-    require(request.user, Role.EDITOR, namespace)
+    _, state = trigger_for_user(request.user, namespace, flow_id, trigger_id, need=Role.EDITOR)
     where = {"namespace": namespace, "flow_id": flow_id, "trigger_id": trigger_id}
     if isinstance(body.get("disabled"), bool) and body["disabled"] != state.disabled:
         state.set_disabled(body["disabled"])

@@ -9,33 +9,18 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.access import flow_for_user, trigger_for_user
 from accounts.audit import audit_trigger_changed
 from accounts.models import Role
-from accounts.permissions import abilities, require
+from accounts.permissions import abilities
 from flows.models import Flow
 
 from .clock import BackfillInvalid, backfill_create
 from .models import TriggerState
-
-
-def _get_flow_for_user(request: HttpRequest, namespace: str, flow_id: str) -> Flow:
-    require(request.user, Role.VIEWER, namespace)  # 404 before anything else is looked up
-    return get_object_or_404(Flow.objects.live(), namespace=namespace, flow_id=flow_id)
-
-
-def _get_rw_trigger_for_user(
-    request: HttpRequest, namespace: str, flow_id: str, trigger_id: str
-) -> tuple[Flow, TriggerState]:
-    flow = _get_flow_for_user(request, namespace, flow_id)
-    state = get_object_or_404(
-        TriggerState, namespace=flow.namespace, flow_id=flow.flow_id, trigger_id=trigger_id
-    )
-    require(request.user, Role.EDITOR, namespace)
-    return flow, state
 
 
 def triggers_context(
@@ -80,7 +65,7 @@ def _section(
 @require_GET
 def flow_triggers(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     """The section alone: the page polls it while a backfill runs."""
-    return _section(request, _get_flow_for_user(request, namespace, flow_id))
+    return _section(request, flow_for_user(request.user, namespace, flow_id))
 
 
 @login_required
@@ -88,7 +73,7 @@ def flow_triggers(request: HttpRequest, namespace: str, flow_id: str) -> HttpRes
 def trigger_toggle(
     request: HttpRequest, namespace: str, flow_id: str, trigger_id: str
 ) -> HttpResponse:
-    flow, state = _get_rw_trigger_for_user(request, namespace, flow_id, trigger_id)
+    flow, state = trigger_for_user(request.user, namespace, flow_id, trigger_id, need=Role.EDITOR)
     wanted = request.POST.get("disabled")
     state.set_disabled(not state.disabled if wanted is None else wanted in ("1", "true"))
     audit_trigger_changed(
@@ -126,7 +111,7 @@ def trigger_backfill(
     request: HttpRequest, namespace: str, flow_id: str, trigger_id: str
 ) -> HttpResponse:
     """Run the schedule's slots between two dates, read in the trigger's time zone."""
-    flow, state = _get_rw_trigger_for_user(request, namespace, flow_id, trigger_id)
+    flow, state = trigger_for_user(request.user, namespace, flow_id, trigger_id, need=Role.EDITOR)
     form = BackfillForm(request.POST)
     errors = [f"{name}: {m}" for name, ms in form.errors.items() for m in ms]
     if form.is_valid():
