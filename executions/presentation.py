@@ -18,6 +18,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from flowsite.values import format_seconds
+
 from .models import Execution, TaskRun, TaskRunAttempt
 
 logger = logging.getLogger(__name__)
@@ -212,7 +214,7 @@ class Segment:
         attempt = self.attempt
         parts = [f"Attempt {attempt.number}", attempt.state]
         if attempt.duration is not None:
-            parts.append(f"{attempt.duration.total_seconds():.2f} s")
+            parts.append(format_seconds(attempt.duration))
         if attempt.exit_code is not None:
             parts.append(f"exit code {attempt.exit_code}")
         if attempt.error:
