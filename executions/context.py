@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flows.language import FlowDefinition
+from flowsite.values import format_instant
 from namespaces.lookup import namespace_secrets, namespace_variables
 
 from .models import Execution, TaskRun
@@ -23,7 +24,7 @@ class SecretMissing(Exception):
 
 
 def _iso(moment: Any) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
+    return format_instant(moment) if moment else None
 
 
 def task_outputs(runs: list[TaskRun]) -> dict[str, Any]:

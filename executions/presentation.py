@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from flows.language import FlowDefinition, FlowInvalid
 from flows.language.tasks import BaseTask, FlowableTask
+from flowsite.values import format_seconds
 
 from .models import Execution, TaskRun, TaskRunAttempt
 
@@ -187,7 +188,7 @@ class Segment:
         attempt = self.attempt
         parts = [f"Attempt {attempt.number}", attempt.state]
         if attempt.duration is not None:
-            parts.append(f"{attempt.duration.total_seconds():.2f} s")
+            parts.append(format_seconds(attempt.duration))
         if attempt.exit_code is not None:
             parts.append(f"exit code {attempt.exit_code}")
         if attempt.error:

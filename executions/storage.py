@@ -20,9 +20,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 
 from accounts.permissions import covers
+from flowsite.values import relative_path_check
 
 from .models import Execution
-from .runners.base import TaskError, relative_path_check
+from .runners.base import TaskError
 
 SCHEME = "kestra:///"
 READ_LIMIT = 64 * 1024 * 1024  # bytes a whole-file read may hold in memory

@@ -23,6 +23,8 @@ from typing import IO, Any, Protocol
 
 from django.conf import settings
 
+from flowsite.values import relative_path_check
+
 STDOUT = "stdout"
 STDERR = "stderr"
 _EOF = object()
@@ -224,23 +226,6 @@ def _collect(handle: Handle, spec: RunSpec, sink: LineSink, keep: FileKeeper) ->
             sink.system(f"outputFiles: no file matches '{pattern}'", "WARN")
     sink.flush()
     return kept
-
-
-def relative_path_check(name: str, *, what: str = "file name") -> str:
-    """``name`` as a clean relative POSIX path, or ValueError saying what is wrong.
-
-    Shared by storage URIs, inputFiles and outputFiles: a task's file can never point
-    outside the directory it belongs to.
-    """
-    if not name:
-        raise ValueError(f"the {what} is empty")
-    if "\x00" in name or "\\" in name:
-        raise ValueError(f"the {what} '{name}' contains a backslash or a NUL character")
-    if name.startswith("/"):
-        raise ValueError(f"the {what} '{name}' is absolute; it must be relative")
-    if any(segment in ("", ".", "..") for segment in name.split("/")):
-        raise ValueError(f"the {what} '{name}' must not contain '..', '.' or empty segments")
-    return name
 
 
 def workdir_file_check(name: str) -> str:

@@ -18,6 +18,8 @@ import yaml
 from pydantic import ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from flowsite.values import format_instant, format_iso_duration
+
 from .tasks import LanguageModel, NotSupportedYet, ScalarText
 from .values import Duration, parse_duration
 
@@ -369,11 +371,6 @@ def parse_instant(value: Any) -> datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def format_datetime(moment: datetime) -> str:
-    """Kestra's spelling of an instant: ISO-8601 in UTC with a Z."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 class DateTimeInput(BaseInput):
     """An instant, stored in UTC (ISO-8601 with a Z)."""
 
@@ -391,8 +388,8 @@ class DateTimeInput(BaseInput):
 
     def coerce(self, value: Any) -> str:
         moment = parse_instant(value)
-        _in_range(moment, self.after, self.before, format_datetime)
-        return format_datetime(moment)
+        _in_range(moment, self.after, self.before, format_instant)
+        return format_instant(moment)
 
 
 def _date(value: Any) -> date:
@@ -455,19 +452,6 @@ class TimeInput(BaseInput):
         moment = _time(value)
         _in_range(moment, self.after, self.before, time.isoformat)
         return moment.isoformat()
-
-
-def format_iso_duration(value: timedelta) -> str:
-    """Java's spelling of a duration (PT1H30M, PT0.5S, PT48H): what Kestra stores."""
-    micros = round(value.total_seconds() * 1_000_000)
-    sign, micros = ("-", -micros) if micros < 0 else ("", micros)
-    hours, micros = divmod(micros, 3_600_000_000)
-    minutes, micros = divmod(micros, 60_000_000)
-    seconds = f"{micros / 1_000_000:.6f}".rstrip("0").rstrip(".")
-    text = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
-    if micros or not text:
-        text += f"{seconds}S"
-    return f"{sign}PT{text}"
 
 
 class DurationInput(BaseInput):

@@ -8,36 +8,16 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
-_DURATION = re.compile(
-    r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
-    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
-)
+from flowsite.values import DURATION_PATTERN, format_iso_duration, parse_duration
 
-
-def parse_duration(value: object) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO-8601 duration such as PT30S or PT1H")
-    match = _DURATION.match(value.strip().upper())
-    if not match or value.strip().upper() in {"P", "PT"} or value.strip().upper().endswith("T"):
-        raise ValueError(f"'{value}' is not an ISO-8601 duration such as PT30S or PT1H")
-    parts = {name: float(number) for name, number in match.groupdict().items() if number}
-    return timedelta(**parts)
-
-
-def format_duration(value: timedelta) -> str:
-    seconds = value.total_seconds()
-    return f"PT{seconds:g}S"
-
-
+# Written back in Java's spelling (PT1H30M), which parse_duration reads again: a task is
+# dumped and validated anew each time its expressions are rendered.
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
-    PlainSerializer(format_duration, return_type=str),
+    PlainSerializer(format_iso_duration, return_type=str),
     WithJsonSchema(
-        {"type": "string", "pattern": _DURATION.pattern, "description": "ISO-8601 duration"}
+        {"type": "string", "pattern": DURATION_PATTERN, "description": "ISO-8601 duration"}
     ),
 ]
 

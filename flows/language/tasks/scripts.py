@@ -8,6 +8,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, WithJsonSchema, field_validator
 
+from flowsite.values import relative_path_check
+
 from ..states import State
 from ..values import MemorySize, values_as_text
 from .base import BaseTask, LanguageModel, NotSupportedYet, Outcome, Runtime, ScalarText
@@ -79,12 +81,6 @@ class TaskRunner(_Limits):
         return self.type in PROCESS_RUNNER_TYPES
 
 
-def _relative_path_check(name: str, what: str) -> None:
-    """A task's files live in its working directory: no absolute path, no '..'."""
-    if not name.strip() or name.startswith("/") or ".." in name.split("/") or "\\" in name:
-        raise ValueError(f"{what} '{name}' must be a relative path without '..'")
-
-
 class ScriptTask(BaseTask):
     """Properties shared by every script task (python and shell, Script and Commands)."""
 
@@ -125,14 +121,14 @@ class ScriptTask(BaseTask):
     @classmethod
     def _input_file_names_stay_inside(cls, value: Any) -> Any:
         for name in value if isinstance(value, dict) else ():
-            _relative_path_check(name, "inputFiles name")
+            relative_path_check(name, what="inputFiles name")
         return value
 
     @field_validator("output_files")
     @classmethod
     def _output_patterns_stay_inside(cls, value: Any) -> Any:
         for pattern in value or ():
-            _relative_path_check(pattern, "outputFiles pattern")
+            relative_path_check(pattern.removeprefix("./"), what="outputFiles pattern")
         return value
 
     # What the runners need, with the older and newer spellings resolved.
