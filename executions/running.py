@@ -12,7 +12,7 @@ from django.conf import settings
 from flows.expressions import ExpressionError, has_expression, render_value
 from flows.inputs import InputsInvalid
 from flows.language import FlowDefinition
-from flows.language.tasks import BaseTask, Outcome, ScriptTask, SubflowTask
+from flows.language.tasks import BaseTask, Outcome, ScriptRun
 from flows.models import Flow
 from namespaces.lookup import namespace_secrets
 from namespaces.models import SecretUnreadable
@@ -72,25 +72,27 @@ class WorkerRuntime:
     def wait(self, seconds: float) -> bool:
         return self.stop_watch.wait(seconds)
 
-    def run_script(self, task: ScriptTask) -> RunResult:
+    def run_script(self, script: ScriptRun) -> RunResult:
         execution, task_run = self.execution, self.task_run
-        input_files = input_files_materialize(task.input_files or {}, namespace=execution.namespace)
+        input_files = input_files_materialize(
+            script.input_files or {}, namespace=execution.namespace
+        )
         spec = RunSpec(
             execution_id=task_run.execution_id,
             task_run_id=task_run.pk,
             task_id=task_run.task_id,
-            commands=[*task.before_commands, *task.command_lines()],
-            files={**input_files, **task.files()},
-            output_files=list(task.output_files or []),
-            interpreter=list(task.interpreter),
-            env=dict(task.env),
-            image=task.image(getattr(settings, task.default_image_setting)),
-            pull_policy=task.pull_policy,
-            memory_bytes=task.memory_bytes,
-            cpus=task.cpus,
-            timeout=task.timeout_seconds,
+            commands=script.commands,
+            files={**input_files, **script.files},
+            output_files=script.output_files,
+            interpreter=script.interpreter,
+            env=script.env,
+            image=script.image or getattr(settings, script.default_image_setting),
+            pull_policy=script.pull_policy,
+            memory_bytes=script.memory_bytes,
+            cpus=script.cpus,
+            timeout=script.timeout,
         )
-        runner = ProcessRunner() if task.uses_process_runner else DockerRunner()
+        runner = ProcessRunner() if script.process else DockerRunner()
         return drive(
             runner,
             spec,
@@ -101,20 +103,26 @@ class WorkerRuntime:
             ),
         )
 
-    def start_subflow(self, task: SubflowTask) -> Execution:
-        flow = Flow.objects.live().filter(namespace=task.namespace, flow_id=task.flow_id).first()
+    def start_subflow(
+        self,
+        *,
+        namespace: str,
+        flow_id: str,
+        inputs: dict[str, Any],
+        labels: dict[str, str],
+        inherit_labels: bool,
+    ) -> Execution:
+        flow = Flow.objects.live().filter(namespace=namespace, flow_id=flow_id).first()
         if flow is None:
-            raise TaskError(f"Subflow {task.namespace}.{task.flow_id} does not exist")
-        labels = {**(self.execution.labels if task.inherit_labels else {}), **task.labels}
+            raise TaskError(f"Subflow {namespace}.{flow_id} does not exist")
+        labels = {**(self.execution.labels if inherit_labels else {}), **labels}
         try:
             return execution_start(
-                flow=flow, inputs=task.inputs, labels=labels, parent_task_run=self.task_run
+                flow=flow, inputs=inputs, labels=labels, parent_task_run=self.task_run
             )
         except InputsInvalid as exc:
             detail = "; ".join(f"{k}: {v}" if k else v for k, v in exc.errors.items())
-            raise TaskError(
-                f"Subflow {task.namespace}.{task.flow_id} refused its inputs: {detail}"
-            ) from exc
+            raise TaskError(f"Subflow {namespace}.{flow_id} refused its inputs: {detail}") from exc
 
 
 def attempt_prepare(

@@ -17,6 +17,7 @@ from accounts.audit import audit_execution_steered
 from accounts.models import Role
 from flowsite.api import api_error, api_view
 
+from .api import execution_json
 from .lifecycle import NotAllowed, execution_replay, execution_restart, execution_resume
 from .models import Execution
 
@@ -74,8 +75,6 @@ def _api_steer(steer: Steer) -> Callable[[HttpRequest, str], HttpResponse]:
 
     @api_view(("POST",))
     def view(request: HttpRequest, execution_id: str) -> HttpResponse:
-        from .api import execution_json
-
         execution = execution_for_user(request.user, execution_id, need=Role.RUNNER)
         try:
             result = steer(request, execution)

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from executions.lifecycle import execution_start
+from flows.expressions import render_value
 from flows.language import FlowInvalid, parse_flow
 from flows.language.triggers import BaseTrigger, ScheduleTrigger
 from flows.models import Flow
@@ -154,8 +155,4 @@ def inputs_render(inputs: dict[str, Any], variables: dict[str, Any]) -> dict[str
     """A trigger's ``inputs`` with their expressions (``{{ trigger.date }}``) rendered."""
     if not inputs:
         return {}
-    try:
-        from flows.expressions import render_value
-    except ImportError:  # the expressions module is not there yet: pass them as written
-        return dict(inputs)
     return render_value(inputs, {"trigger": variables})

@@ -4,14 +4,11 @@ These models are the single source of truth: they validate flows, say how they r
 leaf's ``run``) or decide (a flowable's ``start`` and ``progress``), how they are drawn
 (``layout``, ``drawn_branches``), and generate the JSON Schema the editor uses. Each
 ``type`` Literal lists the Kestra name first, then older Kestra names and Flowsite's short
-aliases. A new task type is one module here, listed in TASK_MODELS.
+aliases. A new task type is one module here, listed in TASK_MODELS (flowable.py, where
+the union of all of them is built, since flowable tasks hold any task).
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Annotated, Union
-
-from pydantic import Field
 
 from .base import (
     BaseTask,
@@ -24,9 +21,20 @@ from .base import (
     Runtime,
     RunView,
     ScalarText,
+    ScriptRun,
 )
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
-from .flowable import ForEachTask, IfTask, ParallelTask, SequentialTask, SwitchTask
+from .flowable import (
+    TASK_MODELS,
+    TASK_TYPES,
+    WORKERLESS_TYPES,
+    ForEachTask,
+    IfTask,
+    ParallelTask,
+    SequentialTask,
+    SwitchTask,
+    Task,
+)
 from .scripts import (
     DockerOptions,
     PythonCommands,
@@ -37,44 +45,6 @@ from .scripts import (
     TaskRunner,
 )
 from .subflow import SubflowTask
-
-TASK_MODELS: tuple[type[BaseTask], ...] = (
-    PythonScript,
-    PythonCommands,
-    ShellScript,
-    ShellCommands,
-    LogTask,
-    ReturnTask,
-    OutputValues,
-    SleepTask,
-    FailTask,
-    PauseTask,
-    SubflowTask,
-    SequentialTask,
-    ParallelTask,
-    IfTask,
-    SwitchTask,
-    ForEachTask,
-)
-
-if TYPE_CHECKING:
-    Task = BaseTask
-else:
-    # One member per model, told apart by ``type``: built from TASK_MODELS, so adding a
-    # model adds it to every flowable's children and to the schema.
-    Task = Annotated[Union[TASK_MODELS], Field(discriminator="type")]  # noqa: UP007
-
-for _model in TASK_MODELS:
-    if _model.flowable:
-        _model.model_rebuild(_types_namespace={"Task": Task})
-
-TASK_TYPES: dict[str, type[BaseTask]] = {
-    name: model for model in TASK_MODELS for name in model.type_names()
-}
-# Task types that, while RUNNING, wait on something else than a worker.
-WORKERLESS_TYPES: tuple[str, ...] = tuple(
-    name for name, model in TASK_TYPES.items() if not model.holds_worker
-)
 
 __all__ = [
     "TASK_MODELS",
@@ -101,6 +71,7 @@ __all__ = [
     "RunView",
     "Runtime",
     "ScalarText",
+    "ScriptRun",
     "ScriptTask",
     "SequentialTask",
     "ShellCommands",

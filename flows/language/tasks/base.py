@@ -9,7 +9,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 from pydantic import (
     AfterValidator,
@@ -23,10 +23,6 @@ from pydantic.alias_generators import to_camel
 
 from ..states import State
 from ..values import TASK_ID_PATTERN, Duration
-
-if TYPE_CHECKING:
-    from .scripts import ScriptTask
-    from .subflow import SubflowTask
 
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
 # How the topology and the execution page lay a flowable task's children out.
@@ -111,6 +107,25 @@ class Outcome:
     wake_at: datetime | None = None  # PAUSED: when it resumes by itself
 
 
+@dataclass(frozen=True)
+class ScriptRun:
+    """What a script task asks a runner to do, its spellings resolved."""
+
+    commands: list[str]
+    files: dict[str, str]  # written into the working directory
+    input_files: dict[str, str] | str | None  # Kestra's inputFiles, kestra:/// URIs allowed
+    output_files: list[str]
+    interpreter: list[str]
+    env: dict[str, str]
+    image: str | None  # None: the default image, named by ``default_image_setting``
+    default_image_setting: str
+    pull_policy: str
+    memory_bytes: int | None
+    cpus: float | None
+    timeout: float | None
+    process: bool  # the Process runner rather than Docker
+
+
 class ScriptResult(Protocol):
     exit_code: int | None
     outputs: dict[str, Any]
@@ -139,9 +154,17 @@ class Runtime(Protocol):
     def wait(self, seconds: float) -> bool:
         """Wait; True as soon as the execution is to stop."""
 
-    def run_script(self, task: ScriptTask) -> ScriptResult: ...
+    def run_script(self, script: ScriptRun) -> ScriptResult: ...
 
-    def start_subflow(self, task: SubflowTask) -> ChildExecution: ...
+    def start_subflow(
+        self,
+        *,
+        namespace: str,
+        flow_id: str,
+        inputs: dict[str, Any],
+        labels: dict[str, str],
+        inherit_labels: bool,
+    ) -> ChildExecution: ...
 
 
 class RunView(Protocol):

@@ -4,17 +4,17 @@ engine's Planner, which of its children may start, and settles its state from th
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import AliasChoices, Field, field_validator
 
 from flows.expressions import is_truthy
 
 from ..states import State
-from .base import FlowableTask, Layout, Planner, RunView
-
-if TYPE_CHECKING:
-    from . import Task
+from .base import BaseTask, FlowableTask, Layout, Planner, RunView
+from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
+from .scripts import PythonCommands, PythonScript, ShellCommands, ShellScript
+from .subflow import SubflowTask
 
 
 class SequentialTask(FlowableTask):
@@ -155,3 +155,45 @@ class ForEachTask(FlowableTask):
             if worst in states:
                 return worst
         return State.SUCCESS
+
+
+# --- the registry: every task type, and the union flowable tasks hold -----------------
+
+TASK_MODELS: tuple[type[BaseTask], ...] = (
+    PythonScript,
+    PythonCommands,
+    ShellScript,
+    ShellCommands,
+    LogTask,
+    ReturnTask,
+    OutputValues,
+    SleepTask,
+    FailTask,
+    PauseTask,
+    SubflowTask,
+    SequentialTask,
+    ParallelTask,
+    IfTask,
+    SwitchTask,
+    ForEachTask,
+)
+
+if TYPE_CHECKING:
+    Task = BaseTask
+else:
+    # One member per model, told apart by ``type``: built from TASK_MODELS, so adding a
+    # model adds it to every flowable's children and to the schema. The models above
+    # name it before it exists; they are completed below, once it does.
+    Task = Annotated[Union[TASK_MODELS], Field(discriminator="type")]  # noqa: UP007
+
+for _model in TASK_MODELS:
+    if _model.flowable:
+        _model.model_rebuild()
+
+TASK_TYPES: dict[str, type[BaseTask]] = {
+    name: model for model in TASK_MODELS for name in model.type_names()
+}
+# Task types that, while RUNNING, wait on something else than a worker.
+WORKERLESS_TYPES: tuple[str, ...] = tuple(
+    name for name, model in TASK_TYPES.items() if not model.holds_worker
+)

@@ -12,7 +12,15 @@ from flowsite.values import relative_path_check
 
 from ..states import State
 from ..values import MemorySize, values_as_text
-from .base import BaseTask, LanguageModel, NotSupportedYet, Outcome, Runtime, ScalarText
+from .base import (
+    BaseTask,
+    LanguageModel,
+    NotSupportedYet,
+    Outcome,
+    Runtime,
+    ScalarText,
+    ScriptRun,
+)
 
 PullPolicy = Literal["IF_NOT_PRESENT", "ALWAYS", "NEVER"]
 
@@ -173,7 +181,23 @@ class ScriptTask(BaseTask):
         raise NotImplementedError
 
     def run(self, runtime: Runtime) -> Outcome:
-        result = runtime.run_script(self)
+        result = runtime.run_script(
+            ScriptRun(
+                commands=[*self.before_commands, *self.command_lines()],
+                files=self.files(),
+                input_files=self.input_files,
+                output_files=list(self.output_files or []),
+                interpreter=list(self.interpreter),
+                env=dict(self.env),
+                image=self.image("") or None,
+                default_image_setting=self.default_image_setting,
+                pull_policy=self.pull_policy,
+                memory_bytes=self.memory_bytes,
+                cpus=self.cpus,
+                timeout=self.timeout_seconds,
+                process=self.uses_process_runner,
+            )
+        )
         outputs: dict[str, Any] = {"exitCode": result.exit_code}
         if result.outputs:
             outputs["vars"] = result.outputs

@@ -29,7 +29,13 @@ class SubflowTask(BaseTask):
     _labels_as_text = field_validator("labels", mode="before")(values_as_text)
 
     def run(self, runtime: Runtime) -> Outcome:
-        child = runtime.start_subflow(self)
+        child = runtime.start_subflow(
+            namespace=self.namespace,
+            flow_id=self.flow_id,
+            inputs=self.inputs,
+            labels=self.labels,
+            inherit_labels=self.inherit_labels,
+        )
         runtime.log(f"Started subflow {self.namespace}.{self.flow_id}: execution {child.pk}")
         outputs = {"executionId": child.pk}
         if not self.wait:
