@@ -82,7 +82,9 @@ class LogWriter:
     def __init__(self, task_run: TaskRun, secrets: Iterable[str] = ()):
         self.task_run = task_run
         self._pending: list[LogLine] = []
-        self._last_flush = 0.0
+        # A task's first lines wait a flush interval too: a short task's lines are then
+        # stored with its end, in the same transaction.
+        self._last_flush = time.monotonic()
         self._lock = threading.Lock()
         self._masker = SecretMasker(secrets)
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -16,6 +17,7 @@ from accounts.tokens import token_user
 from flows.language import FlowInvalid
 
 View = Callable[..., HttpResponse]
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def api_error(status: int, message: str, **extra: Any) -> JsonResponse:
@@ -64,6 +66,14 @@ def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
         @csrf_exempt
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method in READ_METHODS:
+                return answer(request, *args, **kwargs)
+            # A call that writes is one transaction, from its authentication to its change:
+            # it commits whole or not at all, and costs the database one commit.
+            with transaction.atomic():
+                return answer(request, *args, **kwargs)
+
+        def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             token = _bearer_token(request)
             try:
                 user = _basic_user(request) if token is None else token_user(token)

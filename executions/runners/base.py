@@ -320,7 +320,7 @@ def _follow(
     splitters = {STDOUT: _LineSplitter(), STDERR: _LineSplitter()}
     result = RunResult(exit_code=None, outputs={})
     started = time.monotonic()
-    next_stop_check = started
+    next_stop_check = started + 2 * TICK  # the claim has just looked
 
     def emit(stream: str, lines: list[str]) -> None:
         for text in lines:
