@@ -8,7 +8,7 @@ unless all inputs are valid: Kestra refuses the execution too.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 from django.core.files.uploadedfile import UploadedFile
@@ -30,7 +30,7 @@ class InputsInvalid(Exception):
 
 
 def inputs_resolve(
-    definitions: list[BaseInput],
+    definitions: Sequence[BaseInput],
     data: Mapping[str, object],
     files: Mapping[str, Upload],
     *,
