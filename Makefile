@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/flowsite
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test test-embedded test-team lint bench images
+.PHONY: install run test test-embedded test-team lint typecheck bench images
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ run: install
 
 lint: install
 	$(PY) -m ruff check .
+
+# Not yet part of `make test`: it joins once every area type-checks clean.
+typecheck: install
+	$(PY) -m mypy .
+	$(PY) -m ruff format --check .
 
 # The whole suite, in both configurations: embedded (SQLite, no Redis), then team
 # (PostgreSQL and Redis) when those servers answer. CI requires both.

@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
+from django.http import QueryDict
 
 from flows.language.values import NAMESPACE_PATTERN
 
@@ -23,14 +25,12 @@ class GrantForm(forms.Form):
     role = forms.TypedChoiceField(choices=Role.choices, coerce=int, label="Role")
     namespace = forms.CharField(max_length=150, label="On namespace")
 
-    def __init__(self, *args: Any, page_namespace: str, **kwargs: Any):
-        super().__init__(
-            *args, initial={"namespace": page_namespace, "role": Role.VIEWER}, **kwargs
-        )
+    def __init__(self, data: QueryDict | None = None, *, page_namespace: str) -> None:
+        super().__init__(data, initial={"namespace": page_namespace, "role": Role.VIEWER})
         self.page_namespace = page_namespace
 
     def clean_namespace(self) -> str:
-        namespace = self.cleaned_data["namespace"].strip()
+        namespace: str = self.cleaned_data["namespace"].strip()
         if not re.match(NAMESPACE_PATTERN, namespace):
             raise forms.ValidationError(f"{namespace!r} is not a namespace (dotted lowercase)")
         # The page's own subtree only: an Admin of company.data cannot reach company.web.
@@ -41,7 +41,8 @@ class GrantForm(forms.Form):
         return namespace
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind, name, namespace = (
             data.get("kind"),
             data.get("name", "").strip(),
@@ -82,7 +83,7 @@ class RoleForm(forms.Form):
     role = forms.TypedChoiceField(choices=Role.choices, coerce=int)
 
 
-class TeamForm(forms.ModelForm):
+class TeamForm(forms.ModelForm[Team]):
     class Meta:
         model = Team
         fields = ["name"]
@@ -91,7 +92,7 @@ class TeamForm(forms.ModelForm):
 class MemberForm(forms.Form):
     username = forms.CharField(max_length=150, label="Username")
 
-    def clean_username(self) -> Any:
+    def clean_username(self) -> User:
         username = self.cleaned_data["username"].strip()
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
@@ -99,6 +100,6 @@ class MemberForm(forms.Form):
         return user
 
 
-class NewUserForm(UserCreationForm):
+class NewUserForm(UserCreationForm[User]):
     class Meta(UserCreationForm.Meta):
         fields = ("username", "email")

@@ -9,12 +9,16 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from django.contrib.auth.models import User
+
+from flowsite.http import RequestUser
+
 from .models import AuditEntry
 
 
 def audit_record(
     *,
-    actor: Any,
+    actor: RequestUser | None,
     action: str,
     namespace: str,
     object_type: str,
@@ -22,10 +26,10 @@ def audit_record(
     summary: str = "",
     diff: str = "",
 ) -> AuditEntry:
-    authenticated = getattr(actor, "is_authenticated", False)
+    user = actor if isinstance(actor, User) else None
     return AuditEntry.objects.create(
-        actor=actor if authenticated else None,
-        actor_name=actor.get_username() if authenticated else "",
+        actor=user,
+        actor_name=user.get_username() if user is not None else "",
         action=action,
         namespace=namespace,
         object_type=object_type,
@@ -53,7 +57,7 @@ def flow_diff(
     return "\n".join(lines)
 
 
-def audit_flow_saved(*, actor: Any, flow: Any) -> None:
+def audit_flow_saved(*, actor: RequestUser | None, flow: Any) -> None:
     """Record an edit that ``Flow.save_source`` just made, with its diff against the
     stored revision before it (not a copy loaded earlier: someone may have saved since)."""
     if not flow.made_revision:
@@ -77,7 +81,7 @@ def audit_flow_saved(*, actor: Any, flow: Any) -> None:
 # One function per audited action, so the web pages and the REST API record it alike.
 
 
-def audit_flow_created(*, actor: Any, flow: Any) -> None:
+def audit_flow_created(*, actor: RequestUser | None, flow: Any) -> None:
     audit_record(
         actor=actor,
         action="created",
@@ -88,7 +92,7 @@ def audit_flow_created(*, actor: Any, flow: Any) -> None:
     )
 
 
-def audit_flow_deleted(*, actor: Any, flow: Any) -> None:
+def audit_flow_deleted(*, actor: RequestUser | None, flow: Any) -> None:
     audit_record(
         actor=actor,
         action="deleted",
@@ -99,7 +103,7 @@ def audit_flow_deleted(*, actor: Any, flow: Any) -> None:
     )
 
 
-def audit_execution_ran(*, actor: Any, execution: Any, flow: Any) -> None:
+def audit_execution_ran(*, actor: RequestUser | None, execution: Any, flow: Any) -> None:
     audit_record(
         actor=actor,
         action="ran",
@@ -110,7 +114,7 @@ def audit_execution_ran(*, actor: Any, execution: Any, flow: Any) -> None:
     )
 
 
-def audit_execution_killed(*, actor: Any, execution: Any) -> None:
+def audit_execution_killed(*, actor: RequestUser | None, execution: Any) -> None:
     audit_record(
         actor=actor,
         action="killed",
@@ -121,7 +125,9 @@ def audit_execution_killed(*, actor: Any, execution: Any) -> None:
     )
 
 
-def audit_execution_steered(*, actor: Any, execution: Any, action: str, summary: str = "") -> None:
+def audit_execution_steered(
+    *, actor: RequestUser | None, execution: Any, action: str, summary: str = ""
+) -> None:
     """restarted, replayed (on the new execution, naming the original) or resumed."""
     audit_record(
         actor=actor,
@@ -134,7 +140,13 @@ def audit_execution_steered(*, actor: Any, execution: Any, action: str, summary:
 
 
 def audit_trigger_changed(
-    *, actor: Any, namespace: str, flow_id: str, trigger_id: str, action: str, summary: str = ""
+    *,
+    actor: RequestUser | None,
+    namespace: str,
+    flow_id: str,
+    trigger_id: str,
+    action: str,
+    summary: str = "",
 ) -> None:
     """A trigger disabled, enabled or backfilled, from the flow page or the API."""
     audit_record(
@@ -150,7 +162,7 @@ def audit_trigger_changed(
 # A secret's value never reaches the log: only its key, and whether it was new.
 
 
-def audit_secret_set(*, actor: Any, namespace: str, key: str, created: bool) -> None:
+def audit_secret_set(*, actor: RequestUser | None, namespace: str, key: str, created: bool) -> None:
     audit_record(
         actor=actor,
         action="created" if created else "changed",
@@ -161,14 +173,14 @@ def audit_secret_set(*, actor: Any, namespace: str, key: str, created: bool) -> 
     )
 
 
-def audit_secret_deleted(*, actor: Any, namespace: str, key: str) -> None:
+def audit_secret_deleted(*, actor: RequestUser | None, namespace: str, key: str) -> None:
     audit_record(
         actor=actor, action="deleted", namespace=namespace, object_type="secret", object_id=key
     )
 
 
 def audit_variable_set(
-    *, actor: Any, namespace: str, key: str, before: str | None, after: str
+    *, actor: RequestUser | None, namespace: str, key: str, before: str | None, after: str
 ) -> None:
     """``before`` and ``after`` are the value as text; ``before`` is None for a new one."""
     audit_record(
@@ -181,7 +193,9 @@ def audit_variable_set(
     )
 
 
-def audit_variable_deleted(*, actor: Any, namespace: str, key: str, before: str) -> None:
+def audit_variable_deleted(
+    *, actor: RequestUser | None, namespace: str, key: str, before: str
+) -> None:
     audit_record(
         actor=actor,
         action="deleted",

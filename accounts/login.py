@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -39,7 +40,8 @@ def client_address(request: HttpRequest) -> str:
         forwarded = request.headers.get(header, "").split(",")[-1].strip()
         if forwarded:
             return forwarded
-    return request.META.get("REMOTE_ADDR", "")
+    address: str = request.META.get("REMOTE_ADDR", "")
+    return address
 
 
 def _subjects(request: HttpRequest, username: str) -> dict[str, str]:
@@ -78,7 +80,7 @@ def _count_failure(key: str) -> float | None:
     return until
 
 
-def authenticate_throttled(request: HttpRequest, *, username: str, password: str) -> Any:
+def authenticate_throttled(request: HttpRequest, *, username: str, password: str) -> User | None:
     """``authenticate()`` behind the throttle: the user, or None when the credentials
     are wrong. Raises LoginRefused while the username or the address is locked."""
     subjects = _subjects(request, username)
@@ -91,7 +93,8 @@ def authenticate_throttled(request: HttpRequest, *, username: str, password: str
         # the answer. A short fixed wait: it holds one of the server's threads.
         time.sleep(settings.FLOWSITE_LOGIN_SLOW_SECONDS)
     user = authenticate(request, username=username, password=password)
-    if user is not None:
+    # User is the one user model (AUTH_USER_MODEL is not swapped): this only narrows the type.
+    if isinstance(user, User):
         cache.delete(f"{subjects['this account']}:failures")
         return user
     refusals = [
@@ -114,6 +117,8 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         username = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")
         if username is not None and password:
+            # LoginView always hands the form its request: failures are counted by address.
+            assert self.request is not None
             try:
                 self.user_cache = authenticate_throttled(
                     self.request, username=username, password=password

@@ -7,13 +7,19 @@ answered 403.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
+from flowsite.http import RequestUser
+
 from .models import Role, RoleBinding
+
+Row = TypeVar("Row", bound=Model)
+# Where a user's bindings are kept for the length of a request.
+_CACHE = "_flowsite_bindings"
 
 
 def covers(binding_namespace: str, namespace: str) -> bool:
@@ -21,28 +27,28 @@ def covers(binding_namespace: str, namespace: str) -> bool:
     return namespace == binding_namespace or namespace.startswith(binding_namespace + ".")
 
 
-def _bindings(user: Any) -> list[tuple[str, int]]:
+def _bindings(user: RequestUser) -> list[tuple[str, int]]:
     """(namespace, role) of every binding that applies to ``user``, cached per request."""
-    cached = getattr(user, "_flowsite_bindings", None)
+    cached: list[tuple[str, int]] | None = getattr(user, _CACHE, None)
     if cached is None:
         cached = list(
             RoleBinding.objects.filter(Q(user=user) | Q(team__members=user))
             .values_list("namespace", "role")
             .distinct()
         )
-        user._flowsite_bindings = cached
+        setattr(user, _CACHE, cached)
     return cached
 
 
-def forget_bindings(user: Any) -> None:
+def forget_bindings(user: RequestUser) -> None:
     """Drop a user's cached bindings, after they changed."""
     # delattr, not __dict__: request.user and a websocket's scope["user"] are lazy
     # proxies, whose own __dict__ is not the user's.
-    if hasattr(user, "_flowsite_bindings"):
-        delattr(user, "_flowsite_bindings")
+    if hasattr(user, _CACHE):
+        delattr(user, _CACHE)
 
 
-def role_on(user: Any, namespace: str) -> Role | None:
+def role_on(user: RequestUser | None, namespace: str) -> Role | None:
     """The strongest role ``user`` holds on ``namespace``, or None."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
@@ -52,12 +58,12 @@ def role_on(user: Any, namespace: str) -> Role | None:
     return Role(max(roles)) if roles else None
 
 
-def may(user: Any, role: Role, namespace: str) -> bool:
+def may(user: RequestUser | None, role: Role, namespace: str) -> bool:
     held = role_on(user, namespace)
     return held is not None and held >= role
 
 
-def abilities(user: Any, namespace: str) -> dict[str, bool]:
+def abilities(user: RequestUser | None, namespace: str) -> dict[str, bool]:
     """What a page may offer ``user`` in ``namespace``: buttons they could not use are
     not shown (the views refuse them all the same)."""
     held = role_on(user, namespace) or 0
@@ -69,7 +75,9 @@ def abilities(user: Any, namespace: str) -> dict[str, bool]:
     }
 
 
-def visible(queryset: QuerySet, user: Any, *, field: str = "namespace") -> QuerySet:
+def visible(
+    queryset: QuerySet[Row], user: RequestUser | None, *, field: str = "namespace"
+) -> QuerySet[Row]:
     """``queryset`` narrowed to the rows in namespaces ``user`` may see."""
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()
@@ -81,12 +89,12 @@ def visible(queryset: QuerySet, user: Any, *, field: str = "namespace") -> Query
     return queryset.filter(condition) if condition else queryset.none()
 
 
-def administered_namespaces(user: Any) -> list[str]:
+def administered_namespaces(user: RequestUser) -> list[str]:
     """Namespaces whose bindings ``user`` manages (superusers: all of them)."""
     return sorted({ns for ns, role in _bindings(user) if role >= Role.ADMIN})
 
 
-def require(user: Any, role: Role, namespace: str, *, not_found: str = "") -> None:
+def require(user: RequestUser | None, role: Role, namespace: str, *, not_found: str = "") -> None:
     """404 when ``user`` may not see ``namespace``, 403 when they may see but not do.
 
     ``not_found`` is the 404's message: the same words as for something that does not

@@ -6,11 +6,13 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+
+from flowsite.http import SignedInRequest
 
 from .audit import audit_record
 from .models import ApiToken
@@ -28,7 +30,7 @@ class TokenForm(forms.Form):
 
 
 def _render(
-    request: HttpRequest, form: TokenForm, *, new_token: str = "", status: int = 200
+    request: SignedInRequest, form: TokenForm, *, new_token: str = "", status: int = 200
 ) -> HttpResponse:
     context: dict[str, Any] = {
         "form": form,
@@ -43,7 +45,7 @@ def _render(
 @login_required
 @require_http_methods(["GET", "POST"])
 @never_cache  # the answer to a creation holds the plain token
-def my_tokens(request: HttpRequest) -> HttpResponse:
+def my_tokens(request: SignedInRequest) -> HttpResponse:
     if request.method != "POST":
         return _render(request, TokenForm())
     form = TokenForm(request.POST)
@@ -60,7 +62,7 @@ def my_tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def my_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def my_token_revoke(request: SignedInRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     if token_revoke(token=token):
         audit_record(

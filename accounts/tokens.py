@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from .models import ApiToken
@@ -20,7 +20,7 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def token_create(*, user: Any, name: str, days: int) -> tuple[ApiToken, str]:
+def token_create(*, user: User, name: str, days: int) -> tuple[ApiToken, str]:
     """A new token of ``user`` and its plain text, which nobody can read again afterwards."""
     if days not in LIFETIMES:
         raise ValueError(f"A token lives {', '.join(map(str, LIFETIMES))} days, not {days}")
@@ -35,7 +35,7 @@ def token_create(*, user: Any, name: str, days: int) -> tuple[ApiToken, str]:
     return token, raw
 
 
-def token_user(raw: str) -> Any | None:
+def token_user(raw: str) -> User | None:
     """The active user a live token belongs to; None for an unknown, expired or revoked one."""
     if not raw.startswith(PREFIX):
         return None

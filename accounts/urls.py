@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import URLPattern, path
 
 from . import access_views, audit_views, login, token_views
 
-urlpatterns: list = [
+urlpatterns: list[URLPattern] = [
     path("login/", login.login, name="login"),
     path("logout/", login.logout, name="logout"),
     path("password/", login.password_change, name="password_change"),

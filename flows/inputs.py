@@ -8,15 +8,17 @@ unless all inputs are valid: Kestra refuses the execution too.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeAlias
 
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, QueryDict
 
 from .language.inputs import BaseInput, FileInput, quoted
 
-StoreFile = Callable[[str, UploadedFile], str]
+# A string: UploadedFile takes its type argument in the stubs only.
+Upload: TypeAlias = "UploadedFile[bytes]"
+StoreFile = Callable[[str, Upload], str]
 
 
 class InputsInvalid(Exception):
@@ -28,9 +30,9 @@ class InputsInvalid(Exception):
 
 
 def inputs_resolve(
-    definitions: list[BaseInput],
-    data: Mapping[str, Any],
-    files: Mapping[str, UploadedFile],
+    definitions: Sequence[BaseInput],
+    data: Mapping[str, object],
+    files: Mapping[str, Upload],
     *,
     store_file: StoreFile,
 ) -> dict[str, Any]:
@@ -45,7 +47,7 @@ def inputs_resolve(
     unknown = sorted((set(data) | set(files)) - known)
     if unknown:
         errors[""] = f"Unknown input{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}"
-    uploads: dict[str, UploadedFile] = {}
+    uploads: dict[str, Upload] = {}
     for definition in definitions:
         try:
             if definition.id in files:
@@ -61,11 +63,11 @@ def inputs_resolve(
     return {definition.id: values[definition.id] for definition in definitions}
 
 
-def _given(value: Any) -> bool:
+def _given(value: object) -> bool:
     return value is not None and value != "" and value != []
 
 
-def _value(definition: BaseInput, value: Any) -> Any:
+def _value(definition: BaseInput, value: object) -> Any:
     if not _given(value):
         value = definition.default_value
     if not _given(value):
@@ -75,7 +77,7 @@ def _value(definition: BaseInput, value: Any) -> Any:
     return definition.coerce(value)
 
 
-def _upload(definition: BaseInput, uploaded: UploadedFile) -> UploadedFile:
+def _upload(definition: BaseInput, uploaded: Upload) -> Upload:
     if not isinstance(definition, FileInput):
         raise ValueError("is not a FILE input: send its value as a field, not a file")
     name = uploaded.name or ""
@@ -85,7 +87,7 @@ def _upload(definition: BaseInput, uploaded: UploadedFile) -> UploadedFile:
     return uploaded
 
 
-def inputs_sent(request: HttpRequest) -> tuple[dict[str, Any], Mapping[str, UploadedFile]]:
+def inputs_sent(request: HttpRequest) -> tuple[dict[str, Any], Mapping[str, Upload]]:
     """The inputs a REST call sent, as Kestra takes them: multipart (or urlencoded) fields
     and file parts, or a JSON object, bare or as ``{"inputs": {...}}``.
 

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+
+from flowsite.http import RequestUser
 
 from .language import FlowDefinition, FlowInvalid, parse_flow
 from .language.source import FlowError
@@ -50,7 +53,7 @@ class Flow(models.Model):
         cls,
         source: str,
         *,
-        author: object | None = None,
+        author: RequestUser | None = None,
         expect: tuple[str, str] | None = None,
         create_only: bool = False,
     ) -> Flow:
@@ -92,7 +95,7 @@ class Flow(models.Model):
                 flow=flow,
                 revision=flow.revision,
                 source=source,
-                author=author if getattr(author, "is_authenticated", False) else None,
+                author=author if isinstance(author, User) else None,
                 created_at=now,
             )
         flow.made_revision = True

@@ -8,6 +8,7 @@ its messages are put back on the fields.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -15,9 +16,12 @@ from typing import Any
 import yaml
 from django import forms
 from django.forms import BoundField
+from django.forms.renderers import BaseRenderer
+from django.utils.datastructures import MultiValueDict
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from .inputs import Upload
 from .language.inputs import (
     ArrayInput,
     BaseInput,
@@ -50,8 +54,13 @@ class Row:
 class RunForm(forms.Form):
     """Fields named by input id, so the form posts what the REST API takes."""
 
-    def __init__(self, definitions: list[BaseInput], *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        definitions: Sequence[BaseInput],
+        data: Mapping[str, Any] | None = None,
+        files: MultiValueDict[str, Upload] | None = None,
+    ) -> None:
+        super().__init__(data, files)
         self.definitions = definitions
         for definition in definitions:
             self.fields[definition.id] = _field(definition)
@@ -134,7 +143,13 @@ class _ListedText(forms.TextInput):
         super().__init__(attrs={"list": f"run-values-{input_id}"})
         self.values = values
 
-    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
         options = format_html_join("", '<option value="{}">', ((v,) for v in self.values))
         listed = format_html('<datalist id="{}">{}</datalist>', self.attrs["list"], options)
         return mark_safe(super().render(name, value, attrs, renderer) + listed)

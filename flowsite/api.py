@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -34,7 +35,7 @@ def flow_invalid_response(exc: FlowInvalid) -> JsonResponse:
     )
 
 
-def _basic_user(request: HttpRequest) -> Any:
+def _basic_user(request: HttpRequest) -> User | None:
     header = request.headers.get("Authorization", "")
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic" or not encoded:

@@ -10,13 +10,18 @@ import base64
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Lets Django's generic classes take type arguments at run time too (ModelForm[Team]).
+django_stubs_ext.monkeypatch()
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -151,7 +156,7 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> dj_database_url.DBConfig:
     url = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'flowsite.sqlite3'}")
     try:
         config = dj_database_url.parse(url, conn_max_age=60)
@@ -201,7 +206,7 @@ else:
     # consumer then follows the database on a short poll (see executions/consumers.py).
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-Q_CLUSTER: dict = {
+Q_CLUSTER: dict[str, Any] = {
     "name": env_str("FLOWSITE_QUEUE_NAME", "flowsite"),
     "workers": env_int("FLOWSITE_WORKERS", 4),
     # Flowsite's jobs run with no django-q2 timeout of their own (see executions/jobs.py);
@@ -225,6 +230,7 @@ else:
 # seen by all of the machine's processes (daphne, manage.py, a second server) and kept
 # across a restart, so restarting lifts no lock; memory would be one process's own, and
 # the database cache would need a createcachetable step on every install.
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -283,7 +289,7 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 
 
-def _flowsite_storage() -> dict:
+def _flowsite_storage() -> dict[str, Any]:
     """Where execution files go (executions/storage.py): a directory under DATA_DIR by
     default; FLOWSITE_STORAGE_BACKEND and FLOWSITE_STORAGE_OPTIONS (a JSON object) name
     any Django storage, e.g. storages.backends.s3.S3Storage with its bucket."""

@@ -8,9 +8,12 @@ calls when it renders ``{{ secret('KEY') }}`` and namespace variables.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
-from .models import NamespaceVariable, Secret
+from .models import NamespaceEntry, NamespaceVariable, Secret
+
+Entry = TypeVar("Entry", bound=NamespaceEntry)
 
 
 class SecretNotFound(KeyError):
@@ -26,7 +29,7 @@ def namespace_chain(namespace: str) -> list[str]:
     return [".".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
 
 
-def _nearest_last(rows: Any, namespace: str) -> list[Any]:
+def _nearest_last(rows: Iterable[Entry], namespace: str) -> list[Entry]:
     depth = {name: position for position, name in enumerate(namespace_chain(namespace))}
     return sorted(rows, key=lambda row: (depth[row.namespace], row.key))
 

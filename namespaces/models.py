@@ -12,8 +12,11 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models
+
+from flowsite.http import RequestUser
 
 from .crypto import InvalidToken, decrypt, encrypt
 
@@ -71,7 +74,9 @@ class NamespaceVariable(NamespaceEntry):
         ]
 
     @classmethod
-    def store(cls, *, namespace: str, key: str, value: Any, user: Any = None) -> NamespaceVariable:
+    def store(
+        cls, *, namespace: str, key: str, value: Any, user: RequestUser | None = None
+    ) -> NamespaceVariable:
         """Create or replace the variable ``key`` of ``namespace``."""
         validate_key(key)
         variable, _ = cls.objects.update_or_create(
@@ -91,7 +96,9 @@ class Secret(NamespaceEntry):
         ]
 
     @classmethod
-    def store(cls, *, namespace: str, key: str, value: str, user: Any = None) -> Secret:
+    def store(
+        cls, *, namespace: str, key: str, value: str, user: RequestUser | None = None
+    ) -> Secret:
         """Create or replace the secret ``key`` of ``namespace``, encrypting ``value``."""
         validate_key(key)
         secret, _ = cls.objects.update_or_create(
@@ -113,11 +120,11 @@ class Secret(NamespaceEntry):
             ) from None
 
 
-def _user(user: Any) -> Any:
-    return user if getattr(user, "is_authenticated", False) else None
+def _user(user: RequestUser | None) -> User | None:
+    return user if isinstance(user, User) else None
 
 
-def variable_text(value: Any) -> str:
+def variable_text(value: object) -> str:
     """A variable's value as typed in its form: text as itself, anything else as JSON.
     Text that would read back as JSON ("42", "true") is shown quoted, so that saving
     the form unchanged keeps it text."""

@@ -26,15 +26,17 @@ from accounts.permissions import may
 
 from .forms import SecretForm, VariableForm
 from .lookup import namespace_chain
-from .models import NamespaceEntry, NamespaceVariable, Secret, variable_text
+from .models import NamespaceVariable, Secret, variable_text
 
 
-def _rows(model: type[NamespaceEntry], namespace: str) -> list[dict[str, Any]]:
+def _rows(model: type[NamespaceVariable] | type[Secret], namespace: str) -> list[dict[str, Any]]:
     """The namespace's entries and its parents', nearest first within a key; an entry
     hidden by a nearer one of the same key is marked overridden."""
     chain = namespace_chain(namespace)
-    entries = model.objects.filter(namespace__in=chain).select_related("updated_by")
-    entries = sorted(entries, key=lambda e: (e.key, -chain.index(e.namespace)))
+    entries = sorted(
+        model.objects.filter(namespace__in=chain).select_related("updated_by"),
+        key=lambda e: (e.key, -chain.index(e.namespace)),
+    )
     rows, seen = [], set()
     for entry in entries:
         rows.append(

@@ -20,11 +20,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import islice, takewhile
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from executions.upkeep import upkeep_tick
 from flows.language.triggers import ScheduleTrigger
 from flows.models import Flow
+from flowsite.http import RequestUser
 
 from .models import SCHEDULE, Backfill, TriggerState
 from .states import trigger_start_logged
@@ -157,7 +159,7 @@ def backfill_create(
     start: datetime,
     end: datetime,
     labels: dict[str, str] | None = None,
-    user: object | None = None,
+    user: RequestUser | None = None,
     now: datetime,
 ) -> Backfill:
     """Plan one execution per slot of the schedule in [start, end]; the clock starts them."""
@@ -183,7 +185,7 @@ def backfill_create(
         labels=labels or {},
         next_date=slots[0],
         total=len(slots),
-        requested_by=user if getattr(user, "is_authenticated", False) else None,
+        requested_by=user if isinstance(user, User) else None,
     )
 
 
@@ -201,7 +203,7 @@ def backfill_tick(*, backfill_id: int) -> int:
             .filter(pk=backfill_id, next_date__isnull=False)
             .first()
         )
-        if backfill is None:
+        if backfill is None or backfill.next_date is None:
             return 0
         state = backfill.trigger
         flow = Flow.objects.live().filter(namespace=state.namespace, flow_id=state.flow_id).first()

@@ -9,7 +9,7 @@ A flow never triggers itself: that would loop forever.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 PRECONDITIONS_WINDOW = timedelta(hours=24)
 
 
-def flow_triggers_fire(*, execution: Any) -> int:
+def flow_triggers_fire(*, execution: Execution) -> int:
     """Start every flow whose Flow trigger waits for ``execution``; returns how many."""
     event = FlowEvent(
         namespace=execution.namespace,
@@ -57,7 +57,7 @@ def flow_triggers_fire(*, execution: Any) -> int:
     return started
 
 
-def flow_trigger_variables(execution: Any) -> dict[str, Any]:
+def flow_trigger_variables(execution: Execution) -> dict[str, Any]:
     """``trigger.*`` of an execution a Flow trigger started, named as Kestra names them."""
     return {
         "executionId": execution.pk,
@@ -92,7 +92,7 @@ def _other_upstreams_ended(state: TriggerState, trigger: FlowTrigger, event: Flo
     return all(_has_ended(upstream, since) for upstream in others)
 
 
-def _has_ended(upstream: UpstreamFlow, since: Any) -> bool:
+def _has_ended(upstream: UpstreamFlow, since: datetime) -> bool:
     executions = Execution.objects.filter(namespace=upstream.namespace, ended_at__gte=since)
     if upstream.flow_id is not None:
         executions = executions.filter(flow_id=upstream.flow_id)
@@ -103,7 +103,7 @@ def _has_ended(upstream: UpstreamFlow, since: Any) -> bool:
     return executions.exists()
 
 
-def stop_after_apply(*, execution: Any) -> None:
+def stop_after_apply(*, execution: Execution) -> None:
     """``stopAfter``: the trigger that started ``execution`` is disabled when the
     execution ends in one of the listed states."""
     started_by = execution.trigger or {}

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from executions.lifecycle import execution_start
+from executions.models import Execution
 from flows.expressions import render_value
 from flows.language import FlowInvalid, parse_flow
 from flows.language.triggers import BaseTrigger, ScheduleTrigger
@@ -47,7 +48,7 @@ def trigger_states_sync(*, flow: Flow) -> None:
 
 
 def _update(
-    state: TriggerState, trigger: BaseTrigger, *, declared_disabled: bool, now: Any
+    state: TriggerState, trigger: BaseTrigger, *, declared_disabled: bool, now: datetime
 ) -> None:
     signature = trigger.signature if isinstance(trigger, ScheduleTrigger) else ""
     rearm = (
@@ -96,7 +97,7 @@ def trigger_start(
     date: datetime | None = None,
     labels: dict[str, str] | None = None,
     inputs: dict[str, Any] | None = None,
-) -> Any:
+) -> Execution | None:
     """Start one execution of ``flow`` for ``state``'s trigger and return it.
 
     With a ``key`` it happens at most once per key, whoever else tries (a second clock, a
@@ -141,18 +142,37 @@ def trigger_start(
     return execution
 
 
-def trigger_start_logged(**kwargs: Any) -> bool:
+def trigger_start_logged(
+    *,
+    state: TriggerState,
+    flow: Flow,
+    variables: dict[str, Any],
+    key: str | None = None,
+    date: datetime | None = None,
+    labels: dict[str, str] | None = None,
+    inputs: dict[str, Any] | None = None,
+) -> bool:
     """trigger_start for the clock and the signals, which go on with the next start when
     one fails; returns whether an execution started."""
     try:
-        return trigger_start(**kwargs) is not None
+        execution = trigger_start(
+            state=state,
+            flow=flow,
+            variables=variables,
+            key=key,
+            date=date,
+            labels=labels,
+            inputs=inputs,
+        )
     except TriggerStartFailed as exc:
-        logger.warning("Trigger %s could not start its flow: %s", kwargs["state"], exc)
+        logger.warning("Trigger %s could not start its flow: %s", state, exc)
         return False
+    return execution is not None
 
 
 def inputs_render(inputs: dict[str, Any], variables: dict[str, Any]) -> dict[str, Any]:
     """A trigger's ``inputs`` with their expressions (``{{ trigger.date }}``) rendered."""
     if not inputs:
         return {}
-    return render_value(inputs, {"trigger": variables})
+    rendered: dict[str, Any] = render_value(inputs, {"trigger": variables})
+    return rendered

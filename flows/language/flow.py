@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -14,10 +14,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from .inputs import INPUT_TYPES, Input, located_error
 from .source import FlowError, ParsedSource, YamlSourceError, format_path, parse_yaml
-from .tasks import TASK_TYPES, LanguageModel, NotSupportedYet, ScalarText, Task
+from .tasks import TASK_TYPES, BaseTask, LanguageModel, NotSupportedYet, ScalarText, Task
 from .triggers import TRIGGER_UNION_TAGS, Triggers, union_kind
 from .values import FLOW_ID_PATTERN, NAMESPACE_PATTERN, TASK_ID_PATTERN, values_as_text
 
@@ -56,7 +57,7 @@ class FlowDefinition(LanguageModel):
         None, exclude=True, description="Ignored: the server numbers revisions"
     )
     tasks: list[Task] = Field(min_length=1, description="The tasks, run in order")
-    _task_index: dict[str, Any] | None = PrivateAttr(None)
+    _task_index: dict[str, BaseTask] | None = PrivateAttr(None)
 
     inputs: list[Input] = Field(
         default_factory=list, description="Values asked for when a run starts, typed"
@@ -87,7 +88,7 @@ class FlowDefinition(LanguageModel):
 
     @field_validator("labels", mode="before")
     @classmethod
-    def _labels_as_mapping(cls, value: Any) -> Any:
+    def _labels_as_mapping(cls, value: object) -> object:
         # Kestra accepts labels as a mapping or as a list of {key, value}.
         if isinstance(value, list) and all(isinstance(i, dict) and "key" in i for i in value):
             value = {str(i["key"]): i.get("value") for i in value}
@@ -113,7 +114,7 @@ class FlowDefinition(LanguageModel):
             seen.add(flow_input.id)
         return self
 
-    def task(self, task_id: str) -> Any:
+    def task(self, task_id: str) -> BaseTask:
         """A task anywhere in the flow: in the tasks, a flowable's branches, errors or finally."""
         if self._task_index is None:
             self._task_index = {
@@ -122,7 +123,7 @@ class FlowDefinition(LanguageModel):
         return self._task_index[task_id]
 
 
-def tasks_walk(tasks: list[Any]) -> Iterator[Any]:
+def tasks_walk(tasks: Sequence[BaseTask]) -> Iterator[BaseTask]:
     """Each task and, depth first, every task inside it (a flowable's branches)."""
     for task in tasks:
         yield task
@@ -206,11 +207,11 @@ def _located_errors(exc: ValidationError, parsed: ParsedSource) -> list[FlowErro
 _TYPE_NAMES = {"str", "int", "float", "bool", "dict", "list", "none", "function-after"}
 
 
-def _is_not_yet(error: Any) -> bool:
+def _is_not_yet(error: ErrorDetails) -> bool:
     return "not supported yet" in error.get("msg", "")
 
 
-def _strip_union_tags(loc: tuple[Any, ...], parsed: ParsedSource) -> tuple[str | int, ...]:
+def _strip_union_tags(loc: tuple[int | str, ...], parsed: ParsedSource) -> tuple[str | int, ...]:
     """pydantic puts union branches in the location (a task type, ``list[str]``); users
     never wrote those, so only parts that exist in the YAML, or a missing last key, stay."""
     path: list[str | int] = []
@@ -232,7 +233,7 @@ def _strip_union_tags(loc: tuple[Any, ...], parsed: ParsedSource) -> tuple[str |
     return tuple(path)
 
 
-def _message(error: Any, path: tuple[str | int, ...]) -> str:
+def _message(error: ErrorDetails, path: tuple[str | int, ...]) -> str:
     kind = error["type"]
     name = path[-1] if path else "flow"
     if kind == "missing":
@@ -252,7 +253,7 @@ def _message(error: Any, path: tuple[str | int, ...]) -> str:
     return f"'{name}': {error['msg']}"
 
 
-def _pattern_message(path: tuple[str | int, ...], value: Any) -> str:
+def _pattern_message(path: tuple[str | int, ...], value: object) -> str:
     if path == ("namespace",):
         return (
             f"Invalid namespace '{value}': use lowercase letters, digits, '-' and '_', "

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, get_args
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, PlainSerializer, WithJsonSchema
 
 from flowsite.values import DURATION_PATTERN, format_iso_duration, parse_duration
 
@@ -47,6 +47,11 @@ MemorySize = Annotated[
 NAMESPACE_PATTERN = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$"
 FLOW_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$"
 TASK_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
+
+
+def type_names(model: type[BaseModel]) -> tuple[str, ...]:
+    """The names a model's ``type`` Literal accepts, Kestra's canonical name first."""
+    return tuple(str(name) for name in get_args(model.model_fields["type"].annotation))
 
 
 def values_as_text(value: object) -> object:

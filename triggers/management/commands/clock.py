@@ -10,7 +10,7 @@ import signal
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ logger = logging.getLogger("triggers.clock")
 class Command(BaseCommand):
     help = "Run the clock: fire Schedule triggers, backfills, retries and pause timeouts."
 
-    def add_arguments(self, parser: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between ticks")
 
     def handle(self, *args: Any, interval: float, **options: Any) -> None:
