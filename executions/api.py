@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.access import execution_for_user, flow_for_user
@@ -107,7 +108,7 @@ def executions_search(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt  # each branch authenticates with HTTP Basic, never a cookie
-def executions_pair(request: HttpRequest, first: str, second: str) -> HttpResponse:
+def executions_pair(request: HttpRequest, first: str, second: str) -> HttpResponseBase:
     """POST /executions/{namespace}/{id} starts a run; /executions/{id}/kill kills one."""
     if second == "kill" and request.method != "POST":
         return execution_kill(request, first)

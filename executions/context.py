@@ -102,7 +102,7 @@ def render_context(
         owners = [execution]
         if execution.original_id:
             owners += Execution.objects.filter(pk=execution.original_id)
-        if execution.parent_task_run_id:
+        if execution.parent_task_run is not None:
             owners.append(execution.parent_task_run.execution)
         if not any(uri_belongs_to(str(uri), owner) for owner in owners):
             raise ValueError(f"'{uri}' is not a file of this execution")

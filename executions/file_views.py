@@ -17,6 +17,7 @@ from django.http import (
     HttpResponseBadRequest,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 
 from accounts.access import execution_for_user
 from flowsite.api import api_error, api_view
@@ -52,7 +53,7 @@ def _download(execution: Execution, uri: str) -> FileResponse:
 
 
 @login_required
-def execution_file(request: HttpRequest, execution_id: str) -> HttpResponse:
+def execution_file(request: HttpRequest, execution_id: str) -> HttpResponseBase:
     execution = execution_for_user(request.user, execution_id)
     try:
         return _download(execution, request.GET.get("path", ""))
@@ -61,7 +62,7 @@ def execution_file(request: HttpRequest, execution_id: str) -> HttpResponse:
 
 
 @api_view(("GET",))
-def api_execution_file(request: HttpRequest, execution_id: str) -> HttpResponse:
+def api_execution_file(request: HttpRequest, execution_id: str) -> HttpResponseBase:
     execution = execution_for_user(request.user, execution_id)
     try:
         return _download(execution, request.GET.get("path", ""))

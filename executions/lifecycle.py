@@ -4,13 +4,13 @@ decide what runs next; workers are reached through the queue after the commit.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from flows.inputs import inputs_resolve
+from flows.inputs import Upload, inputs_resolve
 from flows.language.flow import tasks_walk
 from flows.language.states import ACTIVE_EXECUTION_STATES
 from flows.models import Flow, FlowRevision
@@ -31,7 +31,7 @@ def execution_start(
     user: Any = None,
     labels: dict[str, str] | None = None,
     inputs: dict[str, Any] | None = None,
-    files: dict[str, UploadedFile] | None = None,
+    files: Mapping[str, Upload] | None = None,
     trigger: dict[str, Any] | None = None,
     parent_task_run: TaskRun | None = None,
     revision: FlowRevision | None = None,

@@ -10,7 +10,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from flows.language.states import TERMINAL_STATES, State
+# Re-exported: the rows' states are read with them everywhere.
+from flows.language.states import TERMINAL_STATES as TERMINAL_STATES
+from flows.language.states import State as State
 from flows.models import FlowRevision
 
 _ALPHABET = string.ascii_letters + string.digits

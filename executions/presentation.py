@@ -125,8 +125,7 @@ class _TreeBuilder:
                 for run in self.children.get(parent, [])
                 if run.task_id == task.id and (value is None or run.value == value)
             ]
-            for run in runs or [None]:
-                nodes.append(self._node(task, run))
+            nodes += [self._node(task, run) for run in runs] if runs else [self._node(task, None)]
         return nodes
 
     def _node(self, task: BaseTask, run: TaskRun | None) -> Node:
@@ -155,6 +154,7 @@ class _TreeBuilder:
         children = [child for _, tasks in task.drawn_branches() for child in tasks]
         values = []
         for child in self.children[run.pk] if run is not None else []:
+            assert run is not None
             if child.value is not None and child.value != run.value and child.value not in values:
                 values.append(child.value)
         if not values:

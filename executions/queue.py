@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, partial
 
 from django.db import transaction
 from django_q.brokers import Broker, get_broker
@@ -22,7 +22,7 @@ def enqueue_task_run(task_run_id: str) -> None:
 def enqueue_on_commit(task_run_ids: Iterable[str]) -> None:
     """Enqueue once the transaction that created these task runs commits."""
     for pk in task_run_ids:
-        transaction.on_commit(lambda pk=pk: enqueue_task_run(pk))
+        transaction.on_commit(partial(enqueue_task_run, pk))
 
 
 @cache

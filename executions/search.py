@@ -14,7 +14,7 @@ from django.db.models.fields.json import KeyTransform
 from django.http import QueryDict
 from django.utils import timezone
 
-from .models import State
+from .models import Execution, State
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class ExecutionSearch:
     end_is_exclusive: bool = False
     errors: list[str] = field(default_factory=list)  # the parameters that were not understood
 
-    def apply(self, executions: QuerySet) -> QuerySet:
+    def apply(self, executions: QuerySet[Execution]) -> QuerySet[Execution]:
         if self.namespace:
             executions = executions.filter(
                 Q(namespace=self.namespace) | Q(namespace__startswith=self.namespace + ".")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
@@ -47,7 +48,7 @@ def _resume(request: HttpRequest, execution: Execution) -> Execution:
 Steer = Callable[[HttpRequest, Execution], Execution]
 
 
-def _page_steer(steer: Steer) -> Callable[[HttpRequest, str], HttpResponse]:
+def _page_steer(steer: Steer) -> Callable[[HttpRequest, str], HttpResponseBase]:
     """The page's POST: steer, then show the execution it led to (a replay is a new
     one); a refusal comes back as a message on the execution's page."""
 
@@ -69,7 +70,7 @@ execution_replay_view = _page_steer(_replay)
 execution_resume_view = _page_steer(_resume)
 
 
-def _api_steer(steer: Steer) -> Callable[[HttpRequest, str], HttpResponse]:
+def _api_steer(steer: Steer) -> Callable[[HttpRequest, str], HttpResponseBase]:
     """Kestra's POST /api/v1/executions/{id}/restart|replay|resume: the execution it led
     to as JSON, 409 when its state does not allow it."""
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -22,7 +24,7 @@ from .search import execution_search
 PAGE_SIZE = 50
 
 
-def _context(request: HttpRequest, execution: Execution) -> dict:
+def _context(request: HttpRequest, execution: Execution) -> dict[str, Any]:
     """The page and its refreshed fragment: the tree, the Gantt and the outputs, built
     from one query for the task runs and one each for their attempts and subflows."""
     runs = list(
@@ -43,7 +45,7 @@ def _context(request: HttpRequest, execution: Execution) -> dict:
     }
 
 
-def _page_context(request: HttpRequest, execution: Execution) -> dict:
+def _page_context(request: HttpRequest, execution: Execution) -> dict[str, Any]:
     """What only the whole page shows: it does not change while the run goes on."""
     trigger = execution.trigger or {}
     return {

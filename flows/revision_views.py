@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from itertools import zip_longest
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -83,7 +84,7 @@ def flow_revision(
 @require_GET
 def flow_revision_diff(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     flow = flow_for_user(request.user, namespace, flow_id)
-    context: dict = {"flow": flow, "error": ""}
+    context: dict[str, Any] = {"flow": flow, "error": ""}
     try:
         numbers = [int(request.GET[name]) for name in ("from", "to")]
     except (KeyError, ValueError):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -18,6 +20,7 @@ from accounts.audit import (
 from accounts.models import Role
 from accounts.permissions import abilities, may, visible
 from executions.lifecycle import execution_start
+from flowsite.http import is_htmx
 
 from .inputs import InputsInvalid
 from .language import FlowInvalid, parse_flow
@@ -51,7 +54,7 @@ def _refuse_unless_editor(request: HttpRequest, source: str) -> list[FlowError]:
 
 
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return HttpResponseClientRedirect(url) if is_htmx(request) else redirect(url)
 
 
 @login_required
@@ -100,7 +103,7 @@ def flow_new(request: HttpRequest) -> HttpResponse:
 def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     role = Role.EDITOR if request.method == "POST" else Role.VIEWER
     flow = flow_for_user(request.user, namespace, flow_id, need=role)
-    context: dict = {
+    context: dict[str, Any] = {
         "flow": flow,
         "source": flow.source,
         "errors": [],
@@ -119,7 +122,7 @@ def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespo
         else:
             context.update(flow=flow, saved=True)
             audit_flow_saved(actor=request.user, flow=flow)
-    template = "flows/_editor.html" if request.htmx else "flows/flow.html"
+    template = "flows/_editor.html" if is_htmx(request) else "flows/flow.html"
     return render(request, template, context, status=422 if context["errors"] else 200)
 
 
@@ -145,7 +148,7 @@ def flow_run(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse
 
 
 def _run_form(request: HttpRequest, flow: Flow, form: RunForm, status: int = 200) -> HttpResponse:
-    template = "flows/_run_form.html" if request.htmx else "flows/run.html"
+    template = "flows/_run_form.html" if is_htmx(request) else "flows/run.html"
     context = {"flow": flow, "form": form, "submitted": SUBMITTED}
     return render(request, template, context, status=status)
 

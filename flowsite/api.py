@@ -11,13 +11,14 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.login import LoginRefused, authenticate_throttled
 from accounts.tokens import token_user
 from flows.language import FlowInvalid
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -66,7 +67,7 @@ def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @csrf_exempt
         @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method in READ_METHODS:
                 return answer(request, *args, **kwargs)
             # A call that writes is one transaction, from its authentication to its change:
@@ -74,7 +75,7 @@ def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
             with transaction.atomic():
                 return answer(request, *args, **kwargs)
 
-        def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             token = _bearer_token(request)
             try:
                 user = _basic_user(request) if token is None else token_user(token)

@@ -15,6 +15,11 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def is_htmx(request: HttpRequest) -> bool:
+    """Whether htmx sent ``request`` (django-htmx's middleware reads its headers)."""
+    return bool(getattr(request, "htmx", False))
+
+
 class SignedInRequest(HtmxHttpRequest):
     """A request to a view behind ``@login_required``: its user is a real User."""
 

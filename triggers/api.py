@@ -51,6 +51,7 @@ def webhook(request: HttpRequest, namespace: str, flow_id: str, key: str) -> Htt
         )
     except TriggerStartFailed as exc:
         return api_error(422, f"The execution could not start: {exc}")
+    assert execution is not None  # without a key a trigger always starts one
     return JsonResponse({**execution_json(execution), "trigger": execution.trigger})
 
 

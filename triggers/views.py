@@ -18,6 +18,7 @@ from accounts.audit import audit_trigger_changed
 from accounts.models import Role
 from accounts.permissions import abilities
 from flows.models import Flow
+from flowsite.http import is_htmx
 
 from .clock import BackfillInvalid, backfill_create
 from .models import TriggerState
@@ -33,7 +34,7 @@ def triggers_context(
             namespace=flow.namespace, flow_id=flow.flow_id
         ).prefetch_related("backfills")
     )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "state": s,
             "trigger": s.trigger,
@@ -55,7 +56,7 @@ def _section(
 ) -> HttpResponse:
     """The section for htmx; a plain form post goes back to the flow page, unless it was
     refused, when the section shows why."""
-    if not request.htmx and request.method == "POST" and not errors:
+    if not is_htmx(request) and request.method == "POST" and not errors:
         return redirect(flow.get_absolute_url())
     context = triggers_context(flow, request.user, errors=errors)
     return render(request, "triggers/_triggers.html", context, status=422 if errors else 200)

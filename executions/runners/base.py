@@ -180,8 +180,9 @@ def parse_output_line(text: str) -> dict[str, Any] | None:
         payload = json.loads(stripped[2:-2])
     except ValueError:
         return None
-    if isinstance(payload, dict) and isinstance(payload.get("outputs"), dict):
-        return payload["outputs"]
+    outputs = payload.get("outputs") if isinstance(payload, dict) else None
+    if isinstance(outputs, dict):
+        return outputs
     return None
 
 

@@ -306,7 +306,7 @@ def _keep_member(
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
         shutil.copyfileobj(source, spool)
         spool.seek(0)
-        keep(name, spool)  # type: ignore[arg-type]
+        keep(name, spool)
 
 
 def _search_roots(patterns: list[str]) -> list[str]:

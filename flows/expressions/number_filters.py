@@ -53,7 +53,7 @@ def _number_format(value: Any, pattern: str) -> str:
     if "," in whole_pattern:
         group = len(whole_pattern) - whole_pattern.rfind(",") - 1
         digits = whole
-        parts = []
+        parts: list[str] = []
         while len(digits) > group:
             parts.insert(0, digits[-group:])
             digits = digits[:-group]

@@ -21,7 +21,6 @@ from .temporal import (
     DateTimeInput,
     DurationInput,
     TimeInput,
-    format_iso_duration,
     parse_instant,
 )
 
@@ -48,7 +47,6 @@ __all__ = [
     "TimeInput",
     "UriInput",
     "YamlInput",
-    "format_iso_duration",
     "located_error",
     "parse_instant",
     "quoted",

@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from flowsite.values import format_instant, format_iso_duration
+from flowsite.values import format_instant, format_iso_duration, parse_duration
 
-from ..values import Duration, parse_duration
+from ..values import Duration
 from .base import BaseInput, bounds_in_order, in_range, quoted
 
 

@@ -94,7 +94,8 @@ class SwitchTask(FlowableTask):
         return {"value": value, "defaults": value not in self.cases}
 
     def progress(self, planner: Planner, run: RunView) -> State | None:
-        branch = self.cases.get(run.outputs.get("value"), self.defaults)
+        value = run.outputs.get("value")
+        branch = self.cases.get(value, self.defaults) if isinstance(value, str) else self.defaults
         return planner.sequence(branch, parent=run, value=run.value, prefix=run.path + "/", limit=1)
 
     def drawn_branches(self) -> list[tuple[str, list[Any]]]:
