@@ -32,7 +32,7 @@ typecheck: install
 
 # The whole suite, in both configurations: embedded (SQLite, no Redis), then team
 # (PostgreSQL and Redis) when those servers answer. CI requires both.
-test: install lint test-embedded test-team
+test: install lint typecheck test-embedded test-team
 
 test-embedded: install
 	env -u DATABASE_URL -u REDIS_URL FLOWSITE_QUEUE_NAME=flowsite-test $(PY) -m pytest
