@@ -25,7 +25,7 @@ run: install
 lint: install
 	$(PY) -m ruff check .
 
-# Not yet part of `make test`: it joins once every area type-checks clean.
+# Types (mypy, strict, with django-stubs) and formatting, inside `make test`.
 typecheck: install
 	$(PY) -m mypy .
 	$(PY) -m ruff format --check .
