@@ -20,7 +20,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py load_examples
-	$(PY) manage.py serve
+	$(PY) -m flowsite.supervisor
 
 lint: install
 	$(PY) -m ruff check .
