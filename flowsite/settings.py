@@ -163,7 +163,9 @@ def _database() -> dj_database_url.DBConfig:
     except Exception as exc:
         raise ImproperlyConfigured(f"DATABASE_URL={url!r} cannot be read: {exc}") from exc
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        config["CONN_MAX_AGE"] = 0
+        # Kept open: reopening the file and replaying the PRAGMAs on every job, tick and
+        # poll cost more CPU than the queries themselves.
+        config["CONN_MAX_AGE"] = None
         config["OPTIONS"] = {
             # WAL lets the web server read while workers write; IMMEDIATE avoids
             # the lock-upgrade deadlock between two writers.
@@ -217,13 +219,19 @@ Q_CLUSTER: dict[str, Any] = {
     "ack_failures": True,
     "save_limit": -1,
     "catch_up": False,
-    "poll": 0.05,
+    # The sentinel's look at its processes, each followed by a write of its status to the
+    # cache; django-q2's default of 0.5 s cost more than anything else while idle.
+    "guard_cycle": 2.0,
     "label": "Jobs",
 }
 if REDIS_URL:
-    Q_CLUSTER["redis"] = REDIS_URL
+    Q_CLUSTER["redis"] = REDIS_URL  # a blocking pop: no poll
 else:
     Q_CLUSTER["orm"] = "default"
+    # Enqueueing wakes this machine's pushers at once (flowsite/broker.py); the poll only
+    # bounds the wait for a job enqueued on another host.
+    Q_CLUSTER["broker_class"] = "flowsite.broker.WakeableORM"
+    Q_CLUSTER["poll"] = 1.0
 
 # The cache holds the failed-login counters (accounts/login.py), which every process that
 # checks a password must share. With Redis it is Redis. Without, files under DATA_DIR:
@@ -352,3 +360,9 @@ for _pem in FLOWSITE_EXTRA_CA_CERTS:
 # The image a python script task uses when the flow names none, as Kestra does.
 FLOWSITE_DEFAULT_PYTHON_IMAGE = env_str("FLOWSITE_DEFAULT_PYTHON_IMAGE", "python:3.11-slim")
 FLOWSITE_DEFAULT_SHELL_IMAGE = env_str("FLOWSITE_DEFAULT_SHELL_IMAGE", "ubuntu:latest")
+
+# make bench counts the database transactions of each process (flowsite/txcount.py).
+if env_str("FLOWSITE_COUNT_TRANSACTIONS"):
+    from flowsite.txcount import count_transactions_in
+
+    count_transactions_in(env_str("FLOWSITE_COUNT_TRANSACTIONS"))

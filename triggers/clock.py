@@ -1,9 +1,9 @@
 """The clock: fires schedules, runs backfills, and lets the engine act on delayed work.
 
 ``clock_tick(now)`` takes the time as a parameter, so tests drive the clock by hand;
-``manage.py clock`` calls it about every second. Several clocks may run at once (one per
-host): each schedule is advanced under its row lock, and a slot's firing row is unique,
-so a slot never runs twice.
+the loop in clock_loop.py calls it about every second. Several clocks may run at once
+(one per host): each schedule is advanced under its row lock, and a slot's firing row is
+unique, so a slot never runs twice.
 
 A schedule is armed by the first tick that sees it (its next date computed from that
 tick's time) and fires each slot once its time has passed. Slots more than LATE_GRACE

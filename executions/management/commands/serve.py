@@ -1,12 +1,16 @@
+"""``manage.py serve``: the same as ``python -m flowsite.supervisor``, which it becomes.
+
+The process replaces itself with the supervisor (same pid, same arguments), so no Django
+process stays behind only to supervise.
+"""
+
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -21,41 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-workers", action="store_true", help="Serve the web app only")
 
     def handle(self, *args: Any, host: str, port: int, no_workers: bool, **options: Any) -> None:
-        python = sys.executable
-        commands = [
-            [python, "-m", "daphne", "-b", host, "-p", str(port), "flowsite.asgi:application"],
-        ]
-        if not no_workers:
-            commands.append([python, "manage.py", "qcluster"])
-            commands.append([python, "manage.py", "clock"])  # schedules, retries, timeouts
-        # Each child in its own process group: Ctrl+C in the terminal reaches this command
-        # alone, which then signals each child exactly once (see stop below).
-        children = [subprocess.Popen(command, process_group=0) for command in commands]
-        self.stdout.write(f"Flowsite is serving http://{host}:{port}/ (Ctrl+C stops it)")
-        stopping: list[bool] = []
-
-        def stop(*_: Any) -> None:
-            # Once: a second SIGTERM in the middle of django-q2's shutdown hangs it.
-            if stopping:
-                return
-            stopping.append(True)
-            for child in children:
-                if child.poll() is None:
-                    child.terminate()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        try:
-            while all(child.poll() is None for child in children):
-                time.sleep(0.5)
-        finally:
-            stop()
-            for child in children:
-                try:
-                    child.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
-        failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
-        if failed and not stopping:
-            raise SystemExit(failed[0].returncode)
+        argv = [sys.executable, "-m", "flowsite.supervisor", "--host", host, "--port", str(port)]
+        if no_workers:
+            argv.append("--no-workers")
+        sys.stdout.flush()
+        os.chdir(settings.BASE_DIR)  # where python -m finds the flowsite package
+        os.execv(sys.executable, argv)

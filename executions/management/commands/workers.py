@@ -1,0 +1,70 @@
+"""``manage.py workers``: the django-q2 cluster that runs the jobs, with the clock.
+
+django-q2's main process only waits for its sentinel once the cluster has started: the
+clock ticks there, in a thread, instead of in a Django process of its own (70 MiB). The
+thread starts after the sentinel was forked, and the sentinel forks the workers, so no
+fork ever copies it. Stopping the cluster stops the clock; a clock or sentinel that ends
+unasked ends the command with status 1, for the supervisor to restart it.
+
+Before the fork, the main process imports what every job needs (the runners, the flow
+language, the expression engine): the forked workers then share those pages instead of
+each importing its own copy. ``executions.jobs`` itself is left to each worker: it names
+the worker by its own process id when imported.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django_q.cluster import Cluster
+
+import executions.runners.docker  # noqa: F401 - preloaded for the forked workers, see above
+import executions.runners.process  # noqa: F401
+import flows.expressions  # noqa: F401
+from executions.runners.base import ca_bundle
+from triggers.clock_loop import ClockThread
+
+
+class Command(BaseCommand):
+    help = "Run the workers (a django-q2 cluster) and the clock in one process tree."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--no-clock", action="store_true", help="Run the workers only")
+
+    def handle(self, *args: Any, no_clock: bool, **options: Any) -> None:
+        ca_bundle()  # read once here rather than once per worker
+        cluster = Cluster()  # sets its SIGTERM and SIGINT handlers
+        asked: list[int] = []
+
+        def stop(signum: int, frame: Any) -> None:
+            asked.append(signum)
+            cluster.sig_handler(signum, frame)  # returns once the sentinel has ended
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        cluster.start()
+        clock = None if no_clock else ClockThread(started=self._started)
+        try:
+            if clock is not None:
+                clock.start()
+            while cluster.sentinel.is_alive() and (clock is None or clock.is_alive()):
+                cluster.sentinel.join(0.5)
+        finally:
+            if clock is not None:
+                clock.stop()
+                clock.join(10)
+            # Python waits for the sentinel before it exits: an error here must stop it.
+            cluster.stop()
+        if not asked:
+            failure = clock.failure if clock is not None else None
+            raise CommandError(
+                f"The clock stopped: {failure!r}"
+                if failure is not None
+                else f"The cluster's sentinel ended (exit code {cluster.sentinel.exitcode})"
+            )
+
+    def _started(self, message: str) -> None:
+        self.stdout.write(message)
+        self.stdout.flush()

@@ -1,0 +1,161 @@
+"""The supervisor ``make run`` starts: ``python -m flowsite.supervisor``.
+
+It starts the web server (daphne: HTTP and websockets) and the workers (``manage.py
+workers``: the django-q2 cluster with the clock), restarts a child that dies, and stops
+them all on Ctrl+C or SIGTERM. Plain Python without Django: it holds no more memory than
+an interpreter needs (a Django process doing this took 70 MiB).
+
+A child that dies is restarted after a pause that doubles with each quick death (one
+that lived less than STABLE seconds), up to MAX_PAUSE. After GIVE_UP quick deaths in a
+row it stops everything and exits with that child's status: a crash loop (a taken port,
+a database that refuses us) is reported to whoever runs it instead of hidden.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+ROOT = Path(__file__).resolve().parent.parent
+TICK = 0.5  # seconds between two looks at the children
+STABLE = 60.0  # a child that lived this long died by accident, not in a loop
+FIRST_PAUSE, MAX_PAUSE = 1.0, 30.0
+GIVE_UP = 5
+STOP_WAIT = 30.0  # seconds a child gets to finish its work once asked to stop
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    quick_deaths: int = 0
+    restart_at: float | None = None
+
+    def start(self) -> None:
+        # A process group of its own: Ctrl+C in the terminal reaches the supervisor alone,
+        # which then asks each child once (a second SIGTERM hangs django-q2's shutdown).
+        self.process = subprocess.Popen(self.argv, cwd=ROOT, process_group=0)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def terminate(self) -> None:
+        if self.running():
+            assert self.process is not None
+            self.process.terminate()
+
+    def wait_or_kill(self, deadline: float) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"supervisor: {self.name} did not stop in time; killing it", flush=True)
+        # Whatever is left of its group: django-q2's worker processes, a task's children.
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with suppress(ChildProcessError):
+            self.process.wait()
+
+
+def describe(status: int) -> str:
+    if status < 0:
+        with suppress(ValueError):
+            return f"was killed by {signal.Signals(-status).name}"
+    return f"exited with status {status}"
+
+
+def exit_status(status: int) -> int:
+    """A shell's way to report a child's status: 128 + N for a child killed by signal N."""
+    return 128 - status if status < 0 else status or 1
+
+
+def children_for(host: str, port: int, *, workers: bool) -> list[Child]:
+    python = sys.executable
+    web = [python, "-m", "daphne", "-b", host, "-p", str(port), "flowsite.asgi:application"]
+    children = [Child("web", web)]
+    if workers:
+        children.append(Child("workers", [python, str(ROOT / "manage.py"), "workers"]))
+    return children
+
+
+def supervise(children: Sequence[Child]) -> int:
+    """Run ``children`` until asked to stop; the exit status for the supervisor."""
+    stopping: list[int] = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.append(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    status = 0
+    try:
+        for child in children:
+            child.start()
+        while not stopping and not status:
+            time.sleep(TICK)
+            for child in children:
+                status = status or _look_after(child)
+    finally:
+        for child in children:
+            child.terminate()
+        deadline = time.monotonic() + STOP_WAIT
+        for child in children:
+            child.wait_or_kill(deadline)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return status
+
+
+def _look_after(child: Child) -> int:
+    """Restart ``child`` when it died and its pause is over; non-zero to give up."""
+    now = time.monotonic()
+    if child.restart_at is not None:
+        if now >= child.restart_at:
+            child.start()
+        return 0
+    if child.process is None or child.process.poll() is None:
+        return 0
+    status = child.process.returncode
+    child.quick_deaths = child.quick_deaths + 1 if now - child.started_at < STABLE else 1
+    if child.quick_deaths >= GIVE_UP:
+        print(
+            f"supervisor: {child.name} {describe(status)}, {child.quick_deaths} times in a "
+            "row soon after starting; stopping Flowsite",
+            flush=True,
+        )
+        return exit_status(status)
+    pause = min(MAX_PAUSE, FIRST_PAUSE * 2 ** (child.quick_deaths - 1))
+    print(f"supervisor: {child.name} {describe(status)}; restarting in {pause:g} s", flush=True)
+    child.restart_at = now + pause
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m flowsite.supervisor",
+        description="Serve Flowsite: the web server, its workers and clock, restarted if they die.",
+    )
+    parser.add_argument("--host", default=os.environ.get("FLOWSITE_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("FLOWSITE_PORT", "8000")))
+    parser.add_argument("--no-workers", action="store_true", help="Serve the web app only")
+    args = parser.parse_args(argv)
+    children = children_for(args.host, args.port, workers=not args.no_workers)
+    print(f"Flowsite is serving http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
+    return supervise(children)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
