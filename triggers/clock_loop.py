@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import cache
 
 from django.db import close_old_connections, connection
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from executions.models import TaskRun
@@ -59,7 +59,9 @@ def clock_due(now: datetime) -> bool:
 @cache
 def _due_sql() -> str:
     def column(model: type[Model], field: str) -> str:
-        return connection.ops.quote_name(model._meta.get_field(field).column)
+        concrete = model._meta.get_field(field)
+        assert isinstance(concrete, Field) and concrete.column  # a column, not a relation
+        return connection.ops.quote_name(concrete.column)
 
     def table(model: type[Model]) -> str:
         return connection.ops.quote_name(model._meta.db_table)
