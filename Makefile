@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/flowsite
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/flowsite_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 
 .PHONY: install run test test-embedded test-team lint bench images
 
@@ -39,8 +41,14 @@ test-team: install
 	elif [ "$$CI" = "true" ]; then echo "CI needs PostgreSQL and Redis for the team configuration"; exit 1; \
 	else echo "Skipped the team configuration: PostgreSQL or Redis does not answer"; fi
 
+# The benchmark, in both configurations like the tests: embedded, then team when PostgreSQL
+# and Redis answer (in a database of its own, so that its transaction count is its alone).
 bench: install
-	$(PY) benchmarks/bench.py
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m benchmarks $(BENCH_ARGS)
+	@if $(PY) scripts/services_answer.py "$(BENCH_DATABASE_URL)" "$(BENCH_REDIS_URL)"; then \
+		DATABASE_URL="$(BENCH_DATABASE_URL)" REDIS_URL="$(BENCH_REDIS_URL)" \
+		$(PY) -m benchmarks $(BENCH_ARGS); \
+	else echo "Skipped the team configuration: PostgreSQL or Redis does not answer"; fi
 
 images:
 	bash scripts/build-images.sh

@@ -15,13 +15,19 @@ the worker by its own process id when imported.
 from __future__ import annotations
 
 import signal
+from importlib import import_module
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS
 from django_q.cluster import Cluster
 
-import executions.runners.docker  # noqa: F401 - preloaded for the forked workers, see above
+import executions.context  # noqa: F401 - preloaded for the forked workers, see above
+import executions.live  # noqa: F401
+import executions.runners.docker  # noqa: F401
 import executions.runners.process  # noqa: F401
+import executions.storage  # noqa: F401
 import flows.expressions  # noqa: F401
 from executions.runners.base import ca_bundle
 from triggers.clock_loop import ClockThread
@@ -35,6 +41,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, no_clock: bool, **options: Any) -> None:
         ca_bundle()  # read once here rather than once per worker
+        _preload_backends()
         cluster = Cluster()  # sets its SIGTERM and SIGINT handlers
         asked: list[int] = []
 
@@ -68,3 +75,16 @@ class Command(BaseCommand):
     def _started(self, message: str) -> None:
         self.stdout.write(message)
         self.stdout.flush()
+
+
+def _preload_backends() -> None:
+    """Import the database, channel layer and broker modules the settings name, without
+    connecting to anything: a connection must never be shared by forked processes."""
+    for path in (
+        settings.DATABASES[DEFAULT_DB_ALIAS]["ENGINE"] + ".base",
+        settings.CHANNEL_LAYERS["default"]["BACKEND"].rpartition(".")[0],
+        settings.Q_CLUSTER.get("broker_class", "").rpartition(".")[0]
+        or ("django_q.brokers.redis_broker" if "redis" in settings.Q_CLUSTER else ""),
+    ):
+        if path:
+            import_module(path)
