@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
 from django_q.cluster import Cluster
 
 import executions.context  # noqa: F401 - preloaded for the forked workers, see above
@@ -42,6 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, no_clock: bool, **options: Any) -> None:
         ca_bundle()  # read once here rather than once per worker
         _preload_backends()
+        _connections_kept_open()
         cluster = Cluster()  # sets its SIGTERM and SIGINT handlers
         asked: list[int] = []
 
@@ -88,3 +89,12 @@ def _preload_backends() -> None:
     ):
         if path:
             import_module(path)
+
+
+def _connections_kept_open() -> None:
+    """Each process of the cluster is one long loop on one thread, unlike the web server:
+    its connections stay open across jobs, ticks and polls, which otherwise each reopened
+    the database (a new server process on PostgreSQL, the file and its PRAGMAs on SQLite).
+    Set before any connection is made, so the forked processes and the clock inherit it."""
+    for database in connections.settings.values():
+        database["CONN_MAX_AGE"] = None
