@@ -99,6 +99,9 @@ def load_run(api: Api, stack: Stack, flow: Flow, offsets: list[float]) -> LoadRe
                         else:
                             result.errors.append(f"execution {pk} ended {state}")
                 time.sleep(WATCH_EVERY)
+        except Exception as exc:  # the database refused us: what is still pending never ends
+            with lock:
+                result.errors.append(f"watching failed: {exc!r}")
         finally:
             connection.close()  # this thread's own
 
