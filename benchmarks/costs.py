@@ -234,5 +234,6 @@ def costs_measure(
     report.notes.append(
         "Transactions and CPU per execution: REST API trigger (Bearer token) to SUCCESS of "
         "Log tasks, one execution at a time, less the idle rate; CPU has a 10 ms grain per "
-        "process (/proc), hence many runs."
+        "process (/proc), hence many runs. PostgreSQL also counts what the processes cannot: "
+        "the connection health checks (CONN_HEALTH_CHECKS' SELECT 1)."
     )

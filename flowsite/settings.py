@@ -159,13 +159,13 @@ TEMPLATES = [
 def _database() -> dj_database_url.DBConfig:
     url = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'flowsite.sqlite3'}")
     try:
-        config = dj_database_url.parse(url, conn_max_age=60)
+        # Closed after each request: under ASGI each request runs in a thread of its own,
+        # so a kept connection is never reused, only left open (Django advises 0 there).
+        # The workers keep theirs open (executions/management/commands/workers.py).
+        config = dj_database_url.parse(url, conn_max_age=0)
     except Exception as exc:
         raise ImproperlyConfigured(f"DATABASE_URL={url!r} cannot be read: {exc}") from exc
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        # Kept open: reopening the file and replaying the PRAGMAs on every job, tick and
-        # poll cost more CPU than the queries themselves.
-        config["CONN_MAX_AGE"] = None
         config["OPTIONS"] = {
             # WAL lets the web server read while workers write; IMMEDIATE avoids
             # the lock-upgrade deadlock between two writers.

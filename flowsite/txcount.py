@@ -58,8 +58,8 @@ def _count(execute: Callable[..., Any], sql: str, params: Any, many: bool, conte
         # Counted once, when the outermost block commits; a rollback drops the callback.
         if not any(func is _committed for _, func, _ in connection.run_on_commit):
             connection.on_commit(_committed, robust=True)
-    elif connection.get_autocommit():
-        _add(0)
+    elif connection.get_autocommit() and not sql.startswith("BEGIN"):
+        _add(0)  # SQLite's BEGIN of an atomic block comes while autocommit is still on
     return execute(sql, params, many, context)
 
 

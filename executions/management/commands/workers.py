@@ -6,23 +6,24 @@ thread starts after the sentinel was forked, and the sentinel forks the workers,
 fork ever copies it. Stopping the cluster stops the clock; a clock or sentinel that ends
 unasked ends the command with status 1, for the supervisor to restart it.
 
-Before the fork, the main process imports what every job needs (the runners, the flow
-language, the expression engine): the forked workers then share those pages instead of
-each importing its own copy. ``executions.jobs`` itself is left to each worker: it names
-the worker by its own process id when imported.
+Before the fork, the main process imports what every job needs (``executions.jobs``
+brings the runners, the flow language and the expression engine): the forked workers then
+share those pages instead of each importing its own copy. A worker's name is read from its
+own process id when it claims, so importing the jobs before the fork is safe.
 """
 
 from __future__ import annotations
 
 import signal
+from importlib import import_module
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
 from django_q.cluster import Cluster
 
-import executions.runners.docker  # noqa: F401 - preloaded for the forked workers, see above
-import executions.runners.process  # noqa: F401
-import flows.expressions  # noqa: F401
+import executions.jobs  # noqa: F401 - preloaded for the forked workers, see above
 from executions.runners.base import ca_bundle
 from triggers.clock_loop import ClockThread
 
@@ -35,6 +36,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, no_clock: bool, **options: Any) -> None:
         ca_bundle()  # read once here rather than once per worker
+        _preload_backends()
+        _connections_kept_open()
         cluster = Cluster()  # sets its SIGTERM and SIGINT handlers
         asked: list[int] = []
 
@@ -68,3 +71,25 @@ class Command(BaseCommand):
     def _started(self, message: str) -> None:
         self.stdout.write(message)
         self.stdout.flush()
+
+
+def _preload_backends() -> None:
+    """Import the database, channel layer and broker modules the settings name, without
+    connecting to anything: a connection must never be shared by forked processes."""
+    for path in (
+        settings.DATABASES[DEFAULT_DB_ALIAS]["ENGINE"] + ".base",
+        str(settings.CHANNEL_LAYERS["default"]["BACKEND"]).rpartition(".")[0],
+        settings.Q_CLUSTER.get("broker_class", "").rpartition(".")[0]
+        or ("django_q.brokers.redis_broker" if "redis" in settings.Q_CLUSTER else ""),
+    ):
+        if path:
+            import_module(path)
+
+
+def _connections_kept_open() -> None:
+    """Each process of the cluster is one long loop on one thread, unlike the web server:
+    its connections stay open across jobs, ticks and polls, which otherwise each reopened
+    the database (a new server process on PostgreSQL, the file and its PRAGMAs on SQLite).
+    Set before any connection is made, so the forked processes and the clock inherit it."""
+    for database in connections.settings.values():
+        database["CONN_MAX_AGE"] = None
