@@ -4,11 +4,14 @@ Subflow, Pause, Fail, errors, finally, allowFailure, runIf, and outputs between 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from executions.lifecycle import execution_resume, execution_start
 from executions.models import Execution, State, TaskRun
+from executions.upkeep import delayed_work_start
 from tests.conftest import start_worker, wait_until
 from tests.flows_helpers import PROCESS, ended, finished, messages, save_flow, started
 
@@ -296,10 +299,6 @@ def test_a_pause_waits_until_resumed(worker) -> None:
 
 
 def test_a_pause_with_a_duration_resumes_by_itself_on_the_clock(worker) -> None:
-    from django.utils import timezone
-
-    from executions.upkeep import delayed_work_start
-
     source = flow(
         "pause-duration",
         "  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n    pauseDuration: PT1H\n"
@@ -315,7 +314,7 @@ def test_a_pause_with_a_duration_resumes_by_itself_on_the_clock(worker) -> None:
     delayed_work_start(timezone.now())
     execution.refresh_from_db()
     assert execution.state == State.PAUSED  # an hour is not over
-    delayed_work_start(timezone.now() + timezone.timedelta(hours=1, seconds=1))
+    delayed_work_start(timezone.now() + timedelta(hours=1, seconds=1))
     assert finished(execution).state == State.SUCCESS
 
 
