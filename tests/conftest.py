@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings
@@ -129,7 +129,8 @@ def docker_engine() -> Any:
             client.images.get(image)
         except ImageNotFound:
             try:  # a machine that reaches a registry just pulls it
-                client.images.pull(*image.split(":"))
+                repository, tag = image.split(":")
+                client.images.pull(repository, tag)
             except DockerException:
                 skip_or_fail(f"Test image {image} is missing: run scripts/build-images.sh")
     return client
@@ -246,7 +247,10 @@ def server_url(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
     server.stop()
 
 
-def wait_until(predicate: Callable[[], Any], *, timeout: float = 30, what: str = "") -> Any:
+T = TypeVar("T")
+
+
+def wait_until(predicate: Callable[[], T | None], *, timeout: float = 30, what: str = "") -> T:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from textwrap import dedent
 from typing import Any
 
 from executions.jobs import run_task_run
 from executions.lifecycle import execution_start
-from executions.models import Execution, LogLine
+from executions.models import Execution, LogLine, TaskRun
 from flows.models import Flow
 
 PROCESS = "io.kestra.plugin.core.runner.Process"
@@ -42,8 +43,20 @@ def finished(execution: Execution, timeout: float = 60) -> Execution:
     """Wait for ``execution`` to end, refreshed; fail the test after ``timeout`` s."""
     from tests.conftest import wait_until
 
-    def ended() -> Execution | None:
+    def done() -> Execution | None:
         execution.refresh_from_db()
         return execution if execution.is_terminal else None
 
-    return wait_until(ended, timeout=timeout, what=f"execution {execution.pk} to end")
+    return wait_until(done, timeout=timeout, what=f"execution {execution.pk} to end")
+
+
+def started(row: Execution | TaskRun) -> datetime:
+    """When ``row`` started; fails the test if it has not."""
+    assert row.started_at is not None, f"{row} has not started"
+    return row.started_at
+
+
+def ended(row: Execution | TaskRun) -> datetime:
+    """When ``row`` ended; fails the test if it has not."""
+    assert row.ended_at is not None, f"{row} has not ended"
+    return row.ended_at

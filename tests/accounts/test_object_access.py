@@ -15,6 +15,7 @@ from asgiref.sync import async_to_sync
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
+from django.http import StreamingHttpResponse
 from django.test import Client
 
 from accounts.access import execution_for_follower
@@ -119,6 +120,7 @@ def test_a_viewer_downloads_an_executions_files_but_may_not_steer_it(
     page = client.get(
         f"/executions/{execution.pk}/file/?path={FILE.format(execution=execution.pk)}"
     )
+    assert isinstance(page, StreamingHttpResponse)
     assert b"".join(page.streaming_content) == b"dev's data"
     assert Execution.objects.get().state == "CREATED"
 

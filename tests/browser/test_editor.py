@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from flows.models import Flow
 
@@ -143,7 +143,12 @@ def test_the_editor_asks_before_leaving_with_unsaved_changes(page: Page, alice: 
     _type_at_end(page, content, "# not saved\n")
 
     asked: list[str] = []
-    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+
+    def refuse(dialog: Dialog) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", refuse)
     page.get_by_role("link", name="Executions", exact=True).click()
     page.wait_for_timeout(500)  # a refused navigation has no event of its own to wait for
     assert asked == ["beforeunload"]

@@ -91,7 +91,7 @@ def make_run(
     parent: TaskRun | None = None,
     position: int = 0,
     state: str = State.SUCCESS,
-    span: tuple[float, float] | None = (0, 1),
+    span: tuple[float, float | None] | None = (0, 1),
     task_type: str = SHELL,
     **fields: Any,
 ) -> TaskRun:

@@ -280,7 +280,9 @@ def test_inputs_and_trigger_are_shown(client: Client, alice: Any) -> None:
 
     html = _page(client, execution)
 
-    inputs = re.search(r'<table class="inputs".*?</table>', html, re.S).group(0)
+    table = re.search(r'<table class="inputs".*?</table>', html, re.S)
+    assert table is not None
+    inputs = table.group(0)
     assert "<th>who</th>" in inputs and "world" in inputs
     assert "[\n  1,\n  2\n]" in inputs
     assert "nightly" in html and "2026-03-02T09:00:00Z" in html

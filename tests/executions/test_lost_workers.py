@@ -67,9 +67,10 @@ def test_a_running_task_tells_the_database_it_is_alive() -> None:
     run = execution.task_runs.get()
     assert run.claim("test:1")
     before = TaskRun.objects.get(pk=run.pk).heartbeat_at
+    assert before is not None  # the claim stamps the first heartbeat
     with Heartbeat(run, every=0.05):
         wait_until(
-            lambda: TaskRun.objects.get(pk=run.pk).heartbeat_at > before,
+            lambda: TaskRun.objects.filter(pk=run.pk, heartbeat_at__gt=before).exists(),
             timeout=10,
             what="a heartbeat",
         )

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from executions.models import State
-from tests.flows_helpers import PROCESS, flow_yaml, messages, run_here, save_flow
+from tests.flows_helpers import (
+    PROCESS,
+    ended,
+    flow_yaml,
+    messages,
+    run_here,
+    save_flow,
+    started,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +35,7 @@ def test_a_python_script_prints_and_succeeds() -> None:
     assert messages(execution) == ["Hello World 3"]
     run = execution.task_runs.get()
     assert (run.state, run.exit_code, run.attempt) == (State.SUCCESS, 0, 1)
-    assert run.started_at <= run.ended_at
+    assert started(run) <= ended(run)
 
 
 def test_an_outputs_line_sets_outputs_and_is_not_logged() -> None:

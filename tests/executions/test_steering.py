@@ -20,7 +20,7 @@ from executions.upkeep import delayed_work_start
 from flows.language.tasks import Retry
 from tests.conftest import wait_until
 from tests.executions.test_flow_control import flow, log, run, runs, shell
-from tests.flows_helpers import finished, messages, save_flow
+from tests.flows_helpers import ended, finished, messages, save_flow, started
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -171,7 +171,7 @@ def test_a_concurrency_limit_queues_the_extra_execution_until_one_ends(worker) -
     assert second.state == State.QUEUED
     first, second = finished(first), finished(second)
     assert (first.state, second.state) == (State.SUCCESS, State.SUCCESS)
-    assert second.started_at >= first.ended_at
+    assert started(second) >= ended(first)
 
 
 @pytest.mark.parametrize(("behavior", "state"), [("CANCEL", "CANCELLED"), ("FAIL", "FAILED")])
@@ -224,7 +224,7 @@ def test_a_task_timeout_kills_its_container(worker, docker_engine) -> None:
     execution = finished(execution_start(flow=save_flow(source)), timeout=40)
     slow = runs(execution)["slow"]
     assert (execution.state, slow.state, slow.error) == (State.FAILED, State.FAILED, "Timed out")
-    assert (slow.ended_at - slow.started_at).total_seconds() < 30
+    assert (ended(slow) - started(slow)).total_seconds() < 30
     left = docker.from_env().containers.list(
         all=True, filters={"label": f"flowsite.taskrun={slow.pk}"}
     )

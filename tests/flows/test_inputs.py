@@ -339,12 +339,17 @@ def test_an_uploaded_file_is_stored_and_its_uri_kept() -> None:
 def test_nothing_is_stored_when_another_input_is_invalid() -> None:
     source = HEAD + "  - id: data\n    type: FILE\n  - id: n\n    type: INT\n"
     stored: list[str] = []
+
+    def store(input_id: str, upload: object) -> str:
+        stored.append(input_id)
+        return "kestra:///x"
+
     with pytest.raises(InputsInvalid) as caught:
         inputs_resolve(
             inputs_of(source),
             {"n": "x"},
             {"data": SimpleUploadedFile("a.txt", b"a")},
-            store_file=lambda i, f: stored.append(i) or "kestra:///x",
+            store_file=store,
         )
     assert list(caught.value.errors) == ["n"]
     assert stored == []

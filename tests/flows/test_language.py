@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from flows.language import FlowInvalid, parse_flow
+from flows.language.tasks import LogTask, ScriptTask
 from tests.flows_helpers import flow_yaml
 
 
@@ -84,7 +85,9 @@ def test_task_ids_must_be_unique() -> None:
 )
 def test_the_log_task_is_known_by_its_kestra_names_and_alias(task_type: str) -> None:
     flow = parse_flow(flow_yaml(f"  - id: a\n    type: {task_type}\n    message: [one, two]\n"))
-    assert flow.tasks[0].messages == ["one", "two"]
+    task = flow.tasks[0]
+    assert isinstance(task, LogTask)
+    assert task.messages == ["one", "two"]
 
 
 @pytest.mark.parametrize(
@@ -104,6 +107,7 @@ def test_script_tasks_are_known_by_their_kestra_names_and_short_aliases(
     task_type: str, body: str
 ) -> None:
     task = parse_flow(flow_yaml(f"  - id: a\n    type: {task_type}\n    {body}\n")).tasks[0]
+    assert isinstance(task, ScriptTask)
     assert task.command_lines()
     assert not task.uses_process_runner  # Docker is the default, as in Kestra
     assert task.warning_on_std_err is True
@@ -128,6 +132,7 @@ def test_the_task_runner_block_sets_the_runner_and_its_limits() -> None:
             """
         )
     ).tasks[0]
+    assert isinstance(task, ScriptTask)
     assert task.image("default") == "alpine:3"
     assert (task.pull_policy, task.memory_bytes, task.cpus) == ("NEVER", 512 * 1024**2, 1.5)
     assert task.timeout_seconds == 90
@@ -151,9 +156,11 @@ def test_the_older_docker_and_runner_forms_still_work() -> None:
             """
         )
     ).tasks
-    assert task[0].image("x") == "docker.io/python:2.7.18-slim-stretch"
-    assert task[0].pull_policy == "ALWAYS" and not task[0].uses_process_runner
-    assert task[1].uses_process_runner
+    docker, process = task
+    assert isinstance(docker, ScriptTask) and isinstance(process, ScriptTask)
+    assert docker.image("x") == "docker.io/python:2.7.18-slim-stretch"
+    assert docker.pull_policy == "ALWAYS" and not docker.uses_process_runner
+    assert process.uses_process_runner
 
 
 def test_the_process_task_runner_is_recognised() -> None:
@@ -161,7 +168,9 @@ def test_the_process_task_runner_is_recognised() -> None:
         "  - id: a\n    type: shell.Commands\n    commands: [echo]\n"
         "    taskRunner:\n      type: io.kestra.plugin.core.runner.Process\n"
     )
-    assert parse_flow(source).tasks[0].uses_process_runner
+    task = parse_flow(source).tasks[0]
+    assert isinstance(task, ScriptTask)
+    assert task.uses_process_runner
 
 
 def test_a_timeout_must_be_an_iso_8601_duration() -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from flows.language import FlowInvalid, parse_flow
+from flows.language.tasks import ScriptTask
 from tests.flows_helpers import flow_yaml
 
 SCRIPT = "  - id: t\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: ['true']\n"
@@ -16,7 +17,9 @@ SCRIPT = "  - id: t\n    type: io.kestra.plugin.scripts.shell.Commands\n    comm
 @pytest.mark.parametrize("pattern", ["*.csv", "out/**", "./*.csv", "./out/report.json"])
 def test_an_output_pattern_inside_the_working_directory_is_accepted(pattern: str) -> None:
     definition = parse_flow(flow_yaml(SCRIPT + f"    outputFiles: ['{pattern}']\n"))
-    assert definition.tasks[0].output_files == [pattern]
+    task = definition.tasks[0]
+    assert isinstance(task, ScriptTask)
+    assert task.output_files == [pattern]
 
 
 @pytest.mark.parametrize("pattern", ["../up.csv", "./../up.csv", "/etc/*", "out/../../x"])

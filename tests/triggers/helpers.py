@@ -45,5 +45,11 @@ def executions_of(flow: Flow) -> list[Execution]:
     )
 
 
+def trigger_of(execution: Execution) -> dict[str, Any]:
+    """What started ``execution``; fails the test if no trigger did."""
+    assert execution.trigger is not None, f"{execution} was not triggered"
+    return execution.trigger
+
+
 def slot_dates(flow: Flow) -> list[str]:
-    return sorted(e.trigger["variables"]["date"] for e in executions_of(flow))
+    return sorted(trigger_of(e)["variables"]["date"] for e in executions_of(flow))

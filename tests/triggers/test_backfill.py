@@ -137,7 +137,7 @@ def test_only_a_schedule_can_be_backfilled(api: Client) -> None:
             "triggers:", "triggers:\n  - id: hook\n    type: Webhook\n    key: k"
         )
     )
-    body = {"namespace": "dev", "flowId": "scheduled", "triggerId": "hook"}
+    body: dict[str, Any] = {"namespace": "dev", "flowId": "scheduled", "triggerId": "hook"}
     body["backfill"] = {"start": "2024-03-01T00:00:00Z"}
     response = api.put("/api/v1/triggers", json.dumps(body), content_type="application/json")
     assert response.status_code == 422 and "Only a Schedule" in response.json()["message"]

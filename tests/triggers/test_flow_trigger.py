@@ -12,7 +12,7 @@ from executions.models import Execution, State
 from executions.signals import execution_ended
 from flows.models import Flow
 from tests.flows_helpers import run_here
-from tests.triggers.helpers import executions_of, save, triggered_flow
+from tests.triggers.helpers import executions_of, save, trigger_of, triggered_flow
 
 UPSTREAM = """id: extract
 namespace: company.team
@@ -73,9 +73,9 @@ def test_a_flow_trigger_fires_when_the_upstream_ends_in_a_matching_state() -> No
 
     run = ended(upstream, State.SUCCESS, outputs={"date": "2025-01-01"})
     [execution] = executions_of(transform)
-    assert execution.trigger["id"] == "after_extract"
-    assert execution.trigger["type"] == "io.kestra.plugin.core.trigger.Flow"
-    variables = execution.trigger["variables"]
+    assert trigger_of(execution)["id"] == "after_extract"
+    assert trigger_of(execution)["type"] == "io.kestra.plugin.core.trigger.Flow"
+    variables = trigger_of(execution)["variables"]
     assert (variables["executionId"], variables["namespace"], variables["flowId"]) == (
         run.pk,
         "company.team",
@@ -197,4 +197,4 @@ def test_the_engine_ending_a_real_run_fires_the_flow_trigger() -> None:
     run = run_here(upstream)
     assert run.state == State.SUCCESS
     [execution] = executions_of(transform)
-    assert execution.trigger["variables"]["executionId"] == run.pk
+    assert trigger_of(execution)["variables"]["executionId"] == run.pk

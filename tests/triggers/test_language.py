@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.language import FlowInvalid, parse_flow
+from flows.language.triggers import ScheduleTrigger
 from tests.triggers.helpers import schedule_flow, triggered_flow
 
 
@@ -26,7 +27,9 @@ def test_a_cron_with_seconds_needs_with_seconds() -> None:
     [error] = errors_of(schedule_flow("*/2 * * * * *"))
     assert "triggers[0].cron" in error and "it has 6 fields" in error and "withSeconds" in error
     definition = parse_flow(schedule_flow("*/2 * * * * *", extra="withSeconds: true"))
-    assert definition.triggers[0].with_seconds is True
+    schedule = definition.triggers[0]
+    assert isinstance(schedule, ScheduleTrigger)
+    assert schedule.with_seconds is True
 
 
 def test_with_seconds_refuses_a_five_field_cron() -> None:
@@ -52,6 +55,7 @@ def test_nicknames_time_zones_and_policies_are_read_as_kestra_writes_them() -> N
         )
     )
     [schedule] = definition.triggers
+    assert isinstance(schedule, ScheduleTrigger)
     assert schedule.canonical_type == "io.kestra.plugin.core.trigger.Schedule"
     assert (schedule.timezone, schedule.recover_missed_schedules) == ("Europe/Paris", "LAST")
     assert schedule.inputs == {"day": "{{ trigger.date }}"}

@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from tests.triggers.helpers import T0, at, executions_of, save, schedule_flow, slot_dates
+from tests.triggers.helpers import (
+    T0,
+    at,
+    executions_of,
+    save,
+    schedule_flow,
+    slot_dates,
+    trigger_of,
+)
 from triggers.clock import clock_tick
 from triggers.models import TriggerFiring, TriggerState
 
@@ -61,7 +69,7 @@ def test_the_cron_is_read_in_the_trigger_time_zone() -> None:
     clock_tick(at(7, 0))
     clock_tick(at(8, 0, 1))  # 09:00 in Paris, in winter
     [execution] = executions_of(flow)
-    assert execution.trigger["variables"]["date"] == "2030-01-01T09:00:00+01:00"
+    assert trigger_of(execution)["variables"]["date"] == "2030-01-01T09:00:00+01:00"
 
 
 @pytest.mark.parametrize(
