@@ -17,7 +17,7 @@ from flows.models import Flow, FlowRevision
 
 from .models import TERMINAL_STATES, Execution, State, TaskRun
 from .planner import attempts_end, execution_end, execution_followups, is_flowable, plan
-from .queue import enqueue_on_commit
+from .queue import enqueue_in_transaction
 from .storage import storage_input_uri, storage_save
 
 
@@ -63,7 +63,9 @@ def execution_start(
             storage_input_uri(execution, input_id, upload.name or input_id), upload
         ),
     )
-    with transaction.atomic():
+    # No savepoint of its own: inside a caller's transaction (an API call), a failure
+    # here fails the whole of it.
+    with transaction.atomic(savepoint=False):
         if definition.concurrency is not None:
             Flow.objects.select_for_update().filter(pk=flow.pk).first()  # one decision at a time
             running = Execution.objects.filter(
@@ -73,10 +75,12 @@ def execution_start(
                 _over_the_limit(execution, definition.concurrency.behavior)
                 if execution.is_terminal:
                     execution_followups(execution, definition)
+                else:  # queued: a replay keeps what it copies for when its turn comes
+                    _copy_runs(execution, replay_keeps or [])
                 return execution
         execution.save(force_insert=True)
-        _copy_runs(execution, replay_keeps or [])
-        enqueue_on_commit(plan(execution, definition))
+        copies = _copy_runs(execution, replay_keeps or [])
+        enqueue_in_transaction(plan(execution, definition, runs=copies))
     return execution
 
 
@@ -90,7 +94,7 @@ def _over_the_limit(execution: Execution, behavior: str) -> None:
     execution.save(force_insert=True)
 
 
-def _copy_runs(replay: Execution, kept: list[tuple[TaskRun, bool]]) -> None:
+def _copy_runs(replay: Execution, kept: list[tuple[TaskRun, bool]]) -> list[TaskRun]:
     copies: dict[str, TaskRun] = {}
     for run, running in kept:  # parents come before their children: created_at order
         copy = TaskRun(
@@ -111,6 +115,7 @@ def _copy_runs(replay: Execution, kept: list[tuple[TaskRun, bool]]) -> None:
         )
         copy.save(force_insert=True)
         copies[run.pk] = copy
+    return list(copies.values())
 
 
 def _locked(execution_id: str) -> Execution:
@@ -147,7 +152,7 @@ def execution_kill(*, execution_id: str) -> bool:
         )
         execution.state = State.KILLING
         execution.save(update_fields=["state"])
-        enqueue_on_commit(plan(execution, definition))
+        enqueue_in_transaction(plan(execution, definition))
     return True
 
 
@@ -165,7 +170,7 @@ def execution_resume(*, execution_id: str) -> None:
             attempts_end(run, State.SUCCESS, now)
         execution.state = State.RUNNING
         execution.save(update_fields=["state"])
-        enqueue_on_commit(plan(execution, execution.flow_revision.definition))
+        enqueue_in_transaction(plan(execution, execution.flow_revision.definition))
 
 
 def execution_restart(*, execution_id: str) -> Execution:
@@ -204,7 +209,7 @@ def execution_restart(*, execution_id: str) -> Execution:
             run.save(update_fields=["state", "ended_at", "error"])
         execution.state, execution.ended_at, execution.error = State.RUNNING, None, ""
         execution.save(update_fields=["state", "ended_at", "error"])
-        enqueue_on_commit(again + plan(execution, definition))
+        enqueue_in_transaction(again + plan(execution, definition))
     return execution
 
 

@@ -26,7 +26,7 @@ from flows.language.tasks import WORKERLESS_TYPES, BaseTask, FlowableTask, Subfl
 from .context import render_context
 from .live import LogWriter, execution_wake
 from .models import TERMINAL_STATES, Execution, State, TaskRun, TaskRunAttempt
-from .queue import enqueue_on_commit
+from .queue import enqueue_in_transaction
 from .signals import execution_ended
 
 
@@ -177,26 +177,28 @@ def _is_waiting(run: TaskRun) -> bool:
     )
 
 
-def plan(execution: Execution, definition: FlowDefinition) -> list[str]:
+def plan(
+    execution: Execution, definition: FlowDefinition, *, runs: list[TaskRun] | None = None
+) -> list[str]:
     """Walk the tree, create what may start, settle states; return the ids of the new
     leaf task runs, for the caller to run or enqueue. Call inside a transaction, holding
-    the execution's lock (or having just created it)."""
-    runs = {run.path: run for run in execution.task_runs.all()}
-    walk = _Walk(execution, definition, runs)
+    the execution's lock (or having just created it, when its ``runs`` are known)."""
+    runs_by_path = {run.path: run for run in (execution.task_runs.all() if runs is None else runs)}
+    walk = _Walk(execution, definition, runs_by_path)
     state = walk.root_state()
     leaves = [run.pk for run in walk.created if run.state == State.CREATED]
     if state in TERMINAL_STATES:
-        execution_end(execution, state, definition, runs=list(runs.values()))
+        execution_end(execution, state, definition, runs=list(runs_by_path.values()))
     elif execution.state == State.KILLING and not walk.busy():
         now = timezone.now()
-        for run in runs.values():
+        for run in runs_by_path.values():
             if run.state not in TERMINAL_STATES:
                 run.state, run.ended_at = State.KILLED, now
                 run.save(update_fields=["state", "ended_at"])
         execution_end(execution, State.KILLED, definition)
     elif (
         execution.state != State.PAUSED
-        and any(run.state == State.PAUSED for run in runs.values())
+        and any(run.state == State.PAUSED for run in runs_by_path.values())
         and not walk.busy()
     ):
         execution.state = State.PAUSED
@@ -223,7 +225,7 @@ def execution_advance(*, execution_id: str, inline: bool = False) -> list[str]:
         leaves = plan(execution, execution.flow_revision.definition)
         if inline:
             return leaves
-        enqueue_on_commit(leaves)
+        enqueue_in_transaction(leaves)
         return []
 
 
@@ -267,12 +269,13 @@ def execution_end(
 
 def execution_followups(execution: Execution, definition: FlowDefinition) -> None:
     """What follows an execution's end, in the same transaction: a waiting Subflow task,
-    the flow's concurrency queue, and (on commit) flow triggers."""
+    the flow's concurrency queue, and the receivers of ``execution_ended`` (flow
+    triggers, which start their executions on commit)."""
     if execution.parent_task_run_id:
         _subflow_ended(execution)
     if definition.concurrency is not None:
         _dequeue(execution, definition.concurrency.limit)
-    transaction.on_commit(lambda: execution_ended.send(sender=Execution, execution=execution))
+    execution_ended.send(sender=Execution, execution=execution)
 
 
 def _subflow_ended(child: Execution) -> None:
@@ -302,4 +305,4 @@ def _dequeue(execution: Execution, limit: int) -> None:
     for queued in queued_ones.order_by("created_at")[: max(limit - running, 0)]:
         queued.state = State.CREATED
         queued.save(update_fields=["state"])
-        enqueue_on_commit(plan(queued, queued.flow_revision.definition))
+        enqueue_in_transaction(plan(queued, queued.flow_revision.definition))

@@ -1,7 +1,9 @@
-"""Signals other apps listen to; sent after the change is committed."""
+"""Signals other apps listen to."""
 
 from django.dispatch import Signal
 
-# Sent once when an execution reaches a terminal state, with ``execution=``. Flow
-# triggers and the flow's concurrency queue listen to it.
+# Sent once when an execution reaches a terminal state, with ``execution=``, inside the
+# transaction that ends it: a receiver reads and writes as part of that transaction, and
+# starts anything (other executions) only once it commits (``transaction.on_commit``).
+# Flow triggers listen to it.
 execution_ended = Signal()

@@ -7,7 +7,11 @@ seconds, and ``enqueue`` sends one byte to every pusher of the same database and
 on this machine. The poll stays as the safety net: a job enqueued on another host (a team
 on PostgreSQL without Redis) or a lost datagram waits one poll at most.
 
-The claim itself is django-q2's (``ORM.dequeue``): a conditional update of the lock.
+The claim is django-q2's conditional update of the lock, made in the same transaction as
+the look that found the job; a pusher that found no more jobs than it took waits for a
+wake-up before it looks again, instead of spending a transaction on an empty look. A job
+enqueued inside a transaction is part of it (it exists exactly when what it runs does),
+and its wake-up goes out when that transaction commits.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from django.db import connections
+from django.db import connections, transaction
 from django.utils import timezone
 from django_q.brokers.orm import ORM
 from django_q.conf import Conf
@@ -35,32 +39,35 @@ class WakeableORM(ORM):
         super().__init__(list_key=list_key)
         self._inbox: socket.socket | None = None
         self._inbox_pid = 0
+        self._more = True  # whether the last look left jobs behind
 
     def enqueue(self, task: str) -> int:
         pk: int = super().enqueue(task)
-        pushers_wake(self._rendezvous())
+        rendezvous = self._rendezvous()
+        # Inside a transaction the job is not visible yet: wake the pushers once it is.
+        transaction.on_commit(lambda: pushers_wake(rendezvous), using=Conf.ORM)
         return pk
 
     def dequeue(self) -> list[tuple[int, str]] | None:
         inbox = self._inbox_open()
+        if not self._more and inbox is not None:
+            # The last look took every job there was: look again on a wake-up, or after
+            # the poll as a safety net.
+            select.select([inbox], [], [], Conf.POLL)
         _drain(inbox)  # a wake-up sent before this look is answered by it
-        claimed = []
-        for task in self.get_connection().filter(key=self.list_key, lock__lt=timezone.now())[
-            : Conf.BULK
-        ]:
-            # Another cluster may have been faster: then the update changes no row.
-            if (
-                self.get_connection()
-                .filter(id=task.id, lock=task.lock)
-                .update(lock=self.timeout(task))
-            ):
-                claimed.append((task.pk, task.payload))
+        queue = self.get_connection()
+        with transaction.atomic(using=Conf.ORM):
+            found = list(queue.filter(key=self.list_key, lock__lt=timezone.now())[: Conf.BULK + 1])
+            claimed = []
+            for task in found[: Conf.BULK]:
+                # Another cluster may have been faster: then the update changes no row.
+                if queue.filter(id=task.id, lock=task.lock).update(lock=self.timeout(task)):
+                    claimed.append((task.pk, task.payload))
+        self._more = len(found) > Conf.BULK
         if claimed:
             return claimed
         if inbox is None:
             time.sleep(Conf.POLL)
-        else:
-            select.select([inbox], [], [], Conf.POLL)
         return None
 
     def _rendezvous(self) -> Path:

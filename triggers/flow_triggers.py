@@ -27,22 +27,38 @@ logger = logging.getLogger(__name__)
 PRECONDITIONS_WINDOW = timedelta(hours=24)
 
 
-def flow_triggers_fire(*, execution: Execution) -> int:
-    """Start every flow whose Flow trigger waits for ``execution``; returns how many."""
-    event = FlowEvent(
+def _event(execution: Execution) -> FlowEvent:
+    return FlowEvent(
         namespace=execution.namespace,
         flow_id=execution.flow_id,
         state=str(execution.state),
         labels={str(k): str(v) for k, v in (execution.labels or {}).items()},
     )
+
+
+def _trigger(state: TriggerState) -> FlowTrigger:
+    trigger = state.trigger
+    assert isinstance(trigger, FlowTrigger)
+    return trigger
+
+
+def flow_triggers_waiting(*, execution: Execution) -> list[TriggerState]:
+    """The enabled Flow triggers of other flows that ``execution``'s end matches."""
+    event = _event(execution)
     candidates = TriggerState.objects.filter(
         type=FLOW, disabled=False, declared_disabled=False
     ).exclude(namespace=execution.namespace, flow_id=execution.flow_id)
+    return [state for state in candidates if _trigger(state).matches(event)]
+
+
+def flow_triggers_fire(*, execution: Execution, waiting: list[TriggerState] | None = None) -> int:
+    """Start every flow whose Flow trigger waits for ``execution`` (``waiting``, when the
+    caller has looked already); returns how many."""
+    event = _event(execution)
     started = 0
-    for state in candidates:
-        trigger = state.trigger
-        assert isinstance(trigger, FlowTrigger)
-        if not trigger.matches(event) or not _other_upstreams_ended(state, trigger, event):
+    for state in flow_triggers_waiting(execution=execution) if waiting is None else waiting:
+        trigger = _trigger(state)
+        if not _other_upstreams_ended(state, trigger, event):
             continue
         flow = Flow.objects.live().filter(namespace=state.namespace, flow_id=state.flow_id).first()
         if flow is None:

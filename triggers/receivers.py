@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -12,7 +14,8 @@ from executions.models import Execution
 from executions.signals import execution_ended
 from flows.models import Flow
 
-from .flow_triggers import flow_triggers_fire, stop_after_apply
+from .flow_triggers import flow_triggers_fire, flow_triggers_waiting, stop_after_apply
+from .models import TriggerState
 from .states import trigger_states_sync
 
 logger = logging.getLogger(__name__)
@@ -26,10 +29,22 @@ def _flow_saved(sender: type[Flow], instance: Flow, **kwargs: Any) -> None:
 
 @receiver(execution_ended, dispatch_uid="triggers-execution-ended")
 def _execution_ended(sender: object, execution: Execution, **kwargs: Any) -> None:
-    # Sent after the commit by whoever ended the execution (a worker): a trigger that
-    # fails here must not disturb it.
+    # Sent inside the transaction that ends the execution (a worker's): what is read and
+    # changed here is part of it, in a savepoint, so that a trigger that fails here rolls
+    # back its own work only and never disturbs the ending. Executions start on commit.
     try:
-        stop_after_apply(execution=execution)
-        flow_triggers_fire(execution=execution)
+        with transaction.atomic():
+            stop_after_apply(execution=execution)
+            waiting = flow_triggers_waiting(execution=execution)
+    except Exception:
+        logger.exception("Flow triggers failed after execution %s ended", execution.pk)
+        return
+    if waiting:
+        transaction.on_commit(partial(_flow_triggers_fire, execution, waiting))
+
+
+def _flow_triggers_fire(execution: Execution, waiting: list[TriggerState]) -> None:
+    try:
+        flow_triggers_fire(execution=execution, waiting=waiting)
     except Exception:
         logger.exception("Flow triggers failed after execution %s ended", execution.pk)

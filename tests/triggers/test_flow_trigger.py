@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import TestCase
 from django.utils import timezone
 
 from executions.lifecycle import execution_start
@@ -59,8 +60,14 @@ def ended(flow: Flow, state: State, **fields: Any) -> Execution:
         state=state, started_at=timezone.now(), ended_at=timezone.now(), **fields
     )
     execution.refresh_from_db()
-    execution_ended.send(sender=Execution, execution=execution)
+    the_engine_ends(execution)
     return execution
+
+
+def the_engine_ends(execution: Execution) -> None:
+    """As the engine sends it: inside the ending transaction; executions start on commit."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        execution_ended.send(sender=Execution, execution=execution)
 
 
 @pytest.mark.django_db
@@ -153,7 +160,7 @@ def test_the_same_ending_delivered_twice_starts_one_execution() -> None:
     upstream = save(UPSTREAM)
     transform = downstream(NEWER)
     run = ended(upstream, State.SUCCESS)
-    execution_ended.send(sender=Execution, execution=run)
+    the_engine_ends(run)
     assert len(executions_of(transform)) == 1
 
 
@@ -186,7 +193,7 @@ def test_stop_after_disables_a_schedule_once_its_execution_fails() -> None:
     execution = execution_start(flow=flow, trigger=trigger)
     Execution.objects.filter(pk=execution.pk).update(state=State.FAILED, ended_at=timezone.now())
     execution.refresh_from_db()
-    execution_ended.send(sender=Execution, execution=execution)
+    the_engine_ends(execution)
     assert TriggerState.objects.get(flow_id="critical").disabled
 
 
