@@ -23,15 +23,20 @@ STALLED_AFTER = timedelta(seconds=30)
 LOST_AFTER = timedelta(seconds=60)  # six missed heartbeats (jobs.HEARTBEAT_EVERY)
 SWEEP_EVERY = timedelta(seconds=60)
 
+# When this process last swept: the sweep is due once a minute per clock.
 _last_sweep: dict[str, datetime] = {}
+
+
+def sweep_due(now: datetime) -> bool:
+    last = _last_sweep.get("at")
+    return last is None or now - last >= SWEEP_EVERY
 
 
 def upkeep_tick(now: datetime | None = None) -> None:
     """Called by the clock about every second."""
     now = now or timezone.now()
     delayed_work_start(now)
-    last = _last_sweep.get("at")
-    if last is None or now - last >= SWEEP_EVERY:
+    if sweep_due(now):
         _last_sweep["at"] = now
         sweep_stalled_task_runs()
 

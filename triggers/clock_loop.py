@@ -5,7 +5,8 @@ few ORM queries, about 4 ms of CPU here: 0.4 % of a core for nothing. ``clock_du
 asks the same questions in one plain SQL statement, about 0.06 ms. It must stay in step
 with what a tick does: an armed or unarmed schedule whose slot is due (schedules_tick), a
 backfill under way (backfills_tick), and a task run whose timer (``wake_at``) is due,
-which is all the engine's delayed work (retries, pause timeouts).
+which is all the engine's delayed work (retries, pause timeouts); and once a minute the
+engine's sweep (``sweep_due``), which finds lost work whatever the tables say.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.db.models import Field, Model
 from django.utils import timezone
 
 from executions.models import TaskRun
+from executions.upkeep import sweep_due
 
 from .clock import clock_tick
 from .models import SCHEDULE, Backfill, TriggerState
@@ -41,7 +43,7 @@ def clock_run(
         close_old_connections()  # survive a database restart between ticks
         try:
             now = timezone.now()
-            if clock_due(now):
+            if clock_due(now) or sweep_due(now):
                 clock_tick(now)
         except Exception:
             logger.exception("A clock tick failed; the next one tries again")

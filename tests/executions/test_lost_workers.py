@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from executions import upkeep
 from executions.jobs import Heartbeat
 from executions.lifecycle import execution_restart, execution_start
 from executions.models import Execution, State, TaskRun
@@ -17,6 +18,7 @@ from executions.upkeep import task_runs_reap_lost
 from tests.conftest import start_worker, wait_until
 from tests.executions.test_flow_control import flow, log, shell
 from tests.flows_helpers import finished, messages, save_flow
+from triggers.clock_loop import ClockThread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,3 +78,24 @@ def test_a_running_task_tells_the_database_it_is_alive() -> None:
         )
     assert Execution.objects.get(pk=execution.pk).state != State.KILLING
     run.finish(State.SUCCESS)  # no worker holds it any more
+
+
+def test_the_clock_sweeps_for_lost_workers_even_when_nothing_else_is_due() -> None:
+    execution = execution_start(flow=save_flow(flow("quiet-loss", shell("long", "sleep 10"))))
+    long_ago = timezone.now() - timedelta(minutes=5)
+    TaskRun.objects.filter(execution=execution).update(
+        state=State.RUNNING, started_at=long_ago, heartbeat_at=long_ago, worker="gone:1"
+    )
+    upkeep._last_sweep.clear()  # this process has not swept yet
+    clock = ClockThread(interval=0.05, started=lambda _: None)
+    clock.start()
+    try:
+        wait_until(
+            lambda: TaskRun.objects.filter(execution=execution, state=State.FAILED).exists(),
+            timeout=20,
+            what="the clock's sweep to fail the lost task run",
+        )
+    finally:
+        clock.stop()
+        clock.join(timeout=10)
+    assert "gone:1" in TaskRun.objects.get(execution=execution).error
