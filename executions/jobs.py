@@ -132,7 +132,7 @@ def task_run_execute(*, task_run_id: str) -> list[str]:
         )
         if outcome.state == State.PAUSED:
             TaskRun.objects.filter(pk=task_run.pk).update(wake_at=outcome.wake_at, ended_at=None)
-        return execution_advance(execution_id=execution.pk, inline=True)
+        return execution_advance(execution_id=execution.pk, inline=True, definition=definition)
 
 
 def _attempts(

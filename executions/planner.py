@@ -207,22 +207,24 @@ def plan(
     return leaves
 
 
-def execution_advance(*, execution_id: str, inline: bool = False) -> list[str]:
+def execution_advance(
+    *, execution_id: str, inline: bool = False, definition: FlowDefinition | None = None
+) -> list[str]:
     """After a task run changed: settle states and create what may start now.
 
     With ``inline`` (a worker that just finished a task) the new leaf task runs are
-    returned for the caller to run; otherwise they are enqueued.
+    returned for the caller to run; otherwise they are enqueued. A caller that has the
+    execution's ``definition`` at hand spares reading its revision again.
     """
     # No savepoint: inside a worker's transaction, a failure here fails the whole of it.
     with transaction.atomic(savepoint=False):
-        execution = (
-            Execution.objects.select_for_update(of=("self",))
-            .select_related("flow_revision")
-            .get(pk=execution_id)
-        )
+        executions = Execution.objects.select_for_update(of=("self",))
+        if definition is None:
+            executions = executions.select_related("flow_revision")
+        execution = executions.get(pk=execution_id)
         if execution.is_terminal or execution.state == State.QUEUED:
             return []
-        leaves = plan(execution, execution.flow_revision.definition)
+        leaves = plan(execution, definition or execution.flow_revision.definition)
         if inline:
             return leaves
         enqueue_in_transaction(leaves)

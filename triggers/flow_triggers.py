@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -36,6 +38,23 @@ def _event(execution: Execution) -> FlowEvent:
     )
 
 
+def _any_enabled() -> bool:
+    # Asked at every execution's end, where most installs have no Flow trigger at all:
+    # one plain statement is a tenth of what the ORM spends building the full query.
+    with connection.cursor() as cursor:
+        cursor.execute(_any_enabled_sql(), [FLOW])
+        return cursor.fetchone() is not None
+
+
+@cache
+def _any_enabled_sql() -> str:
+    quote, meta = connection.ops.quote_name, TriggerState._meta
+    return (
+        f"SELECT 1 FROM {quote(meta.db_table)} WHERE {quote('type')} = %s"
+        f" AND NOT {quote('disabled')} AND NOT {quote('declared_disabled')} LIMIT 1"
+    )
+
+
 def _trigger(state: TriggerState) -> FlowTrigger:
     trigger = state.trigger
     assert isinstance(trigger, FlowTrigger)
@@ -44,6 +63,8 @@ def _trigger(state: TriggerState) -> FlowTrigger:
 
 def flow_triggers_waiting(*, execution: Execution) -> list[TriggerState]:
     """The enabled Flow triggers of other flows that ``execution``'s end matches."""
+    if not _any_enabled():
+        return []
     event = _event(execution)
     candidates = TriggerState.objects.filter(
         type=FLOW, disabled=False, declared_disabled=False
