@@ -26,7 +26,7 @@ from .live import LogWriter, execution_wake
 from .models import Execution, State, TaskRun, TaskRunAttempt
 from .planner import execution_advance
 from .queue import enqueue_task_run
-from .running import WorkerRuntime, attempt_perform, attempt_prepare
+from .running import StopWatch, WorkerRuntime, attempt_perform, attempt_prepare
 from .upkeep import task_run_fail
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def _attempts(
             )
             execution_wake(execution.pk)
             return None
-        if WorkerRuntime(task_run, execution, attempt.writer).wait(delay.total_seconds()):
+        if StopWatch(task_run).wait(delay.total_seconds()):
             return Outcome(State.KILLED), attempt
         with transaction.atomic():
             TaskRun.objects.filter(pk=task_run.pk).update(attempt=task_run.attempt + 1)

@@ -16,7 +16,14 @@ from flows.language.states import ACTIVE_EXECUTION_STATES
 from flows.models import Flow, FlowRevision
 
 from .models import TERMINAL_STATES, Execution, State, TaskRun
-from .planner import attempts_end, execution_end, execution_followups, is_flowable, plan
+from .planner import (
+    attempts_end,
+    execution_end,
+    execution_followups,
+    execution_locked,
+    is_flowable,
+    plan,
+)
 from .queue import enqueue_in_transaction
 from .storage import storage_input_uri, storage_save
 
@@ -118,14 +125,6 @@ def _copy_runs(replay: Execution, kept: list[tuple[TaskRun, bool]]) -> list[Task
     return list(copies.values())
 
 
-def _locked(execution_id: str) -> Execution:
-    return (
-        Execution.objects.select_for_update(of=("self",))
-        .select_related("flow_revision")
-        .get(pk=execution_id)
-    )
-
-
 def execution_kill(*, execution_id: str) -> bool:
     """Stop an execution. Returns False when it had already ended.
 
@@ -140,7 +139,7 @@ def execution_kill(*, execution_id: str) -> bool:
     for child in children:
         execution_kill(execution_id=child)
     with transaction.atomic():
-        execution = _locked(execution_id)
+        execution = execution_locked(execution_id)
         if execution.is_terminal:
             return False
         definition = execution.flow_revision.definition
@@ -159,7 +158,7 @@ def execution_kill(*, execution_id: str) -> bool:
 def execution_resume(*, execution_id: str) -> None:
     """Resume a paused execution: its Pause tasks end SUCCESS and the run goes on."""
     with transaction.atomic():
-        execution = _locked(execution_id)
+        execution = execution_locked(execution_id)
         paused = execution.task_runs.filter(state=State.PAUSED)
         if execution.state != State.PAUSED and not paused.exists():
             raise NotAllowed(f"Execution {execution_id} is not paused ({execution.state})")
@@ -180,7 +179,7 @@ def execution_restart(*, execution_id: str) -> Execution:
     attempt; the errors and finally branches run again when their time comes.
     """
     with transaction.atomic():
-        execution = _locked(execution_id)
+        execution = execution_locked(execution_id)
         if execution.state not in (State.FAILED, State.KILLED):
             raise NotAllowed(
                 f"Only a FAILED or KILLED execution can be restarted; this one is {execution.state}"

@@ -218,10 +218,7 @@ def execution_advance(
     """
     # No savepoint: inside a worker's transaction, a failure here fails the whole of it.
     with transaction.atomic(savepoint=False):
-        executions = Execution.objects.select_for_update(of=("self",))
-        if definition is None:
-            executions = executions.select_related("flow_revision")
-        execution = executions.get(pk=execution_id)
+        execution = execution_locked(execution_id, with_revision=definition is None)
         if execution.is_terminal or execution.state == State.QUEUED:
             return []
         leaves = plan(execution, definition or execution.flow_revision.definition)
@@ -229,6 +226,15 @@ def execution_advance(
             return leaves
         enqueue_in_transaction(leaves)
         return []
+
+
+def execution_locked(execution_id: str, *, with_revision: bool = True) -> Execution:
+    """The execution, its row locked until the transaction ends (with its revision,
+    unless the caller has the definition already)."""
+    executions = Execution.objects.select_for_update(of=("self",))
+    if with_revision:
+        executions = executions.select_related("flow_revision")
+    return executions.get(pk=execution_id)
 
 
 def attempts_end(run: TaskRun, state: State, now: datetime, error: str = "") -> None:
