@@ -19,6 +19,7 @@ from django.http import Http404
 from executions.models import Execution
 from flows.language.values import NAMESPACE_PATTERN
 from flows.models import Flow, FlowRevision
+from flowsite.rows import row_or_none
 from triggers.models import TriggerState
 
 from .models import Role
@@ -46,7 +47,7 @@ def namespace_for_new_flow(user: Any, namespace: str) -> None:
 def flow_for_user(user: Any, namespace: str, flow_id: str, *, need: Role = Role.VIEWER) -> Flow:
     not_found = f"Flow {namespace}.{flow_id} not found"
     require(user, Role.VIEWER, namespace, not_found=not_found)  # before anything is looked up
-    flow = Flow.objects.live().filter(namespace=namespace, flow_id=flow_id).first()
+    flow = row_or_none(Flow.objects.live(), namespace=namespace, flow_id=flow_id)
     if flow is None:
         raise Http404(not_found)
     require(user, need, namespace)
@@ -78,10 +79,8 @@ def revision_for_user(
 def execution_for_user(user: Any, execution_id: str, *, need: Role = Role.VIEWER) -> Execution:
     # Named by its id alone: the 404 must not tell whether it exists elsewhere, or where.
     not_found = f"Execution {execution_id} not found"
-    execution = (
-        Execution.objects.select_related("flow_revision", "parent_task_run")
-        .filter(pk=execution_id)
-        .first()
+    execution = row_or_none(
+        Execution.objects.select_related("flow_revision", "parent_task_run"), pk=execution_id
     )
     if execution is None:
         raise Http404(not_found)
@@ -114,12 +113,12 @@ def trigger_for_user(
     """A trigger of a live flow, and that flow."""
     not_found = f"Trigger {namespace}.{flow_id}.{trigger_id} not found"
     require(user, Role.VIEWER, namespace, not_found=not_found)
-    flow = Flow.objects.live().filter(namespace=namespace, flow_id=flow_id).first()
+    flow = row_or_none(Flow.objects.live(), namespace=namespace, flow_id=flow_id)
     if flow is None:
         raise Http404(not_found)
-    state = TriggerState.objects.filter(
-        namespace=namespace, flow_id=flow_id, trigger_id=trigger_id
-    ).first()
+    state = row_or_none(
+        TriggerState.objects.all(), namespace=namespace, flow_id=flow_id, trigger_id=trigger_id
+    )
     if state is None:
         raise Http404(not_found)
     require(user, need, namespace)

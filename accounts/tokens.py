@@ -9,6 +9,8 @@ from datetime import timedelta
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from flowsite.rows import row_or_none
+
 from .models import ApiToken
 
 PREFIX = "fst_"  # so a leaked token is recognisable, e.g. by secret scanners
@@ -40,10 +42,11 @@ def token_user(raw: str) -> User | None:
     if not raw.startswith(PREFIX):
         return None
     now = timezone.now()
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(hashed=token_hash(raw), revoked_at=None, expires_at__gt=now, user__is_active=True)
-        .first()
+    token = row_or_none(
+        ApiToken.objects.select_related("user").filter(
+            revoked_at=None, expires_at__gt=now, user__is_active=True
+        ),
+        hashed=token_hash(raw),
     )
     if token is None:
         return None

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from flows.language import FlowDefinition
 from flows.language.tasks import BaseTask, Outcome
+from flowsite.rows import row_or_none
 
 from .live import LogWriter, execution_wake
 from .models import Execution, State, TaskRun, TaskRunAttempt
@@ -97,10 +98,8 @@ class _Attempt:
 def task_run_execute(*, task_run_id: str) -> list[str]:
     """Claim and run one task run, with its retries; return the task runs it made ready."""
     with transaction.atomic():
-        task_run = (
-            TaskRun.objects.select_related("execution__flow_revision")
-            .filter(pk=task_run_id)
-            .first()
+        task_run = row_or_none(
+            TaskRun.objects.select_related("execution__flow_revision"), pk=task_run_id
         )
         if task_run is None or not task_run.claim(worker_name()):
             return []

@@ -14,6 +14,7 @@ from flows.inputs import InputsInvalid
 from flows.language import FlowDefinition
 from flows.language.tasks import BaseTask, Outcome, ScriptRun
 from flows.models import Flow
+from flowsite.rows import row_or_none
 from namespaces.lookup import namespace_secrets
 from namespaces.models import SecretUnreadable
 
@@ -112,7 +113,7 @@ class WorkerRuntime:
         labels: dict[str, str],
         inherit_labels: bool,
     ) -> Execution:
-        flow = Flow.objects.live().filter(namespace=namespace, flow_id=flow_id).first()
+        flow = row_or_none(Flow.objects.live(), namespace=namespace, flow_id=flow_id)
         if flow is None:
             raise TaskError(f"Subflow {namespace}.{flow_id} does not exist")
         labels = {**(self.execution.labels if inherit_labels else {}), **labels}

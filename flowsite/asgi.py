@@ -1,11 +1,21 @@
+"""The ASGI application daphne serves: Django's HTTP handler, run the way WSGI runs it,
+and Channels for the websockets."""
+
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.core.asgi import get_asgi_application
+from django.core.handlers.asgi import ASGIHandler
+from django.db import close_old_connections, connections
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowsite.settings")
-django_asgi_app = get_asgi_application()
+get_asgi_application()  # django.setup(), as Django's own entry point does it
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -13,9 +23,57 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from executions.routing import websocket_urlpatterns  # noqa: E402
 
+# Threads that run requests; each keeps its own database connection open between them.
+WEB_THREADS = int(os.environ.get("FLOWSITE_WEB_THREADS", "8"))
+
+
+def _thread_prepare() -> None:
+    """A request thread lives as long as the server, so its database connections are kept
+    across requests (checked before each, as WSGI servers do), instead of a new one per
+    request: a new PostgreSQL connection costs more CPU than a small API call."""
+    for alias in connections:
+        connection = connections[alias]
+        connection.settings_dict = {**connection.settings_dict, "CONN_MAX_AGE": None}
+
+
+class SyncChainHandler(ASGIHandler):
+    """Django's ASGI handler with its middleware and views run as under WSGI.
+
+    Django's own builds its middleware chain for async and, with middleware that is
+    synchronous at heart (sessions, CSRF, messages, WhiteNoise), crosses between the event
+    loop and a thread several times per request, each request in a new thread with a new
+    database connection: some 2 ms of CPU per request before any view runs. Here the whole
+    chain is synchronous and runs in one hop on a fixed pool of threads, each keeping its
+    connection. Reading the body, the disconnect watch and streaming the answer stay
+    Django's."""
+
+    def __init__(self, threads: int = WEB_THREADS):
+        super(ASGIHandler, self).__init__()  # BaseHandler: no async chain
+        self.load_middleware(is_async=False)
+        self._pool = ThreadPoolExecutor(threads, "web", initializer=_thread_prepare)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django serves HTTP only, not {scope['type']}")
+        # No ThreadSensitiveContext: nothing of a request runs in a thread of its own.
+        await self.handle(scope, receive, send)
+
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        respond = sync_to_async(self._respond, thread_sensitive=False, executor=self._pool)
+        response: HttpResponseBase = await respond(request)
+        return response
+
+    def _respond(self, request: HttpRequest) -> HttpResponseBase:
+        close_old_connections()  # a connection that broke or expired is replaced
+        try:
+            return self.get_response(request)
+        finally:
+            close_old_connections()
+
+
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": SyncChainHandler(),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

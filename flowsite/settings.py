@@ -200,7 +200,10 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Publish/subscribe: a wake-up is one PUBLISH, where the core layer's
+            # group_send is a group lookup and a script per message. The pages only need
+            # a best-effort "look again" (executions/live.py), which pub/sub gives.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 "prefix": env_str("FLOWSITE_REDIS_PREFIX", "flowsite"),
