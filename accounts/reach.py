@@ -16,8 +16,16 @@ and secrets never cross: an execution sees its own namespace's and its parents' 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+
+from flows.language.values import NAMESPACE_PATTERN
+from flowsite.http import RequestUser
+
+from .audit import audit_allowance_changed
 from .models import NamespaceAllowance
 from .permissions import covers
 
@@ -110,3 +118,50 @@ def _input_uris(inputs: Any) -> set[str]:
         elif isinstance(value, dict):
             values.extend(value.values())
     return found
+
+
+# --- allowances, as a namespace's Admins manage them (page and API alike) ---------------
+
+
+def allowance_problem(namespace: str, allowed: str) -> str | None:
+    """Why ``allowed`` cannot be allowed on ``namespace``, or None."""
+    if not allowed:
+        return "Name the namespace to allow"
+    if len(allowed) > 150 or not re.fullmatch(NAMESPACE_PATTERN, allowed):
+        return f"'{allowed[:150]}' is not a namespace name (lower-case letters, digits, '-' and '_', parts joined by dots)"
+    if covers(allowed, namespace):
+        return f"Executions of {allowed} already reach {namespace}: it is {allowed} or inside it"
+    return None
+
+
+def allowances_seen(namespace: str) -> list[NamespaceAllowance]:
+    """The allowances that hold on ``namespace``: its own and its parents'."""
+    return list(
+        NamespaceAllowance.objects.filter(
+            namespace__in=namespace_and_parents(namespace)
+        ).select_related("created_by")
+    )
+
+
+def allowance_add(*, namespace: str, allowed: str, actor: RequestUser | None) -> bool:
+    """Allow ``allowed`` on ``namespace`` (checked by ``allowance_problem`` first);
+    False when it already was. Audited."""
+    try:
+        with transaction.atomic():
+            NamespaceAllowance.objects.create(
+                namespace=namespace,
+                allowed=allowed,
+                created_by=actor if isinstance(actor, User) else None,
+            )
+    except IntegrityError:
+        return False
+    audit_allowance_changed(actor=actor, namespace=namespace, allowed=allowed, added=True)
+    return True
+
+
+def allowance_remove(*, namespace: str, allowed: str, actor: RequestUser | None) -> bool:
+    """Take back what ``allowance_add`` gave; False when there was nothing. Audited."""
+    deleted, _ = NamespaceAllowance.objects.filter(namespace=namespace, allowed=allowed).delete()
+    if deleted:
+        audit_allowance_changed(actor=actor, namespace=namespace, allowed=allowed, added=False)
+    return bool(deleted)
