@@ -84,14 +84,19 @@ def flow_triggers_waiting(*, execution: Execution) -> list[TriggerState]:
         if hears(state.namespace, execution.namespace):
             heard.append(state)
         else:  # told to the server's log only: the listener may not know the execution
-            logger.warning("%s: %s", state, trigger_refusal(state.namespace, execution.namespace))
+            named = execution.namespace in _named_namespaces(_trigger(state))
+            logger.log(
+                logging.WARNING if named else logging.DEBUG,  # a catch-all hears nothing
+                "%s: %s",
+                state,
+                trigger_refusal(state.namespace, execution.namespace),
+            )
     return heard
 
 
-def flow_trigger_refusals(namespace: str, trigger: FlowTrigger) -> list[str]:
-    """Why a Flow trigger of a flow in ``namespace`` will not hear the namespaces it
-    names (its flow conditions and preconditions), for the flow page: its author named
-    them, so saying so tells them nothing of what runs there."""
+def _named_namespaces(trigger: FlowTrigger) -> list[str]:
+    """The namespaces a Flow trigger names exactly: in its preconditions and its flow
+    and (equal) namespace conditions."""
     named = [u.namespace for u in trigger.preconditions.flows] if trigger.preconditions else []
     for condition in trigger.conditions:
         if isinstance(condition, ExecutionFlowCondition) or (
@@ -99,8 +104,18 @@ def flow_trigger_refusals(namespace: str, trigger: FlowTrigger) -> list[str]:
             and (condition.comparison or ("PREFIX" if condition.prefix else "EQUALS")) == "EQUALS"
         ):
             named.append(condition.namespace)
-    unheard = [n for n in dict.fromkeys(named) if not hears(namespace, n)]
-    return [trigger_refusal(namespace, n) for n in unheard]
+    return list(dict.fromkeys(named))
+
+
+def flow_trigger_refusals(namespace: str, trigger: FlowTrigger) -> list[str]:
+    """Why a Flow trigger of a flow in ``namespace`` will not hear the namespaces it
+    names, for the flow page: its author named them, so saying so tells them nothing of
+    what runs there."""
+    return [
+        trigger_refusal(namespace, named)
+        for named in _named_namespaces(trigger)
+        if not hears(namespace, named)
+    ]
 
 
 def flow_triggers_fire(*, execution: Execution, waiting: list[TriggerState] | None = None) -> int:

@@ -73,6 +73,15 @@ tasks:
 """
 
 
+OWN = """id: own
+namespace: company.data
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: mine
+"""
+
+
 def reader(uri: str) -> str:
     return f"""id: reader
 namespace: company.data
@@ -157,6 +166,30 @@ def test_bob_s_flow_trigger_does_not_hear_dev_until_alice_allows_it(worker, peop
         lambda: executions_of("company.data", "listener"), what="the listener to start"
     )
     assert "heard dev-private-word" in messages(finished(heard[0]))
+
+
+def test_bob_s_catch_all_flow_trigger_hears_his_own_namespace_but_not_dev(worker, people) -> None:
+    eavesdropper = bob_saves(
+        """id: eavesdropper
+namespace: company.data
+tasks:
+  - id: heard
+    type: io.kestra.plugin.core.log.Log
+    message: "heard {{ trigger.namespace }}.{{ trigger.flowId }} {{ trigger.outputs }}"
+triggers:
+  - id: everything
+    type: io.kestra.plugin.core.trigger.Flow
+    states: [SUCCESS]
+"""
+    )
+    assert "Flow trigger refused" not in flow_page(eavesdropper)  # it names no namespace
+    alice_runs_dev_target()
+    own = bob_runs(bob_saves(OWN))
+    assert own.state == State.SUCCESS, failure(own)
+    heard = wait_until(
+        lambda: executions_of("company.data", "eavesdropper"), what="the eavesdropper to start"
+    )
+    assert [messages(finished(e)) for e in heard] == [["heard company.data.own {}"]]
 
 
 def test_bob_cannot_read_a_file_of_a_dev_execution(worker, people) -> None:
