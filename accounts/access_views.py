@@ -24,6 +24,7 @@ from .access_forms import GrantForm, MemberForm, NewUserForm, RoleForm, TeamForm
 from .audit import audit_record
 from .models import Role, RoleBinding, Team
 from .permissions import covers, forget_bindings, may
+from .reach import allowances_seen
 
 View = Callable[..., HttpResponse]
 
@@ -78,7 +79,7 @@ def _get_binding_for_admin(request: HttpRequest, namespace: str, binding_id: int
     return binding
 
 
-def _render_access(
+def render_access(
     request: HttpRequest, namespace: str, form: GrantForm, *, error: str = "", status: int = 200
 ) -> HttpResponse:
     rows = [
@@ -95,6 +96,7 @@ def _render_access(
         "form": form,
         "roles": Role.choices,
         "error": error,
+        "allowances": allowances_seen(namespace),
     }
     return render(request, "accounts/access.html", context, status=status)
 
@@ -133,7 +135,7 @@ def namespace_access(request: HttpRequest, namespace: str) -> HttpResponse:
                 summary=summary,
             )
             return redirect("namespace_access", namespace)
-    return _render_access(request, namespace, form, status=422 if form.errors else 200)
+    return render_access(request, namespace, form, status=422 if form.errors else 200)
 
 
 @login_required
@@ -144,7 +146,7 @@ def binding_change(request: HttpRequest, namespace: str, binding_id: int) -> Htt
     if not form.is_valid():
         error = f"Not a role: {request.POST.get('role', '')!r}"
         grant = GrantForm(page_namespace=namespace)
-        return _render_access(request, namespace, grant, error=error, status=422)
+        return render_access(request, namespace, grant, error=error, status=422)
     before = binding.get_role_display()
     binding.role = form.cleaned_data["role"]
     binding.save(update_fields=["role"])

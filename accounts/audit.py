@@ -208,3 +208,19 @@ def audit_variable_deleted(
 
 def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def audit_allowance_changed(
+    *, actor: RequestUser | None, namespace: str, allowed: str, added: bool
+) -> None:
+    """An Admin of ``namespace`` allowed ``allowed`` to reach it, or took that back."""
+    audit_record(
+        actor=actor,
+        action="allowed" if added else "disallowed",
+        namespace=namespace,
+        object_type="allowance",
+        object_id=allowed,
+        summary=f"{allowed} may call flows of and hear executions of {namespace}"
+        if added
+        else f"{allowed} may no longer reach {namespace}",
+    )

@@ -119,3 +119,26 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_type} {self.object_id}"
+
+
+class NamespaceAllowance(models.Model):
+    """Lets executions of ``allowed`` (and of the namespaces inside it) reach ``namespace``
+    (and the namespaces inside it): call its flows as subflows, hear its executions with
+    Flow triggers, and read the files those executions stored. Set by ``namespace``'s
+    Admins; both sides include their children, as a role binding does."""
+
+    namespace = models.CharField(max_length=150, db_index=True)
+    allowed = models.CharField(max_length=150)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["namespace", "allowed"]
+        constraints = [
+            models.UniqueConstraint(fields=["namespace", "allowed"], name="one_allowance"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.allowed} may reach {self.namespace}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from . import access_views, audit_views, login, token_views
+from . import access_views, allowance_views, audit_views, login, token_views
 
 urlpatterns: list[URLPattern] = [
     path("login/", login.login, name="login"),
@@ -23,6 +23,24 @@ urlpatterns: list[URLPattern] = [
         "namespaces/<str:namespace>/access/<int:binding_id>/revoke/",
         access_views.binding_revoke,
         name="binding_revoke",
+    ),
+    path(
+        "namespaces/<str:namespace>/access/allowed/",
+        allowance_views.allowance_create,
+        name="allowance_create",
+    ),
+    path(
+        "namespaces/<str:namespace>/access/allowed/<str:allowed>/remove/",
+        allowance_views.allowance_delete,
+        name="allowance_delete",
+    ),
+    path(
+        "api/v1/namespaces/<str:namespace>/allowed-namespaces",
+        allowance_views.api_allowances,
+    ),
+    path(
+        "api/v1/namespaces/<str:namespace>/allowed-namespaces/<str:allowed>",
+        allowance_views.api_allowance_item,
     ),
     path("teams/", access_views.teams, name="teams"),
     path("teams/<int:team_id>/", access_views.team, name="team"),

@@ -16,7 +16,7 @@ from flowsite.values import format_instant
 from namespaces.lookup import namespace_secrets, namespace_variables
 
 from .models import Execution, TaskRun
-from .storage import storage_read, uri_belongs_to
+from .storage import storage_read_for
 
 
 class SecretMissing(Exception):
@@ -98,15 +98,10 @@ def render_context(
         return value
 
     def read(uri: str) -> str:
-        # Its own files, those of the execution it replays, and its parent's (a subflow).
-        owners = [execution]
-        if execution.original_id:
-            owners += Execution.objects.filter(pk=execution.original_id)
-        if execution.parent_task_run is not None:
-            owners.append(execution.parent_task_run.execution)
-        if not any(uri_belongs_to(str(uri), owner) for owner in owners):
-            raise ValueError(f"'{uri}' is not a file of this execution")
-        return storage_read(str(uri)).decode("utf-8", errors="replace")
+        # Asked in accounts.reach: its own files, its namespace's and those it was
+        # allowed to reach, and files its parent passed in.
+        data = storage_read_for(execution, str(uri), what=f"read('{uri}')")
+        return data.decode("utf-8", errors="replace")
 
     context["secret"] = secret
     context["read"] = read

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.reach import CrossingRefused, subflow_require
 from flows.expressions import is_truthy, render, render_value
 from flows.language import FlowDefinition
 from flows.language.states import ACTIVE_EXECUTION_STATES
@@ -295,11 +296,24 @@ def _subflow_ended(child: Execution) -> None:
     task = run.execution.flow_revision.definition.task(run.task_id)
     if not isinstance(task, SubflowTask) or not task.wait:
         return
-    state, now = task.state_after(child), timezone.now()
+    state, now, outputs, error = task.state_after(child), timezone.now(), {}, ""
+    try:  # an allowance withdrawn while the child ran withholds its outputs
+        subflow_require(
+            caller=run.execution.namespace,
+            namespace=child.namespace,
+            flow_id=child.flow_id,
+            when="outputs",
+        )
+        outputs = task.outputs_after(child)
+    except CrossingRefused as exc:
+        state, error, outputs = State.FAILED, str(exc), {"executionId": child.pk}
+        writer = LogWriter(run)
+        writer.system(error, "ERROR")
+        writer.flush()
     TaskRun.objects.filter(pk=run.pk, state=State.RUNNING).update(
-        state=state, ended_at=now, outputs=task.outputs_after(child)
+        state=state, ended_at=now, outputs=outputs, error=error
     )
-    attempts_end(run, state, now)
+    attempts_end(run, state, now, error)
     transaction.on_commit(lambda: execution_advance(execution_id=run.execution_id))
 
 

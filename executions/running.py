@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
+from accounts.reach import CrossingRefused, file_require, subflow_require
 from flows.expressions import ExpressionError, has_expression, render_value
 from flows.inputs import InputsInvalid
 from flows.language import FlowDefinition
@@ -25,12 +26,12 @@ from .models import Execution, LogLine, State, TaskRun
 from .runners.base import RunResult, RunSpec, TaskError, drive
 from .runners.docker import DockerRunner
 from .runners.process import ProcessRunner
-from .storage import input_files_materialize, storage_save, storage_uri
+from .storage import SCHEME, input_files_materialize, storage_save, storage_uri, uri_execution
 
 logger = logging.getLogger(__name__)
 
 # Errors whose message is the whole story for the user: shown as they are.
-TOLD_ERRORS = (ExpressionError, SecretMissing, SecretUnreadable, TaskError)
+TOLD_ERRORS = (CrossingRefused, ExpressionError, SecretMissing, SecretUnreadable, TaskError)
 
 
 def stop_requested(execution_id: str) -> bool:
@@ -75,9 +76,7 @@ class WorkerRuntime:
 
     def run_script(self, script: ScriptRun) -> RunResult:
         execution, task_run = self.execution, self.task_run
-        input_files = input_files_materialize(
-            script.input_files or {}, namespace=execution.namespace
-        )
+        input_files = input_files_materialize(script.input_files or {}, reader=execution)
         spec = RunSpec(
             execution_id=task_run.execution_id,
             task_run_id=task_run.pk,
@@ -113,9 +112,17 @@ class WorkerRuntime:
         labels: dict[str, str],
         inherit_labels: bool,
     ) -> Execution:
+        # Asked before looking the flow up: a refusal tells nothing of what exists there.
+        subflow_require(caller=self.execution.namespace, namespace=namespace, flow_id=flow_id)
         flow = row_or_none(Flow.objects.live(), namespace=namespace, flow_id=flow_id)
         if flow is None:
             raise TaskError(f"Subflow {namespace}.{flow_id} does not exist")
+        for name, value in inputs.items():  # a file handed down must be one it may read
+            if isinstance(value, str) and value.strip().startswith(SCHEME):
+                uri = value.strip()
+                file_require(
+                    self.execution, uri_execution(uri), uri, what=f"Subflow input '{name}'"
+                )
         labels = {**(self.execution.labels if inherit_labels else {}), **labels}
         try:
             return execution_start(

@@ -19,7 +19,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 
-from accounts.permissions import covers
+from accounts.reach import CrossingRefused, file_require
 from flowsite.values import relative_path_check
 
 from .models import Execution
@@ -183,17 +183,18 @@ def execution_files(execution: Any) -> list[StoredFile]:
 
 
 def input_files_materialize(
-    input_files: dict[str, str] | str, *, namespace: str | None = None
+    input_files: dict[str, str] | str, *, reader: Execution | None = None
 ) -> dict[str, bytes]:
     """The files a task's ``inputFiles`` writes, by name, once expressions are rendered.
 
     Kestra's forms: a map of name to content, or a string holding a JSON map (inline or
     in a stored file named by its URI). A content that is a ``kestra:///`` URI, such as
     ``{{ outputs.t.outputFiles['f.csv'] }}``, stands for the stored file's bytes. With
-    ``namespace``, a URI must name a file of an execution in that namespace or one below
-    it, so a flow cannot read another team's files by guessing their URIs. Raises TaskError naming the file.
+    ``reader``, a URI must name a file that execution may read (``accounts.reach``), so
+    a flow cannot read another team's files by guessing their URIs. Raises TaskError
+    naming the file.
     """
-    mapping = _input_files_mapping(input_files, namespace=namespace)
+    mapping = _input_files_mapping(input_files, reader=reader)
     files: dict[str, bytes] = {}
     for name, content in mapping.items():
         try:
@@ -201,7 +202,7 @@ def input_files_materialize(
         except ValueError as exc:
             raise TaskError(f"inputFiles: {exc}") from None
         if isinstance(content, str) and content.strip().startswith(SCHEME):
-            files[name] = _stored_content(content.strip(), f"inputFiles '{name}'", namespace)
+            files[name] = _stored_content(content.strip(), f"inputFiles '{name}'", reader)
         elif isinstance(content, bytes):
             files[name] = content
         else:
@@ -210,13 +211,13 @@ def input_files_materialize(
 
 
 def _input_files_mapping(
-    input_files: dict[str, str] | str, *, namespace: str | None
+    input_files: dict[str, str] | str, *, reader: Execution | None
 ) -> dict[str, Any]:
     if isinstance(input_files, dict):
         return input_files
     text = input_files.strip()
     if text.startswith(SCHEME):
-        text = _stored_content(text, "inputFiles", namespace).decode("utf-8", errors="replace")
+        text = _stored_content(text, "inputFiles", reader).decode("utf-8", errors="replace")
     try:
         mapping = json.loads(text)
     except ValueError as exc:
@@ -226,12 +227,17 @@ def _input_files_mapping(
     return mapping
 
 
-def _stored_content(uri: str, what: str, namespace: str | None) -> bytes:
-    if namespace is not None:
-        owner = uri_execution(uri)
-        if owner is None or not covers(namespace, owner.namespace):
-            raise TaskError(f"{what}: {uri} is not a file of namespace {namespace}")
+def _stored_content(uri: str, what: str, reader: Execution | None) -> bytes:
     try:
-        return storage_read(uri)
+        return storage_read_for(reader, uri, what=what) if reader else storage_read(uri)
+    except CrossingRefused as exc:
+        raise TaskError(str(exc)) from None
     except (FileNotFoundError, ValueError) as exc:
         raise TaskError(f"{what}: {exc}") from None
+
+
+def storage_read_for(reader: Execution, uri: str, *, what: str) -> bytes:
+    """The file at ``uri``, for execution ``reader``: CrossingRefused unless it may read
+    it (asked before the storage is touched, so a refusal tells nothing of the file)."""
+    file_require(reader, uri_execution(uri), uri, what=what)
+    return storage_read(uri)

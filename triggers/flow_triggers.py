@@ -3,7 +3,9 @@
 A trigger's ``states``, ``conditions`` and ``preconditions`` all have to agree. With
 several upstream flows in ``preconditions.flows``, each must have ended as asked within
 the last day and since the trigger last fired (Kestra's default window, PT24H).
-A flow never triggers itself: that would loop forever.
+A flow never triggers itself: that would loop forever. A trigger hears only executions
+of namespaces its flow's namespace reaches (``accounts.reach``): its own, those inside
+it, and those whose Admins allowed it.
 """
 
 from __future__ import annotations
@@ -17,8 +19,15 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.reach import hears, trigger_refusal
 from executions.models import Execution
-from flows.language.triggers import FlowEvent, FlowTrigger, UpstreamFlow
+from flows.language.triggers import (
+    ExecutionFlowCondition,
+    ExecutionNamespaceCondition,
+    FlowEvent,
+    FlowTrigger,
+    UpstreamFlow,
+)
 from flows.models import Flow
 
 from .models import FLOW, TriggerFiring, TriggerState
@@ -69,7 +78,44 @@ def flow_triggers_waiting(*, execution: Execution) -> list[TriggerState]:
     candidates = TriggerState.objects.filter(
         type=FLOW, disabled=False, declared_disabled=False
     ).exclude(namespace=execution.namespace, flow_id=execution.flow_id)
-    return [state for state in candidates if _trigger(state).matches(event)]
+    matching = [state for state in candidates if _trigger(state).matches(event)]
+    heard = []
+    for state in matching:
+        if hears(state.namespace, execution.namespace):
+            heard.append(state)
+        else:  # told to the server's log only: the listener may not know the execution
+            named = execution.namespace in _named_namespaces(_trigger(state))
+            logger.log(
+                logging.WARNING if named else logging.DEBUG,  # a catch-all hears nothing
+                "%s: %s",
+                state,
+                trigger_refusal(state.namespace, execution.namespace),
+            )
+    return heard
+
+
+def _named_namespaces(trigger: FlowTrigger) -> list[str]:
+    """The namespaces a Flow trigger names exactly: in its preconditions and its flow
+    and (equal) namespace conditions."""
+    named = [u.namespace for u in trigger.preconditions.flows] if trigger.preconditions else []
+    for condition in trigger.conditions:
+        if isinstance(condition, ExecutionFlowCondition) or (
+            isinstance(condition, ExecutionNamespaceCondition)
+            and (condition.comparison or ("PREFIX" if condition.prefix else "EQUALS")) == "EQUALS"
+        ):
+            named.append(condition.namespace)
+    return list(dict.fromkeys(named))
+
+
+def flow_trigger_refusals(namespace: str, trigger: FlowTrigger) -> list[str]:
+    """Why a Flow trigger of a flow in ``namespace`` will not hear the namespaces it
+    names, for the flow page: its author named them, so saying so tells them nothing of
+    what runs there."""
+    return [
+        trigger_refusal(namespace, named)
+        for named in _named_namespaces(trigger)
+        if not hears(namespace, named)
+    ]
 
 
 def flow_triggers_fire(*, execution: Execution, waiting: list[TriggerState] | None = None) -> int:
@@ -126,7 +172,10 @@ def _other_upstreams_ended(state: TriggerState, trigger: FlowTrigger, event: Flo
     if last is not None:
         since = max(since, last)
     others = [u for u in trigger.preconditions.flows if not u.matches(event)]
-    return all(_has_ended(upstream, since) for upstream in others)
+    return all(
+        hears(state.namespace, upstream.namespace) and _has_ended(upstream, since)
+        for upstream in others
+    )
 
 
 def _has_ended(upstream: UpstreamFlow, since: datetime) -> bool:

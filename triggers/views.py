@@ -17,10 +17,12 @@ from accounts.access import flow_for_user, trigger_for_user
 from accounts.audit import audit_trigger_changed
 from accounts.models import Role
 from accounts.permissions import abilities
+from flows.language.triggers import FlowTrigger
 from flows.models import Flow
 from flowsite.http import is_htmx
 
 from .clock import BackfillInvalid, backfill_create
+from .flow_triggers import flow_trigger_refusals
 from .models import TriggerState
 
 
@@ -40,6 +42,9 @@ def triggers_context(
             "trigger": s.trigger,
             "backfills": list(s.backfills.all())[:5],
             "errors": (errors or {}).get(s.trigger_id, []),
+            "refusals": flow_trigger_refusals(flow.namespace, s.trigger)
+            if isinstance(s.trigger, FlowTrigger)
+            else [],
         }
         for s in states
     ]

@@ -205,6 +205,25 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "namespaces/<str:namespace>/access/<int:binding_id>/": [
         Case("POST", "/namespaces/{ns}/access/{binding}/", Need.ADMIN, body={"role": "2"})
     ],
+    "namespaces/<str:namespace>/access/allowed/": [
+        Case("POST", "/namespaces/{ns}/access/allowed/", Need.ADMIN, body={"allowed": "other"})
+    ],
+    "namespaces/<str:namespace>/access/allowed/<str:allowed>/remove/": [
+        Case("POST", "/namespaces/{ns}/access/allowed/other/remove/", Need.ADMIN)
+    ],
+    "api/v1/namespaces/<str:namespace>/allowed-namespaces": [
+        Case("GET", "/api/v1/namespaces/{ns}/allowed-namespaces", Need.ADMIN, API),
+        Case(
+            "PUT",
+            "/api/v1/namespaces/{ns}/allowed-namespaces",
+            Need.ADMIN,
+            API,
+            body='["other"]',
+        ),
+    ],
+    "api/v1/namespaces/<str:namespace>/allowed-namespaces/<str:allowed>": [
+        Case("PUT", "/api/v1/namespaces/{ns}/allowed-namespaces/other", Need.ADMIN, API),
+    ],
     "namespaces/<str:namespace>/access/<int:binding_id>/revoke/": [
         Case("POST", "/namespaces/{ns}/access/{binding}/revoke/", Need.ADMIN)
     ],

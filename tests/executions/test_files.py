@@ -297,7 +297,10 @@ def test_an_input_file_from_another_namespace_is_refused() -> None:
     thief = script("steal", ["cat s.txt"], extra=f"    inputFiles:\n      s.txt: '{uri}'\n")
     execution = run_here(save_flow(flow_yaml(thief, flow_id="thief", namespace="dev")))
     assert execution.state == State.FAILED
-    assert f"inputFiles 's.txt': {uri} is not a file of namespace dev" in messages(execution)
+    assert (
+        "inputFiles 's.txt' refused: namespace dev may not read files of company.hr; an Admin "
+        "of company.hr can allow it on company.hr's Access page"
+    ) in messages(execution)
     assert "secret" not in messages(execution, "stdout")
 
 

@@ -364,7 +364,9 @@ def test_switch_cases_written_as_numbers_match_the_rendered_text(worker) -> None
     assert messages(run(source)) == ["one"]
 
 
-def test_read_gives_a_stored_file_of_this_execution_and_refuses_another_s(worker) -> None:
+def test_read_gives_a_stored_file_of_this_execution_and_refuses_another_namespace_s(
+    worker,
+) -> None:
     export = shell("export", "printf 'hello file' > a.txt", extra="outputFiles:\n  - a.txt")
     mine = run(
         flow(
@@ -374,6 +376,6 @@ def test_read_gives_a_stored_file_of_this_execution_and_refuses_another_s(worker
     )
     assert (mine.state, messages(mine)) == (State.SUCCESS, ["hello file"])
     uri = runs(mine)["export"].outputs["outputFiles"]["a.txt"]
-    other = run(flow("read-other", log("peek", f"{{{{ read('{uri}') }}}}")))
+    other = run(flow("read-other", log("peek", f"{{{{ read('{uri}') }}}}"), namespace="company"))
     assert other.state == State.FAILED
-    assert "is not a file of this execution" in runs(other)["peek"].error
+    assert "namespace company may not read files of dev" in runs(other)["peek"].error
