@@ -169,7 +169,7 @@ class SecretMasker:
         ``before`` and the start of ``text`` together make a text to hide. Returns where
         in ``before`` such a split text starts (None when there is none), and the masked
         ``text``. One search covers both: the tail of ``before`` is searched with ``text``."""
-        tail = before[len(before) - self._longest + 1 :] if self._longest > 1 else ""
+        tail = before[max(len(before) - self._longest + 1, 0) :] if self._longest > 1 else ""
         cut = len(tail)
         spans = self.spans(tail + text)
         starts = [start for start, end in spans if start < cut < end]
