@@ -13,6 +13,8 @@ Decisions, so that no part of a secret ever reaches a stored or streamed line:
   upper- and lower-cased, reversed. Only for values of ``MIN_FORM_LENGTH`` characters or
   more: the forms of a shorter value are a few common characters ("YQ" is base64 of
   "a"), and hiding them would destroy the logs while protecting a value a guess finds.
+- A text to hide split over two consecutive lines (``mask_next``) is looked for only when
+  it has ``MIN_FORM_LENGTH`` characters or more, for the same reason.
 - Overlapping or adjacent values are hidden together: every character that belongs to
   an occurrence of any value is covered, and each covered run becomes one ``******``.
 - All forms of all values are searched with one compiled alternation, built when the
@@ -171,9 +173,16 @@ class SecretMasker:
         ``text``. One search covers both: the tail of ``before`` is searched with ``text``."""
         tail = before[max(len(before) - self._longest + 1, 0) :] if self._longest > 1 else ""
         cut = len(tail)
-        spans = self.spans(tail + text)
-        starts = [start for start, end in spans if start < cut < end]
-        own = [(max(start - cut, 0), end - cut) for start, end in spans if end > cut]
+        starts: list[int] = []
+        own: list[Span] = []
+        for start, end in self.spans(tail + text):
+            if end <= cut:  # within the previous line: hidden there already
+                continue
+            if start < cut:
+                if end - start < MIN_FORM_LENGTH:  # a short value is not looked for split
+                    continue
+                starts.append(start)
+            own.append((max(start - cut, 0), end - cut))
         masked = _covered_runs(text, own) if own else text
         return (len(before) - cut + min(starts) if starts else None), masked
 
@@ -181,7 +190,9 @@ class SecretMasker:
         """Whether the end of ``text`` could be the first part of a text to hide split
         over two lines (whether the next line should be awaited before showing it)."""
         for form in self._texts:
-            tail = text[-(len(form) - 1) :] if len(form) > 1 else ""
+            if len(form) < MIN_FORM_LENGTH:
+                break  # longest first: only shorter ones follow
+            tail = text[-(len(form) - 1) :]
             position = tail.find(form[0])
             while position != -1:
                 if form.startswith(tail[position:]):

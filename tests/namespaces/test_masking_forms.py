@@ -84,6 +84,12 @@ def test_the_value_itself_is_hidden_however_short() -> None:
     assert secret_mask("key=ab;", ["ab"]) == f"key={MASK};"
 
 
+def test_a_short_value_is_not_looked_for_across_two_lines() -> None:
+    masker = SecretMasker(["ab"])
+    assert masker.mask_next("x: a", "b ab") == (None, f"b {MASK}")
+    assert not masker.may_continue("x: a")
+
+
 def test_the_forms_of_each_line_of_a_multi_line_secret_are_hidden() -> None:
     pem = "-----BEGIN KEY-----\nMIIEvQIBADANBg\n-----END KEY-----"
     assert secret_mask(f"x {b64(b'MIIEvQIBADANBg')} y", [pem]) == f"x {MASK} y"
