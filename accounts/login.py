@@ -136,7 +136,7 @@ def authenticate_basic(
     if remembered := cache.get(key):
         user_id, fingerprint = remembered
         _raise_if_locked(_subjects(request, username))
-        user = User.objects.filter(pk=user_id, is_active=True).first()
+        user = User.objects.filter(pk=user_id, username=username, is_active=True).first()
         if user is not None and hmac.compare_digest(fingerprint, _keyed(user.password)):
             return user
         cache.delete(key)

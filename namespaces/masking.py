@@ -66,7 +66,8 @@ def forms(value: str) -> set[str]:
     raw = value.encode()
     found = {value, value.upper(), value.lower(), value[::-1], raw.hex(), raw.hex().upper()}
     found |= _base64_forms(raw) | _url_forms(value)
-    found |= {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    escaped = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    found |= escaped | {text.replace("/", "\\/") for text in escaped}  # as PHP escapes "/"
     return {text for text in found if text == value or len(text) >= MIN_FORM_LENGTH}
 
 

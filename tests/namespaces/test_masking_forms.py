@@ -50,6 +50,7 @@ ACCIDENTS = {
     ),
     "JSON escaping": json.dumps(SECRET)[1:-1],
     "JSON escaping of non-ASCII": json.dumps(SECRET, ensure_ascii=False)[1:-1],
+    "JSON escaping of slashes": json.dumps(SECRET)[1:-1].replace("/", "\\/"),
     "upper case": SECRET.upper(),
     "lower case": SECRET.lower(),
     "reversed": SECRET[::-1],
@@ -114,7 +115,7 @@ secrets = st.text(
 surroundings = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(secret=secrets, before=surroundings, after=surroundings)
 def test_no_listed_form_of_a_random_secret_survives_masking(
     secret: str, before: str, after: str
@@ -125,7 +126,7 @@ def test_no_listed_form_of_a_random_secret_survives_masking(
         assert form not in masked.replace(MASK, "\0")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(secret=secrets, cut=st.integers(min_value=1), before=surroundings, after=surroundings)
 def test_no_part_of_a_random_secret_split_over_two_lines_survives(
     secret: str, cut: int, before: str, after: str

@@ -70,6 +70,15 @@ def test_a_changed_password_refuses_the_remembered_header_at_once(
     assert call(client, password="a brand new password").status_code == 200
 
 
+def test_a_renamed_user_is_refused_under_the_old_name_at_once(alice: Any, client: Client) -> None:
+    assert call(client).status_code == 200
+    alice.username = "alice2"
+    alice.save()
+
+    assert call(client).status_code == 401
+    assert call(client, "alice2").status_code == 200
+
+
 def test_a_deactivated_user_is_refused_at_once(alice: Any, client: Client) -> None:
     assert call(client).status_code == 200
     alice.is_active = False
