@@ -217,7 +217,7 @@ def test_outputs_and_errors_hide_every_form(task_run) -> None:
 
 E2E_SECRET = "sk-live-forms/9f3+b7?e1"
 PRINT_FORMS = r"""
-import base64, json, os, sys, urllib.parse
+import base64, json, os, sys, time, urllib.parse
 t = os.environ["TOKEN"]
 raw = t.encode()
 print("b64", base64.b64encode(raw).decode())
@@ -229,6 +229,7 @@ print("url", urllib.parse.quote(t, safe=""), urllib.parse.quote_plus(t))
 print("json", json.dumps({"token": t}))
 print("upper", t.upper(), "reversed", t[::-1])
 print("split start " + t[:9])
+time.sleep(0.3)  # a read of its own: the worker flushes every 50 ms
 print(t[9:] + " split end")
 print("err", raw.hex(), file=sys.stderr)
 print(json.dumps({"outputs": {"b64": base64.b64encode(raw).decode(), "rev": t[::-1]}})
