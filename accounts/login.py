@@ -9,6 +9,7 @@ address) is refused for FLOWSITE_LOGIN_LOCK_MINUTES, even with the right passwor
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 import time
 from typing import Any
@@ -80,13 +81,17 @@ def _count_failure(key: str) -> float | None:
     return until
 
 
+def _raise_if_locked(subjects: dict[str, str]) -> None:
+    for subject, key in subjects.items():
+        if until := cache.get(f"{key}:locked"):
+            raise _refusal(subject, until)
+
+
 def authenticate_throttled(request: HttpRequest, *, username: str, password: str) -> User | None:
     """``authenticate()`` behind the throttle: the user, or None when the credentials
     are wrong. Raises LoginRefused while the username or the address is locked."""
     subjects = _subjects(request, username)
-    for subject, key in subjects.items():
-        if until := cache.get(f"{key}:locked"):
-            raise _refusal(subject, until)
+    _raise_if_locked(subjects)
     failures = max(cache.get(f"{key}:failures", 0) for key in subjects.values())
     if failures >= settings.FLOWSITE_LOGIN_SLOW_AFTER:
         # Before the password is checked, so a guesser cannot hang up early to learn
@@ -105,6 +110,40 @@ def authenticate_throttled(request: HttpRequest, *, username: str, password: str
     if refusals:
         raise refusals[0]
     return None
+
+
+def _keyed(text: str) -> str:
+    """A digest only this installation can compute: the cache never holds a credential or
+    a password hash, nor anything a reader of the cache could test guesses against."""
+    return hmac.new(settings.SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def authenticate_basic(
+    request: HttpRequest, *, header: str, username: str, password: str
+) -> User | None:
+    """``authenticate_throttled()`` for an HTTP Basic ``header``, remembered for
+    FLOWSITE_BASIC_AUTH_CACHE_SECONDS once verified: a client that polls with Basic auth
+    costs the password hash (a quarter of a second of CPU) once, not on every request.
+
+    A remembered header holds only while the user is active and its password unchanged:
+    the entry carries a digest of the password hash, checked against the user row read
+    anyway, so a password change or a deactivation refuses the very next request. Locks
+    hold as before, even for a remembered header; failures are never remembered."""
+    seconds = settings.FLOWSITE_BASIC_AUTH_CACHE_SECONDS
+    if seconds <= 0:
+        return authenticate_throttled(request, username=username, password=password)
+    key = f"basic:{_keyed(header)}"
+    if remembered := cache.get(key):
+        user_id, fingerprint = remembered
+        _raise_if_locked(_subjects(request, username))
+        user = User.objects.filter(pk=user_id, username=username, is_active=True).first()
+        if user is not None and hmac.compare_digest(fingerprint, _keyed(user.password)):
+            return user
+        cache.delete(key)
+    user = authenticate_throttled(request, username=username, password=password)
+    if user is not None and user.is_active:
+        cache.set(key, (user.pk, _keyed(user.password)), timeout=seconds)
+    return user
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

@@ -11,19 +11,22 @@ measured first and subtracted at its idle rate.
 
 from __future__ import annotations
 
+import base64
+import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass
 
 import psycopg
+from django.contrib.auth import get_user_model
 
 from flows.models import Flow
 from flowsite.txcount import totals
 
-from .environment import BenchError, Setup, postgres_params, postgres_url
+from .environment import BENCH_USER, BenchError, Setup, postgres_params, postgres_url
 from .flows import EXTRA_TASKS, Flows
 from .procfs import pss_kib
-from .report import Report
+from .report import Report, ms
 from .stack import Api, Stack, wait_done
 
 TARGET_PSS_MIB = 250
@@ -31,6 +34,8 @@ TARGET_IDLE_CPU_PERCENT = 1.0
 TARGET_TRANSACTIONS_ONE = 8
 TARGET_TRANSACTIONS_EXTRA = 4
 TARGET_CPU_MS = 20
+AUTH_CALLS = 50
+AUTH_PATH = "/api/v1/executions/search?size=1"
 PG_FLUSH = 11.0  # seconds: an idle PostgreSQL backend reports its counts within 10 s
 
 
@@ -231,9 +236,38 @@ def costs_measure(
         "CPU of Flowsite's processes per extra task",
         f"{(many.cpu - one.cpu) / EXTRA_TASKS * 1000:.1f} ms",
     )
+    auth_measure(api=api, stack=stack, meter=meter, idle=idle, report=report)
     report.notes.append(
         "Transactions and CPU per execution: REST API trigger (Bearer token) to SUCCESS of "
         "Log tasks, one execution at a time, less the idle rate; CPU has a 10 ms grain per "
         "process (/proc), hence many runs. PostgreSQL also counts what the processes cannot: "
         "the connection health checks (CONN_HEALTH_CHECKS' SELECT 1)."
     )
+
+
+def auth_measure(
+    *, api: Api, stack: Stack, meter: Meter, idle: Reading, report: Report, calls: int = AUTH_CALLS
+) -> None:
+    """One API read with HTTP Basic auth beside the same read with a Bearer token:
+    latency, and the web server's CPU per call. Basic auth hashes the password (about a
+    quarter of a second of CPU) on its first call only; the verified header is then
+    remembered (FLOWSITE_BASIC_AUTH_CACHE_SECONDS)."""
+    report.section(f"API authentication: GET {AUTH_PATH}, {calls} calls each")
+    password = secrets.token_urlsafe(24)
+    user = get_user_model().objects.get(username=BENCH_USER)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    basic = "Basic " + base64.b64encode(f"{BENCH_USER}:{password}".encode()).decode()
+    bearer = f"Bearer {api.token}"
+    report.derived(
+        "Basic auth, first call (the password is hashed)",
+        ms(api.get(AUTH_PATH, authorization=basic)),
+    )
+    for name, authorization in (("Bearer token", bearer), ("HTTP Basic auth", basic)):
+        api.get(AUTH_PATH, authorization=authorization)  # warm-up
+        start = meter.read()
+        took = [api.get(AUTH_PATH, authorization=authorization) for _ in range(calls)]
+        window = meter.read() - start
+        web_cpu = window.cpu["web"] - idle.per(window.at).cpu.get("web", 0)
+        report.measured(f"{name}: latency of a call", took)
+        report.derived(f"{name}: web server CPU per call", ms(web_cpu / calls))

@@ -136,6 +136,21 @@ class Api:
             raise BenchError(f"POST {path}: {response.status} {body[:500]!r}")
         return str(json.loads(body)["id"])
 
+    def get(self, path: str, *, authorization: str) -> float:
+        """GET ``path`` with this Authorization header; how long the answer took."""
+        started = time.monotonic()
+        connection = self._connection()
+        try:
+            connection.request("GET", path, headers={"Authorization": authorization})
+            response = connection.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException):
+            self._local.connection = None
+            raise
+        if response.status != 200:
+            raise BenchError(f"GET {path}: {response.status} {body[:500]!r}")
+        return time.monotonic() - started
+
     def _connection(self) -> http.client.HTTPConnection:
         connection = getattr(self._local, "connection", None)
         if connection is None:

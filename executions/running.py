@@ -150,11 +150,11 @@ def attempt_prepare(
         return _rendered(task, task_run, execution, definition, writer)
     except TOLD_ERRORS as exc:
         writer.system(str(exc), "ERROR")
-        return Outcome(State.FAILED, error=str(exc))
+        return Outcome(State.FAILED, error=writer.mask(str(exc)))
     except Exception as exc:  # recorded on the task run rather than lost in a worker log
         logger.exception("Task run %s crashed", task_run.pk)
         writer.system(f"Flowsite failed to run this task: {exc!r}", "ERROR")
-        return Outcome(State.FAILED, error=repr(exc))
+        return Outcome(State.FAILED, error=writer.mask(repr(exc)))
 
 
 def attempt_perform(task: BaseTask, runtime: WorkerRuntime) -> Outcome:
@@ -167,11 +167,11 @@ def attempt_perform(task: BaseTask, runtime: WorkerRuntime) -> Outcome:
         return outcome
     except TOLD_ERRORS as exc:
         writer.system(str(exc), "ERROR")
-        return Outcome(State.FAILED, error=str(exc))
+        return Outcome(State.FAILED, error=writer.mask(str(exc)))
     except Exception as exc:  # recorded on the task run rather than lost in a worker log
         logger.exception("Task run %s crashed", runtime.task_run.pk)
         writer.system(f"Flowsite failed to run this task: {exc!r}", "ERROR")
-        return Outcome(State.FAILED, error=repr(exc))
+        return Outcome(State.FAILED, error=writer.mask(repr(exc)))
 
 
 def _rendered(

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.login import LoginRefused, authenticate_throttled
+from accounts.login import LoginRefused, authenticate_basic
 from accounts.tokens import token_user
 from flows.language import FlowInvalid
 
@@ -46,7 +46,7 @@ def _basic_user(request: HttpRequest) -> User | None:
     except ValueError:  # binascii.Error, UnicodeDecodeError, or a header that is not ASCII
         return None
     # Raises LoginRefused after too many failures, as the login page does.
-    return authenticate_throttled(request, username=username, password=password)
+    return authenticate_basic(request, header=header, username=username, password=password)
 
 
 def _bearer_token(request: HttpRequest) -> str | None:

@@ -288,6 +288,13 @@ if FLOWSITE_LOGIN_LOCK_MINUTES < 1:
     raise ImproperlyConfigured(
         f"FLOWSITE_LOGIN_LOCK_MINUTES={FLOWSITE_LOGIN_LOCK_MINUTES} must be at least 1"
     )
+# How long a verified HTTP Basic header is remembered (accounts/login.py), so that an API
+# client using Basic auth does not pay the password hash on every request; 0 turns it off.
+FLOWSITE_BASIC_AUTH_CACHE_SECONDS = env_int("FLOWSITE_BASIC_AUTH_CACHE_SECONDS", 60)
+if FLOWSITE_BASIC_AUTH_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured(
+        f"FLOWSITE_BASIC_AUTH_CACHE_SECONDS={FLOWSITE_BASIC_AUTH_CACHE_SECONDS} must be 0 or more"
+    )
 # Behind a reverse proxy, the header in which it passes on the client's address
 # (X-Forwarded-For, X-Real-IP); unset, the address of the connection is used.
 FLOWSITE_CLIENT_IP_HEADER = env_str("FLOWSITE_CLIENT_IP_HEADER")

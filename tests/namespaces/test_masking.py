@@ -23,8 +23,8 @@ def test_no_values_hide_nothing() -> None:
     assert secret_mask("plain", []) == "plain"
 
 
-def test_matching_is_exact_and_case_sensitive() -> None:
-    assert secret_mask("S3CRET s3cret", ["s3cret"]) == f"S3CRET {MASK}"
+def test_matching_is_case_sensitive_beyond_the_upper_and_lower_cased_forms() -> None:
+    assert secret_mask("S3cReT S3CRET s3cret", ["s3cret"]) == f"S3cReT {MASK} {MASK}"
 
 
 def test_a_value_inside_a_longer_value_does_not_leave_the_longer_ones_tail() -> None:
