@@ -2,7 +2,8 @@
 
 Files go in with ``put_archive`` (no host bind mounts), so a remote DOCKER_HOST works;
 output files come back with ``get_archive``, before the container is removed.
-Containers carry the execution and task run ids as labels so orphans can be found.
+Containers carry this installation's, the execution's and the task run's ids as labels
+so orphans can be found, and run with limits and without privileges to gain.
 """
 
 from __future__ import annotations
