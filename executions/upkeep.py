@@ -17,7 +17,7 @@ from .live import LogWriter
 from .models import TERMINAL_STATES, State, TaskRun
 from .planner import attempts_end, execution_advance
 from .queue import enqueue_task_run
-from .runners.docker import containers_reap_orphans
+from .runners.engine import containers_reap_orphans
 
 STALLED_AFTER = timedelta(seconds=30)
 LOST_AFTER = timedelta(seconds=60)  # six missed heartbeats (jobs.HEARTBEAT_EVERY)

@@ -7,7 +7,6 @@ DATABASE_URL and REDIS_URL switch it to PostgreSQL and Redis for a team.
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -18,39 +17,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.core.exceptions import ImproperlyConfigured
 
+from flowsite.env import env_bool, env_float, env_int, env_list, env_memory, env_str
+from flowsite.installation import installation_id
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Lets Django's generic classes take type arguments at run time too (ModelForm[Team]).
 django_stubs_ext.monkeypatch()
-
-
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if raw.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use true or false)")
-
-
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number") from None
-
-
-def env_list(name: str, default: str = "", sep: str = ",") -> list[str]:
-    return [item.strip() for item in env_str(name, default).split(sep) if item.strip()]
 
 
 DATA_DIR = Path(env_str("FLOWSITE_DATA_DIR", str(BASE_DIR / "data")))
@@ -374,6 +347,24 @@ for _pem in FLOWSITE_EXTRA_CA_CERTS:
 # The image a python script task uses when the flow names none, as Kestra does.
 FLOWSITE_DEFAULT_PYTHON_IMAGE = env_str("FLOWSITE_DEFAULT_PYTHON_IMAGE", "python:3.11-slim")
 FLOWSITE_DEFAULT_SHELL_IMAGE = env_str("FLOWSITE_DEFAULT_SHELL_IMAGE", "ubuntu:latest")
+
+# --- Containers (executions/runners/docker.py) --------------------------------------
+# Limits of every task container unless the task sets its own (taskRunner's memory.memory
+# and cpu.cpus, as in Kestra); 0 lifts a limit. Without them one task could take the
+# engine's host: all its memory, every CPU, or every process slot with a fork bomb.
+FLOWSITE_CONTAINER_MEMORY = env_memory("FLOWSITE_CONTAINER_MEMORY", "512m")
+FLOWSITE_CONTAINER_CPUS = env_float("FLOWSITE_CONTAINER_CPUS", 1.0)
+FLOWSITE_CONTAINER_PIDS = env_int("FLOWSITE_CONTAINER_PIDS", 512)
+for _name, _limit, _least in [
+    ("FLOWSITE_CONTAINER_MEMORY", FLOWSITE_CONTAINER_MEMORY, 6 * 1024**2),  # Docker's minimum
+    ("FLOWSITE_CONTAINER_CPUS", FLOWSITE_CONTAINER_CPUS, 0.01),
+    ("FLOWSITE_CONTAINER_PIDS", FLOWSITE_CONTAINER_PIDS, 16),  # a shell and a few commands
+]:
+    if _limit != 0 and not _limit >= _least:
+        raise ImproperlyConfigured(f"{_name}={env_str(_name)!r} is too small (0 means no limit)")
+# Labels this installation's containers, so that its cleanup leaves other installations'
+# alone on a shared Docker engine (flowsite/installation.py).
+FLOWSITE_INSTALLATION_ID = installation_id(DATA_DIR, env_str("FLOWSITE_INSTALLATION_ID"))
 
 # make bench counts the database transactions of each process (flowsite/txcount.py).
 if env_str("FLOWSITE_COUNT_TRANSACTIONS"):

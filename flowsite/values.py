@@ -1,4 +1,5 @@
-"""Durations, instants and relative paths, read and written one way across Flowsite.
+"""Durations, instants, memory sizes and relative paths, read and written one way
+across Flowsite.
 
 Plain Python with no Django import, so that the flow language, the expression library,
 the engine, the runners and the pages can all use it without importing each other.
@@ -75,6 +76,31 @@ def format_instant(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------------------------------
+# Memory sizes: Kestra's and Docker's spellings, for a task's limit and for the default
+
+_MEMORY = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]?i?b?)?$", re.IGNORECASE)
+_MEMORY_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_memory(value: object) -> int:
+    """Bytes from Kestra's and Docker's spellings: 512MB, 1GiB, 256m, or a byte count."""
+    if isinstance(value, bool):
+        raise ValueError("must be a memory size such as 512MB")
+    if isinstance(value, int):
+        return value
+    match = _MEMORY.match(str(value).strip())
+    if not match:
+        raise ValueError(f"'{value}' is not a memory size such as 512MB or 1GB")
+    unit = (match["unit"] or "").lower().rstrip("b").rstrip("i")
+    return int(float(match["number"]) * _MEMORY_UNITS[unit])
+
+
+def format_memory(size: int) -> str:
+    """A byte count as people read a limit: 256 MB (Docker's MB, 1024 x 1024 bytes)."""
+    return f"{size / 1024**2:.6g} MB"
 
 
 # ---------------------------------------------------------------------------------------

@@ -31,6 +31,13 @@ def settings_with(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
         ({"DATABASE_URL": "mysql://x/y"}, "Flowsite supports postgres:// and sqlite:/// URLs"),
         ({"REDIS_URL": "localhost:6379"}, "must start with redis://"),
         ({"FLOWSITE_EXTRA_CA_CERTS": "/nope.pem"}, "names '/nope.pem', which is not a file"),
+        ({"FLOWSITE_CONTAINER_MEMORY": "lots"}, "'lots' is not a memory size such as 512m"),
+        ({"FLOWSITE_CONTAINER_MEMORY": "9" * 400}, "is not a memory size such as 512m"),
+        ({"FLOWSITE_CONTAINER_MEMORY": "3m"}, "FLOWSITE_CONTAINER_MEMORY='3m' is too small"),
+        ({"FLOWSITE_CONTAINER_CPUS": "one"}, "FLOWSITE_CONTAINER_CPUS='one' is not a number"),
+        ({"FLOWSITE_CONTAINER_CPUS": "inf"}, "FLOWSITE_CONTAINER_CPUS='inf' is not a number"),
+        ({"FLOWSITE_CONTAINER_PIDS": "-1"}, "FLOWSITE_CONTAINER_PIDS='-1' is too small"),
+        ({"FLOWSITE_INSTALLATION_ID": "a/b"}, "FLOWSITE_INSTALLATION_ID='a/b' must be 1 to 64"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_a_message_naming_it(
@@ -58,3 +65,30 @@ def test_the_embedded_default_is_sqlite_without_redis(tmp_path: Path) -> None:
         "True",
         str(tmp_path / "flowsite.sqlite3"),
     ]
+
+
+def test_an_installation_id_is_made_once_and_every_process_starting_at_once_reads_it(
+    tmp_path: Path,
+) -> None:
+    """The web server and the workers start together on a fresh data directory: they must
+    all label containers with one id, or one's cleanup would ignore the other's."""
+    show = "import django; django.setup(); from django.conf import settings as s; "
+    show += "print(s.FLOWSITE_INSTALLATION_ID)"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "flowsite.settings",
+           "FLOWSITE_DATA_DIR": str(tmp_path)}  # fmt: skip
+    env.pop("FLOWSITE_INSTALLATION_ID", None)
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", show], cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE
+        )
+        for _ in range(6)
+    ]
+    ids = {start.communicate(timeout=60)[0].strip() for start in starts}
+    again = subprocess.run([sys.executable, "-c", show], cwd=ROOT, env=env, text=True,
+                           capture_output=True, check=True)  # fmt: skip
+    assert ids == {again.stdout.strip()} == {(tmp_path / "installation_id").read_text().strip()}
+    assert sorted(path.name for path in tmp_path.glob("installation_id*")) == ["installation_id"]
+    chosen = subprocess.run([sys.executable, "-c", show], cwd=ROOT, text=True, check=True,
+                            env={**env, "FLOWSITE_INSTALLATION_ID": "staging-1"},
+                            capture_output=True)  # fmt: skip
+    assert chosen.stdout.strip() == "staging-1"

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, runtime_checkable
 
 from django.conf import settings
 
@@ -81,6 +81,8 @@ class RunResult:
     stderr_lines: int = 0
     killed: bool = False
     timed_out: bool = False
+    # Why the run failed when the runner knows better than the exit code (an OOM kill).
+    error: str = ""
     # outputFiles collected: the file's path in the working directory -> what the keeper
     # returned for it (the storage URI).
     output_files: dict[str, str] = field(default_factory=dict)
@@ -104,6 +106,14 @@ class Handle(Protocol):
         ``keep``, once; return the relative paths handed. Called before cleanup."""
 
     def cleanup(self) -> None: ...
+
+
+@runtime_checkable
+class ExplainsEnd(Protocol):
+    """A handle that can tell why a run ended badly, beyond its exit code."""
+
+    def end_reason(self, exit_code: int) -> str:
+        """A short reason such as 'killed: out of memory, limit 256 MB', or ''."""
 
 
 class Runner(Protocol):
@@ -202,7 +212,10 @@ def drive(
     handle = runner.start(spec, sink)
     try:
         result = _follow(handle, spec, sink, should_stop)
-        if spec.output_files and keep_file and not (result.killed or result.timed_out):
+        stopped = result.killed or result.timed_out
+        if result.exit_code and not stopped and isinstance(handle, ExplainsEnd):
+            result.error = handle.end_reason(result.exit_code)
+        if spec.output_files and keep_file and not stopped:
             result.output_files = _collect(handle, spec, sink, keep_file)
         return result
     finally:

@@ -2,13 +2,13 @@
 
 Files go in with ``put_archive`` (no host bind mounts), so a remote DOCKER_HOST works;
 output files come back with ``get_archive``, before the container is removed.
-Containers carry the execution and task run ids as labels so orphans can be found.
+Containers carry this installation's, the execution's and the task run's ids as labels
+so orphans can be found, and run with limits and without privileges to gain.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import posixpath
 import shlex
@@ -16,15 +16,16 @@ import shutil
 import tarfile
 import tempfile
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
+from collections.abc import Iterable, Iterator
+from typing import Any
 
-import docker
-from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from django.conf import settings
+from docker.errors import APIError, DockerException, NotFound
 from docker.models.containers import Container
 from docker.types import Mount
-from docker.utils import parse_repository_tag
+from requests.exceptions import RequestException
+
+from flowsite.values import format_memory
 
 from .base import (
     STDERR,
@@ -33,95 +34,46 @@ from .base import (
     LineSink,
     RunSpec,
     TaskError,
-    ca_bundle,
     glob_base,
     glob_matcher,
     task_env,
     workdir_file_check,
 )
+from .engine import (
+    CA_DIR,
+    CA_PATH,
+    archive,
+    ca_volume_ensure,
+    docker_client,
+    image_ensure,
+    installation_labels,
+)
 
 WORKDIR = "/flowsite"
-CA_DIR = "/etc/flowsite"
-CA_FILE = "ca-certificates.crt"
-CA_PATH = f"{CA_DIR}/{CA_FILE}"
+
+# What apt and pip need as root in a container, found by trying each one away on Debian
+# images: apt drops to its _apt user (SETUID, SETGID) and hands it its directories
+# (CHOWN, DAC_OVERRIDE, FOWNER); dpkg keeps the setgid bits of what it installs (FSETID).
+# Docker's other defaults go: KILL, MKNOD, NET_RAW, NET_BIND_SERVICE, SETFCAP, SETPCAP,
+# SYS_CHROOT, AUDIT_WRITE. With no-new-privileges, no setuid program gives any back.
+CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETGID", "SETUID"]
 
 
-@lru_cache(maxsize=1)
-def docker_client() -> docker.DockerClient:
-    try:
-        client = docker.from_env(timeout=120)
-        client.ping()
-    except DockerException as exc:
-        docker_client.cache_clear()
-        raise TaskError(
-            f"No Docker engine answers ({exc}). Start Docker or set DOCKER_HOST, "
-            "or run the task with taskRunner type io.kestra.plugin.core.runner.Process."
-        ) from exc
-    return client
-
-
-def image_ensure(
-    *, client: docker.DockerClient, image: str, pull_policy: str, sink: LineSink
-) -> None:
-    """Make ``image`` present according to Kestra's pull policies, or raise TaskError."""
-    present = _image_present(client, image)
-    if pull_policy == "NEVER":
-        if not present:
-            raise TaskError(
-                f"Image '{image}' is not on this worker's Docker engine and pullPolicy is NEVER"
-            )
-        return
-    if pull_policy == "IF_NOT_PRESENT" and present:
-        return
-    repository, tag = parse_repository_tag(image)
-    sink.system(f"Pulling image {image}")
-    try:
-        client.images.pull(repository, tag=tag or "latest")
-    except (APIError, DockerException) as exc:
-        reason = getattr(exc, "explanation", None) or str(exc)
-        if present:  # ALWAYS asked for a fresh copy; the local one still runs the task
-            sink.system(f"Could not pull image '{image}' ({reason}); using the local copy", "WARN")
-            return
-        raise TaskError(
-            f"Image '{image}' is not present and could not be pulled: {reason}"
-        ) from exc
-
-
-def _image_present(client: docker.DockerClient, image: str) -> bool:
-    try:
-        client.images.get(image)
-    except ImageNotFound:
-        return False
-    return True
-
-
-def _archive(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        now = time.time()
-        for directory in _parent_dirs(name.lstrip("/") for name in files):
-            info = tarfile.TarInfo(directory)
-            info.type = tarfile.DIRTYPE
-            info.mode = 0o755
-            info.mtime = now
-            tar.addfile(info)
-        for name, data in files.items():
-            info = tarfile.TarInfo(name.lstrip("/"))
-            info.size = len(data)
-            info.mode = 0o644
-            info.mtime = now
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def _parent_dirs(names: Iterable[str]) -> list[str]:
-    """Every directory the archive's files sit in, parents first."""
-    dirs = {posixpath.dirname(name) for name in names}
-    for directory in list(dirs):
-        while directory:
-            dirs.add(directory)
-            directory = posixpath.dirname(directory)
-    return sorted(dirs - {""}, key=lambda d: d.count("/"))
+def container_limits(spec: RunSpec) -> dict[str, Any]:
+    """The limits and privileges of a task's container: the task's own memory and cpu
+    (Kestra's taskRunner properties) or the installation's defaults."""
+    memory = spec.memory_bytes or settings.FLOWSITE_CONTAINER_MEMORY or None
+    cpus = spec.cpus or settings.FLOWSITE_CONTAINER_CPUS or None
+    return {
+        "mem_limit": memory,
+        # No swap beyond the limit (Docker's default doubles it where the host swaps).
+        "memswap_limit": memory,
+        "nano_cpus": int(cpus * 1e9) if cpus else None,
+        "pids_limit": settings.FLOWSITE_CONTAINER_PIDS or None,
+        "security_opt": ["no-new-privileges"],
+        "cap_drop": ["ALL"],
+        "cap_add": CAPABILITIES,
+    }
 
 
 INLINE_FILES_LIMIT = 64 * 1024  # one argument may hold 128 KiB; larger files go by archive
@@ -134,27 +86,27 @@ class DockerRunner:
         ca_volume = ca_volume_ensure(client=client, image=spec.image)
         inline, archived = _files_split(spec.files)
         script = _heredocs(spec, inline) + spec.shell_script
+        limits = container_limits(spec)
         try:
             container = client.containers.create(
                 spec.image,
                 command=_reporting_exit_code(spec, [*spec.interpreter, script]),
                 working_dir=WORKDIR,
                 environment={**task_env(spec, ca_bundle_path=CA_PATH), "WORKING_DIR": WORKDIR},
-                labels=spec.labels,
+                labels={**spec.labels, **installation_labels()},
                 mounts=[Mount(CA_DIR, ca_volume, type="volume", read_only=True)],
-                mem_limit=spec.memory_bytes,
-                nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
+                **limits,
                 detach=True,
                 tty=False,
                 stdin_open=False,
             )
         except (APIError, DockerException) as exc:
             raise TaskError(f"Could not create a container from '{spec.image}': {exc}") from exc
-        handle = DockerHandle(container)
+        handle = DockerHandle(container, memory_limit=limits["mem_limit"])
         try:
             if archived:
                 files = {f"{WORKDIR}/{name}": data for name, data in archived.items()}
-                container.put_archive("/", _archive(files))
+                container.put_archive("/", archive(files))
             # Attach before start so not a byte of output is missed.
             handle.stream = container.attach(
                 stdout=True, stderr=True, stream=True, logs=True, demux=True
@@ -207,49 +159,10 @@ def _reporting_exit_code(spec: RunSpec, command: list[str]) -> list[str]:
     return ["/bin/sh", "-c", report, "flowsite", *command]
 
 
-_ca_volumes: set[tuple[str, str]] = set()
-_ca_lock = threading.Lock()
-
-
-def ca_volume_ensure(*, client: docker.DockerClient, image: str) -> str:
-    """A named volume holding the CA bundle, filled once per engine.
-
-    A volume, not a bind mount of a host file: it lives on the engine's host, so a remote
-    DOCKER_HOST works, and it spares every task an archive upload.
-    """
-    data = ca_bundle()
-    name = f"flowsite-ca-{hashlib.sha256(data).hexdigest()[:16]}"
-    key = (client.api.base_url, name)
-    if key in _ca_volumes:
-        return name
-    with _ca_lock:
-        if key in _ca_volumes:
-            return name
-        try:
-            client.volumes.get(name)
-        except NotFound:
-            client.volumes.create(name, labels={"flowsite.ca": "1"})
-        # The volume may be new, or left empty by a crash: check, and fill it if so.
-        helper = client.containers.create(
-            image,
-            command=["true"],
-            mounts=[Mount("/ca", name, type="volume")],
-            labels={"flowsite.helper": "ca"},
-        )
-        try:
-            try:
-                helper.get_archive(f"/ca/{CA_FILE}")
-            except NotFound:
-                helper.put_archive("/ca", _archive({CA_FILE: data}))
-        finally:
-            helper.remove(force=True)
-        _ca_volumes.add(key)
-    return name
-
-
 class DockerHandle:
-    def __init__(self, container: Container):
+    def __init__(self, container: Container, *, memory_limit: int | None = None):
         self.container = container
+        self.memory_limit = memory_limit
         self.stream: Iterator[tuple[bytes | None, bytes | None]] | None = None
         self._killed = threading.Event()
 
@@ -271,6 +184,25 @@ class DockerHandle:
             return int(self.container.wait()["StatusCode"])
         except (NotFound, APIError):
             return 137 if self._killed.is_set() else -1
+
+    def end_reason(self, exit_code: int) -> str:
+        """Names the kernel's out-of-memory kill, which a task only sees as exit code 137
+        (or as whatever its script made of a killed child)."""
+        if exit_code == 0 or self._killed.is_set():
+            return ""
+        # The engine records the kill by the time the container has ended, which it does
+        # just after the exit code was reported.
+        with contextlib.suppress(APIError, DockerException, RequestException):
+            self.container.wait(timeout=10)
+            self.container.reload()
+        if not self.container.attrs.get("State", {}).get("OOMKilled"):
+            return ""
+        if not self.memory_limit:
+            return "killed: out of memory"
+        return (
+            f"killed: out of memory, limit {format_memory(self.memory_limit)} "
+            "(a task raises its own with taskRunner: memory: memory: 1GB)"
+        )
 
     def collect(self, patterns: list[str], keep: FileKeeper) -> list[str]:
         """Reads only the directories the patterns can match in, as tar streams."""
@@ -347,37 +279,3 @@ class _ChunkReader(io.RawIOBase):
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
         return size
-
-
-def containers_reap_orphans(
-    *, is_running: Callable[[str], bool], older_than: float = 60, execution_id: str = ""
-) -> int:
-    """Remove task containers whose task run is no longer running (a worker died, or a
-    removal failed), of one execution or of all. Only this worker's engine is looked
-    at; returns how many went."""
-    labels = ["flowsite.taskrun"]
-    if execution_id:
-        labels.append(f"flowsite.execution={execution_id}")
-    try:
-        client = docker.from_env(timeout=30)
-        containers = client.containers.list(all=True, filters={"label": labels})
-    except DockerException:
-        return 0  # no engine here: nothing of ours can be left on it
-    reaped = 0
-    now = time.time()
-    for container in containers:
-        created = container.attrs.get("Created", "")
-        age = now - _docker_time(created) if created else older_than + 1
-        if age > older_than and not is_running(container.labels["flowsite.taskrun"]):
-            with contextlib.suppress(NotFound, APIError):
-                container.remove(force=True)
-                reaped += 1
-    return reaped
-
-
-def _docker_time(stamp: str) -> float:
-    from datetime import datetime
-
-    # Docker writes nanoseconds; Python reads up to microseconds.
-    head, _, fraction = stamp.rstrip("Z").partition(".")
-    return datetime.fromisoformat(f"{head}.{fraction[:6] or '0'}+00:00").timestamp()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Annotated, get_args
 
 from pydantic import BaseModel, BeforeValidator, PlainSerializer, WithJsonSchema
 
-from flowsite.values import DURATION_PATTERN, format_iso_duration, parse_duration
+from flowsite.values import DURATION_PATTERN, format_iso_duration, parse_duration, parse_memory
 
 # Written back in Java's spelling (PT1H30M), which parse_duration reads again: a task is
 # dumped and validated anew each time its expressions are rendered.
@@ -20,23 +19,6 @@ Duration = Annotated[
         {"type": "string", "pattern": DURATION_PATTERN, "description": "ISO-8601 duration"}
     ),
 ]
-
-_MEMORY = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]?i?b?)?$", re.IGNORECASE)
-_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-
-
-def parse_memory(value: object) -> int:
-    """Bytes from Kestra's and Docker's spellings: 512MB, 1GiB, 256m, or a byte count."""
-    if isinstance(value, bool):
-        raise ValueError("must be a memory size such as 512MB")
-    if isinstance(value, int):
-        return value
-    match = _MEMORY.match(str(value).strip())
-    if not match:
-        raise ValueError(f"'{value}' is not a memory size such as 512MB or 1GB")
-    unit = (match["unit"] or "").lower().rstrip("b").rstrip("i")
-    return int(float(match["number"]) * _UNITS[unit])
-
 
 MemorySize = Annotated[
     int,

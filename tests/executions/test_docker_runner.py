@@ -160,14 +160,18 @@ def test_the_exit_code_comes_from_the_task_whatever_its_last_output() -> None:
 
 
 def test_containers_left_by_ended_task_runs_are_reaped(engine) -> None:
-    from executions.runners.docker import containers_reap_orphans
+    from executions.runners.engine import containers_reap_orphans, installation_labels
 
     def left_behind(task_run_id: str):
         return engine.containers.run(
             "python:3.11-slim",
             ["sleep", "300"],
             detach=True,
-            labels={"flowsite.taskrun": task_run_id, "flowsite.execution": "reap-test"},
+            labels={
+                **installation_labels(),
+                "flowsite.taskrun": task_run_id,
+                "flowsite.execution": "reap-test",
+            },
         )
 
     orphan, alive = left_behind("gone-task-run"), left_behind("running-task-run")
@@ -185,9 +189,13 @@ def test_containers_left_by_ended_task_runs_are_reaped(engine) -> None:
 
 
 def test_young_containers_are_left_alone_whatever_their_state(engine) -> None:
-    from executions.runners.docker import containers_reap_orphans
+    from executions.runners.engine import containers_reap_orphans, installation_labels
 
-    labels = {"flowsite.taskrun": "just-starting", "flowsite.execution": "young-test"}
+    labels = {
+        **installation_labels(),
+        "flowsite.taskrun": "just-starting",
+        "flowsite.execution": "young-test",
+    }
     young = engine.containers.create("python:3.11-slim", ["true"], labels=labels)
     try:
         reaped = containers_reap_orphans(

@@ -133,6 +133,7 @@ class ScriptResult(Protocol):
     stderr_lines: int
     killed: bool
     timed_out: bool
+    error: str  # why it failed, when the runner knows better than the exit code
 
 
 class ChildExecution(Protocol):

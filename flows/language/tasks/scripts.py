@@ -210,6 +210,8 @@ class ScriptTask(BaseTask):
             return Outcome(State.FAILED, result.exit_code, outputs, "Timed out")
         if result.exit_code != 0:
             message = f"Command failed with exit code {result.exit_code}"
+            if result.error:
+                message = f"{message}, {result.error}"
             runtime.log(message, "ERROR")
             return Outcome(State.FAILED, result.exit_code, outputs, message)
         if result.stderr_lines and self.warning_on_std_err:
