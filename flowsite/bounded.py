@@ -63,7 +63,7 @@ class _BoundedLoader(yaml.SafeLoader):
         self.open_anchors: set[str] = set()
         self.sizes: dict[int, tuple[int, int]] = {}  # id(node): (values, height)
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()
         limits = self.limits
         if isinstance(event, AliasEvent):
