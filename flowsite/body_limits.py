@@ -61,7 +61,9 @@ class BodyLimitMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, RequestDataTooBig):
             limit = int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-            return refusal(request.path, 413, f"The request body is larger than {limit} bytes")
+            return refusal(
+                request.path, 413, f"The request body is larger than the limit of {limit} bytes"
+            )
         if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
             return refusal(request.path, 400, f"The request has too many fields: {exception}")
         if isinstance(exception, SuspiciousOperation):
