@@ -13,7 +13,7 @@ from typing import Any, TypeAlias
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, QueryDict
 
-from flowsite.bounded import has_nul, load_json
+from flowsite.bounded import load_json, unstorable
 
 from .language.inputs import BaseInput, FileInput, quoted
 
@@ -69,8 +69,8 @@ def _given(value: object) -> bool:
 
 
 def _value(definition: BaseInput, value: object) -> Any:
-    if has_nul(value):  # no database stores it in text or JSON
-        raise ValueError("holds a NUL character (\\0), which cannot be stored")
+    if odd := unstorable(value):
+        raise ValueError(f"holds {odd}, which cannot be stored")
     if not _given(value):
         value = definition.default_value
     if not _given(value):

@@ -75,8 +75,8 @@ class _BoundedLoader(yaml.SafeLoader):
                 f"the tag {_shown_tag(str(tag))} is not allowed: write plain values",
                 event.start_mark,
             )
-        if isinstance(event, ScalarEvent) and "\x00" in event.value:
-            raise _refuse("a NUL character (\\0) is not allowed in a value", event.start_mark)
+        if isinstance(event, ScalarEvent) and (odd := _unstorable_in(event.value)):
+            raise _refuse(f"{odd} is not allowed in a value", event.start_mark)
         self.expanded += 1
         if self.expanded > limits.nodes:
             raise _refuse(f"the document has more than {limits.nodes} values", event.start_mark)
@@ -210,8 +210,9 @@ def load_json(text: str | bytes, limits: Limits = VALUE_LIMITS) -> Any:
         raise BadDocument(f"invalid JSON: {str(exc).split(';')[0]}") from None
     if _depth(value) > limits.depth:
         raise _json_too_deep(text, limits)
-    if has_nul(value):
-        raise BadDocument("a NUL character (\\u0000) is not allowed in a value")
+    odd = unstorable(value)
+    if odd:
+        raise BadDocument(f"{odd} is not allowed in a value")
     return value
 
 
@@ -229,14 +230,32 @@ def _depth(value: Any) -> int:
     return deepest - 1
 
 
-def has_nul(value: Any) -> bool:
+def _unstorable_in(text: str) -> str | None:
+    if "\x00" in text:
+        return "a NUL character (\\0)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"a lone surrogate (\\u{ord(text[exc.start]):04x})"
+    return None
+
+
+def unstorable(value: Any) -> str | None:
+    """What in ``value`` no database stores as text or JSON (NUL, lone surrogates
+    that escapes such as "\\ud800" make), or None."""
     if isinstance(value, str):
-        return "\x00" in value
+        return _unstorable_in(value)
     if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(item) for item in value)
-    return False
+        items: list[Any] = [part for pair in value.items() for part in pair]
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        return None
+    for item in items:
+        odd = unstorable(item)
+        if odd:
+            return odd
+    return None
 
 
 def _json_too_deep(text: str, limits: Limits) -> BadDocument:

@@ -22,7 +22,7 @@ from executions.api import execution_json
 from flows.language.triggers import WebhookTrigger
 from flows.models import Flow
 from flowsite.api import api_error, api_view, request_text
-from flowsite.bounded import has_nul, load_json
+from flowsite.bounded import load_json, unstorable
 
 from .clock import BackfillInvalid, backfill_create
 from .models import WEBHOOK, TriggerState
@@ -45,8 +45,8 @@ def webhook(request: HttpRequest, namespace: str, flow_id: str, key: str) -> Htt
         "headers": {name.lower(): [value] for name, value in request.headers.items()},
         "parameters": {name: request.GET.getlist(name) for name in request.GET},
     }
-    if has_nul(variables):  # neither database stores it in JSON
-        return api_error(400, "The request holds a NUL character (\\0), which cannot be stored")
+    if odd := unstorable(variables):
+        return api_error(400, f"The request holds {odd}, which cannot be stored")
     try:
         execution = trigger_start(
             state=state, flow=flow, variables=variables, inputs=trigger.inputs
