@@ -61,9 +61,12 @@ tasks:
 
 @contextmanager
 def within(seconds: float) -> Iterator[None]:
-    started = time.monotonic()
+    """At most ``seconds`` of this thread's CPU (the test client runs the view in it):
+    wall time on a machine shared by several test runs says little."""
+    started, cpu = time.monotonic(), time.thread_time()
     yield
-    assert time.monotonic() - started < seconds, f"took more than {seconds} s"
+    assert time.thread_time() - cpu < seconds, f"took more than {seconds} s of CPU"
+    assert time.monotonic() - started < 10 * seconds, "took ten times longer than allowed"
 
 
 def flow_with(**top: str) -> str:
@@ -127,7 +130,7 @@ def test_a_recursive_alias_is_refused(api: Client) -> None:
 def test_a_catastrophic_validator_is_cut_off_within_about_a_second(
     api: Client, typed_flow: Flow
 ) -> None:
-    with within(4):  # one second of matching, on a machine shared by others
+    with within(2.5):  # one second of matching, then the answer
         response = api.post("/api/v1/executions/dev/typed", {"code": "a" * 5000 + "!"})
     assert response.status_code == 422
     message = response.json()["errors"]["code"]
@@ -233,7 +236,7 @@ def test_an_oversized_form_gets_413_as_a_page(alice: Any, client: Client, settin
 
 def test_a_catastrophic_replace_fails_its_expression_within_about_a_second() -> None:
     template = "{{ text | replace({'(a|aa)+$': ''}, regexp=true) }}"
-    with within(4), pytest.raises(ExpressionError, match="was stopped"):
+    with within(2.5), pytest.raises(ExpressionError, match="was stopped"):
         render(template, {"text": "a" * 5000 + "!"})
 
 
@@ -244,7 +247,7 @@ def test_a_render_that_would_run_for_long_stops_at_the_task_timeout() -> None:
         "{% for i in range(1, 1000) %}"
         "{{ text | replace({'(a|aa)+$': ''}, regexp=true) ?? '' }}{% endfor %}"
     )
-    with within(6), render_bounds(1.5), pytest.raises(ExpressionError) as caught:
+    with within(4), render_bounds(1.5), pytest.raises(ExpressionError) as caught:
         render(template, {"text": "a" * 5000 + "!"})
     assert "stopped" in str(caught.value)
 
