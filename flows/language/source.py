@@ -7,6 +7,7 @@ value's path (``("tasks", 0, "script")``) to its position in the source.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -80,6 +81,9 @@ def _mark(node: yaml.Node) -> Position:
     return Position(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+# The editor's check validates a text and then outlines it: one parse serves both.
+# Read only: callers share what it returns.
+@lru_cache(maxsize=8)
 def parse_yaml(text: str) -> ParsedSource:
     """Parse one YAML document, recording positions and refusing duplicate keys."""
     try:
