@@ -18,7 +18,7 @@ MAX_OPERATIONS = 1_000_000
 MAX_RENDER_DEPTH = 10
 # Wall time of one render when nothing shorter applies (a task's timeout): a render holds
 # the transaction that claimed its task, so it must not run for long.
-MAX_RENDER_SECONDS = 30.0
+MAX_RENDER_SECONDS = 10.0
 
 
 class ExpressionError(Exception):

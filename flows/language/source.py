@@ -83,7 +83,7 @@ def _mark(node: yaml.Node) -> Position:
 
 # The editor's check validates a text and then outlines it: one parse serves both.
 # Read only: callers share what it returns.
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)
 def parse_yaml(text: str) -> ParsedSource:
     """Parse one YAML document, recording positions and refusing duplicate keys."""
     try:

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from executions.models import State
 from flows.expressions import ExpressionError, render, render_bounds
 from flows.models import Flow
+from tests.flows_helpers import run_here, save_flow
 
 pytestmark = pytest.mark.django_db
 
@@ -263,3 +265,22 @@ def test_a_render_stops_when_its_execution_is_killed() -> None:
     with render_bounds(None, should_stop=killed), pytest.raises(ExpressionError) as caught:
         render(template, {})
     assert "being killed" in str(caught.value)
+
+
+def test_a_worker_rendering_a_catastrophic_loop_fails_the_task_at_its_timeout() -> None:
+    # The issue's case: ``replace`` with such a pattern held a worker past the task's
+    # timeout. Here the worker's own job runs it (in this process) and gives up in time.
+    source = f"""\
+id: spinning
+namespace: dev
+tasks:
+  - id: spin
+    type: {LOG}
+    timeout: PT2S
+    message: "{{% for i in range(1, 1000) %}}{{{{ 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!' | replace({{'(a|aa)+$': ''}}, regexp=true) }}}}{{% endfor %}}"
+"""
+    with within(5):
+        execution = run_here(save_flow(source))
+    spin = execution.task_runs.get(task_id="spin")
+    assert (execution.state, spin.state) == (State.FAILED, State.FAILED)
+    assert "timeout of 2 s" in spin.error and "stopped" in spin.error
