@@ -11,6 +11,7 @@ to read. Every refusal says what and where (line and column), as ``BadDocument``
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,9 +265,11 @@ def _unstorable_in(text: str) -> str | None:
 
 def unstorable(value: Any) -> str | None:
     """What in ``value`` no database stores as text or JSON (NUL, lone surrogates
-    that escapes such as "\\ud800" make), or None."""
+    that escapes such as "\\ud800" make, numbers past a double like 1e400), or None."""
     if isinstance(value, str):
         return _unstorable_in(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"a number too large to store ({value})"
     if isinstance(value, dict):
         items: list[Any] = [part for pair in value.items() for part in pair]
     elif isinstance(value, list | tuple):

@@ -259,12 +259,18 @@ def test_a_render_stops_when_its_execution_is_killed() -> None:
 
     def killed() -> bool:
         asked.append(time.monotonic())
-        return len(asked) >= 2
+        return True
 
-    template = "{% for i in range(1, 100000) %}{% for j in range(1, 9) %}{% endfor %}{% endfor %}"
+    # A thousand steps of some milliseconds each: seconds of work, stopped at the first ask.
+    template = (
+        "{% for i in range(1, 1000) %}"
+        "{{ text | replace({'(a|aa)+$': ''}, regexp=true) }}{% endfor %}"
+    )
+    started = time.monotonic()
     with render_bounds(None, should_stop=killed), pytest.raises(ExpressionError) as caught:
-        render(template, {})
+        render(template, {"text": "a" * 22 + "!"})
     assert "being killed" in str(caught.value)
+    assert len(asked) == 1 and asked[0] - started < 1.5
 
 
 def test_a_worker_rendering_a_catastrophic_loop_fails_the_task_at_its_timeout() -> None:
@@ -284,3 +290,16 @@ tasks:
     spin = execution.task_runs.get(task_id="spin")
     assert (execution.state, spin.state) == (State.FAILED, State.FAILED)
     assert "timeout of 2 s" in spin.error and "stopped" in spin.error
+
+
+def test_numbers_past_a_double_are_refused_not_stored(api: Client, alice: Any) -> None:
+    Flow.save_source(
+        "id: numbers\nnamespace: dev\ninputs:\n  - {id: f, type: FLOAT}\n"
+        f"tasks:\n  - id: a\n    type: {LOG}\n    message: m\n",
+        author=alice,
+    )
+    url = "/api/v1/executions/dev/numbers"
+    response = api.post(url, '{"f": 1e400}', content_type="application/json")
+    assert response.status_code == 400 and "too large" in response.json()["message"]
+    response = api.post(url, json.dumps({"f": 10**400}), content_type="application/json")
+    assert response.status_code == 422 and "double" in response.json()["errors"]["f"]

@@ -107,7 +107,10 @@ def _float(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"must be a number, got {quoted(value)}")
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer of 400 digits
+            raise ValueError(f"must be a number a double holds, got {quoted(value)}") from None
     if isinstance(value, str):
         try:
             number = float(value.strip())
