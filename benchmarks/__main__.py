@@ -28,6 +28,7 @@ SECTIONS = ("idle", "costs", "runs", "load")
 def measure(args: argparse.Namespace, setup: Setup) -> Report:
     # Imported once Django is set up: these modules use its models from the start.
     from . import costs, load, runs
+    from .big_flow import big_flow_measure
     from .flows import flows_save
     from .stack import Api, Stack, free_port
 
@@ -42,6 +43,7 @@ def measure(args: argparse.Namespace, setup: Setup) -> Report:
         idle = costs.idle_measure(stack, meter, report, args.idle_seconds)
         api = Api(stack.port)
         if "costs" in args.sections:
+            big_flow_measure(api, report)
             costs.costs_measure(
                 flows, args.cost_runs, api=api, stack=stack, meter=meter, idle=idle, report=report
             )

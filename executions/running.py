@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from accounts.reach import CrossingRefused, file_require, subflow_require
-from flows.expressions import ExpressionError, has_expression, render_value
+from flows.expressions import ExpressionError, has_expression, render_bounds, render_value
 from flows.inputs import InputsInvalid
 from flows.language import FlowDefinition
 from flows.language.tasks import BaseTask, Outcome, ScriptRun
@@ -149,6 +149,8 @@ def attempt_prepare(
             return Outcome(State.KILLED)
         return _rendered(task, task_run, execution, definition, writer)
     except TOLD_ERRORS as exc:
+        if isinstance(exc, ExpressionError) and stop_requested(execution.pk):
+            return Outcome(State.KILLED)  # the kill stopped the render
         writer.system(str(exc), "ERROR")
         return Outcome(State.FAILED, error=writer.mask(str(exc)))
     except Exception as exc:  # recorded on the task run rather than lost in a worker log
@@ -197,7 +199,10 @@ def _rendered(
         task_run,
         on_secret=lambda value: writer.add_secrets([value]),
     )
-    rendered = render_value(raw, context)
+    # A render stops at the task's timeout and when the execution is killed.
+    timeout = task.timeout.total_seconds() if task.timeout is not None else None
+    with render_bounds(timeout, should_stop=lambda: stop_requested(execution.pk)):
+        rendered = render_value(raw, context)
     for name in task.child_properties:  # put the children back, unrendered
         raw_alias = type(task).model_fields[name].alias or name
         rendered[raw_alias] = getattr(task, name)

@@ -12,7 +12,6 @@ empty segment, so a URI can only name a file inside the storage's own root.
 
 from __future__ import annotations
 
-import json
 from typing import IO, Any, NamedTuple
 
 from django.core.files import File
@@ -20,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 
 from accounts.reach import CrossingRefused, file_require
+from flowsite.bounded import FLOW_LIMITS, load_json
 from flowsite.values import relative_path_check
 
 from .models import Execution
@@ -219,7 +219,7 @@ def _input_files_mapping(
     if text.startswith(SCHEME):
         text = _stored_content(text, "inputFiles", reader).decode("utf-8", errors="replace")
     try:
-        mapping = json.loads(text)
+        mapping = load_json(text, FLOW_LIMITS)
     except ValueError as exc:
         raise TaskError(f"inputFiles must be a map of file names to contents: {exc}") from None
     if not isinstance(mapping, dict):

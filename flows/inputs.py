@@ -7,12 +7,13 @@ unless all inputs are valid: Kestra refuses the execution too.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, QueryDict
+
+from flowsite.bounded import load_json, unstorable
 
 from .language.inputs import BaseInput, FileInput, quoted
 
@@ -68,6 +69,8 @@ def _given(value: object) -> bool:
 
 
 def _value(definition: BaseInput, value: object) -> Any:
+    if odd := unstorable(value):
+        raise ValueError(f"holds {odd}, which cannot be stored")
     if not _given(value):
         value = definition.default_value
     if not _given(value):
@@ -98,9 +101,9 @@ def inputs_sent(request: HttpRequest) -> tuple[dict[str, Any], Mapping[str, Uplo
     if not request.body.strip():
         return {}, {}
     try:
-        sent = json.loads(request.body)
+        sent = load_json(request.body)
     except ValueError as exc:
-        raise ValueError(f"The body is not valid JSON: {exc}") from None
+        raise ValueError(f"The body is not valid JSON ({exc})") from None
     if isinstance(sent, dict) and set(sent) == {"inputs"} and isinstance(sent["inputs"], dict):
         sent = sent["inputs"]
     if not isinstance(sent, dict):

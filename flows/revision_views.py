@@ -20,6 +20,9 @@ from accounts.permissions import abilities
 from .language import FlowInvalid
 from .models import Flow
 
+# Past this many changed lines, the diff takes difflib's fast heuristic over exactness.
+MAX_EXACT_DIFF_LINES = 4_000
+
 
 @dataclass(frozen=True)
 class DiffRow:
@@ -32,11 +35,35 @@ class DiffRow:
     new_text: str
 
 
+def _opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """SequenceMatcher's opcodes, with the unchanged head and tail matched first: a flow of
+    20,000 tasks repeats its ``type:`` line 20,000 times, which makes the matcher (without
+    autojunk) quadratic, and an edit usually touches a few lines in the middle."""
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    middle_old, middle_new = old[head : len(old) - tail], new[head : len(new) - tail]
+    # A large rewrite: the matcher's heuristic for popular lines keeps it fast.
+    autojunk = len(middle_old) + len(middle_new) > MAX_EXACT_DIFF_LINES
+    matcher = difflib.SequenceMatcher(None, middle_old, middle_new, autojunk=autojunk)
+    opcodes = [("equal", 0, head, 0, head)] if head else []
+    opcodes += [
+        (tag, i1 + head, i2 + head, j1 + head, j2 + head)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if i1 != i2 or j1 != j2
+    ]
+    if tail:
+        opcodes.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
+    return opcodes
+
+
 def _side_by_side(old_source: str, new_source: str) -> list[DiffRow]:
     old, new = old_source.splitlines(), new_source.splitlines()
     rows: list[DiffRow] = []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(old, new):
         # A replaced block pairs its lines up; what one side has more of was added or removed.
         pairs = zip_longest(range(i1, i2), range(j1, j2))
         for i, j in pairs:

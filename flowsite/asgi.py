@@ -22,6 +22,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from executions.routing import websocket_urlpatterns  # noqa: E402
+from flowsite.body_limits import body_limit, refusal, too_large_message  # noqa: E402
 
 # Threads that run requests; each keeps its own database connection open between them.
 WEB_THREADS = int(os.environ.get("FLOWSITE_WEB_THREADS", "8"))
@@ -55,6 +56,10 @@ class SyncChainHandler(ASGIHandler):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django serves HTTP only, not {scope['type']}")
+        refused = _body_refusal(scope)
+        if refused is not None:  # answered before the body is read into a spool file
+            await self.send_response(refused, send)
+            return
         # No ThreadSensitiveContext: nothing of a request runs in a thread of its own.
         await self.handle(scope, receive, send)
 
@@ -69,6 +74,18 @@ class SyncChainHandler(ASGIHandler):
             return self.get_response(request)
         finally:
             close_old_connections()
+
+
+def _body_refusal(scope: dict[str, Any]) -> HttpResponseBase | None:
+    headers = {name.lower(): value for name, value in scope.get("headers", [])}
+    try:
+        length = int(headers.get(b"content-length", b"0"))
+    except ValueError:
+        return None  # the middleware answers with what is wrong
+    limit = body_limit(headers.get(b"content-type", b"").decode("latin-1"))
+    if length <= limit:
+        return None
+    return refusal(scope.get("path", ""), 413, too_large_message(length, limit))
 
 
 application = ProtocolTypeRouter(

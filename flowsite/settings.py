@@ -99,6 +99,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Refuses an oversized body before any view reads it, in JSON under /api.
+    "flowsite.body_limits.BodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -271,6 +273,15 @@ if FLOWSITE_BASIC_AUTH_CACHE_SECONDS < 0:
 # Behind a reverse proxy, the header in which it passes on the client's address
 # (X-Forwarded-For, X-Real-IP); unset, the address of the connection is used.
 FLOWSITE_CLIENT_IP_HEADER = env_str("FLOWSITE_CLIENT_IP_HEADER")
+
+# A body read whole (a flow's YAML, JSON inputs, form fields), and a multipart upload
+# (its files go to disk as they arrive): bigger ones are refused with 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("FLOWSITE_MAX_BODY_BYTES", 10 * 1024 * 1024)
+FLOWSITE_MAX_UPLOAD_BYTES = env_int("FLOWSITE_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024)
+if DATA_UPLOAD_MAX_MEMORY_SIZE < 1 or FLOWSITE_MAX_UPLOAD_BYTES < 1:
+    raise ImproperlyConfigured(
+        "FLOWSITE_MAX_BODY_BYTES and FLOWSITE_MAX_UPLOAD_BYTES must be positive"
+    )
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

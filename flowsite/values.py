@@ -20,6 +20,12 @@ DURATION_PATTERN = (
     r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
 )
 _DURATION = re.compile(DURATION_PATTERN)
+# Longer ones are typing mistakes, and added to "now" they overflow Python's dates.
+MAX_DURATION = timedelta(days=36_500)
+
+
+class DurationTooLong(ValueError):
+    """A well-formed duration longer than MAX_DURATION."""
 
 
 def parse_duration(value: object) -> timedelta:
@@ -34,7 +40,16 @@ def parse_duration(value: object) -> timedelta:
     if not match or text in {"P", "PT"} or text.endswith("T"):
         raise ValueError(f"'{value}' is not an ISO-8601 duration such as PT30S or PT1H")
     parts = {name: float(number) for name, number in match.groupdict().items() if number}
-    return timedelta(**parts)
+    try:
+        duration = timedelta(**parts)
+    except OverflowError:  # more days than timedelta holds, or a number of 400 digits
+        duration = MAX_DURATION * 2
+    if duration > MAX_DURATION:
+        shown = value if len(value) <= 40 else value[:30] + f"... ({len(value)} characters)"
+        raise DurationTooLong(
+            f"'{shown}' is longer than the longest duration allowed, P36500D (100 years)"
+        )
+    return duration
 
 
 def format_iso_duration(duration: timedelta) -> str:

@@ -9,7 +9,6 @@ value. Variables live on Kestra's namespace object: ``GET/PUT /api/v1/namespaces
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.db import transaction
@@ -24,6 +23,7 @@ from accounts.audit import (
 )
 from accounts.models import Role
 from flowsite.api import api_error, api_view, request_text
+from flowsite.bounded import load_json
 
 from .lookup import inherited_secret_keys, inherited_variables
 from .models import NamespaceVariable, Secret, key_problem, variable_text
@@ -36,7 +36,7 @@ class BadBody(Exception):
 def _json_object(request: HttpRequest, example: str) -> dict[str, Any]:
     text = request_text(request)
     try:
-        body = json.loads(text) if text else None
+        body = load_json(text) if text else None
     except ValueError as exc:
         raise BadBody(f"The request body is not valid JSON ({exc}): send {example}") from None
     if not isinstance(body, dict):

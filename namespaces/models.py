@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from flowsite.bounded import load_json
 from flowsite.http import RequestUser
 
 from .crypto import InvalidToken, decrypt, encrypt
@@ -137,6 +138,6 @@ def variable_value(text: str) -> Any:
     """What the form's text means: JSON when it is JSON (42, true, [1, 2], {"a": 1},
     "quoted"), otherwise the text itself."""
     try:
-        return json.loads(text)
-    except ValueError:
+        return load_json(text)
+    except ValueError:  # not JSON, or too deep or big to read: kept as text
         return text

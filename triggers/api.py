@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hmac
-import json
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from executions.api import execution_json
 from flows.language.triggers import WebhookTrigger
 from flows.models import Flow
 from flowsite.api import api_error, api_view, request_text
+from flowsite.bounded import load_json, unstorable
 
 from .clock import BackfillInvalid, backfill_create
 from .models import WEBHOOK, TriggerState
@@ -45,6 +45,8 @@ def webhook(request: HttpRequest, namespace: str, flow_id: str, key: str) -> Htt
         "headers": {name.lower(): [value] for name, value in request.headers.items()},
         "parameters": {name: request.GET.getlist(name) for name in request.GET},
     }
+    if odd := unstorable(variables):
+        return api_error(400, f"The request holds {odd}, which cannot be stored")
     try:
         execution = trigger_start(
             state=state, flow=flow, variables=variables, inputs=trigger.inputs
@@ -78,8 +80,8 @@ def _body(request: HttpRequest) -> Any:
     if text is None:
         return base64.b64encode(raw).decode("ascii")
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = load_json(text)
+    except ValueError:  # not JSON, or JSON too deep or too big to read: kept as text
         return text
     return value if isinstance(value, dict | list) else text
 
@@ -113,7 +115,7 @@ def trigger_update(request: HttpRequest) -> HttpResponse:
     """PUT /api/v1/triggers with Kestra's trigger body: ``disabled`` toggles it, a
     ``backfill`` {start, end, labels} runs a schedule over past dates."""
     try:
-        body = json.loads(request_text(request) or "")
+        body = load_json(request_text(request) or "")
     except ValueError:
         return api_error(400, "The body must be a JSON trigger: {namespace, flowId, triggerId}")
     if not isinstance(body, dict) or not all(

@@ -20,6 +20,14 @@ and ``functions``; ``printing`` says how values print and ``errors`` how a rende
 from __future__ import annotations
 
 from .errors import ExpressionError
+from .render_state import render_bounds
 from .sandbox import has_expression, is_truthy, render, render_value
 
-__all__ = ["ExpressionError", "has_expression", "is_truthy", "render", "render_value"]
+__all__ = [
+    "ExpressionError",
+    "has_expression",
+    "is_truthy",
+    "render",
+    "render_bounds",
+    "render_value",
+]

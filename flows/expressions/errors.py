@@ -16,6 +16,9 @@ MAX_RANGE_ITEMS = 100_000
 # would spin for hours without printing anything.
 MAX_OPERATIONS = 1_000_000
 MAX_RENDER_DEPTH = 10
+# Wall time of one render when nothing shorter applies (a task's timeout): a render holds
+# the transaction that claimed its task, so it must not run for long.
+MAX_RENDER_SECONDS = 10.0
 
 
 class ExpressionError(Exception):

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-import yaml
+from flowsite.bounded import load_json, load_yaml
 
 from .dates import now
 from .errors import MAX_RANGE_ITEMS, FilterError, LimitExceeded
@@ -36,15 +35,15 @@ def _from_json(text: Any) -> Any:
     if not isinstance(text, str):
         return text
     try:
-        return json.loads(text)
+        return load_json(text)
     except ValueError as exc:
         raise FilterError(f"not valid JSON: {exc}") from None
 
 
 def _from_yaml(text: Any) -> Any:
     try:
-        return yaml.safe_load(to_text(text))
-    except yaml.YAMLError as exc:
+        return load_yaml(to_text(text))
+    except ValueError as exc:
         raise FilterError(f"not valid YAML: {exc}") from None
 
 

@@ -78,6 +78,7 @@ class _Compiled:
             size = 0
             chunks = []
             for chunk in self.jinja.generate(context):
+                state.count(0)  # the deadline and the kill are checked between chunks too
                 size += len(chunk)
                 if size > MAX_OUTPUT_CHARS:
                     raise LimitExceeded(f"the output is larger than {MAX_OUTPUT_CHARS} characters")

@@ -13,6 +13,8 @@ from urllib.parse import quote_plus, unquote_plus
 
 import yaml
 
+from flowsite.patterns import pattern_sub
+
 from .errors import MAX_OUTPUT_CHARS, FilterError, LimitExceeded
 from .printing import to_json, to_text
 
@@ -52,7 +54,7 @@ def _replace(value: Any, replacements: Any, replacement: Any = None, regexp: boo
     for old, new in replacements.items():
         old_text, new_text = to_text(old), to_text(new)
         if regexp:
-            text = re.sub(old_text, new_text.replace("$", "\\"), text)
+            text = pattern_sub(old_text, new_text.replace("$", "\\"), text)
         else:
             grows = text.count(old_text) * (len(new_text) - len(old_text)) if old_text else 0
             if len(text) + grows > MAX_OUTPUT_CHARS:

@@ -7,9 +7,12 @@ value's path (``("tasks", 0, "script")``) to its position in the source.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
+
+from flowsite.bounded import FLOW_LIMITS, BadDocument, compose_yaml
 
 Path = tuple[str | int, ...]
 
@@ -70,27 +73,27 @@ def format_path(path: Path) -> str:
     return text
 
 
+def _capitalized(message: str) -> str:
+    return message[:1].upper() + message[1:]
+
+
 def _mark(node: yaml.Node) -> Position:
     return Position(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+# The editor's check validates a text and then outlines it: one parse serves both.
+# Read only: callers share what it returns.
+@lru_cache(maxsize=4)
 def parse_yaml(text: str) -> ParsedSource:
     """Parse one YAML document, recording positions and refusing duplicate keys."""
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            raise YamlSourceError([FlowError("The flow is empty", 1, 1)])
-        data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlSourceError([FlowError(f"Invalid YAML: {problem}", line, column)]) from exc
-    except yaml.YAMLError as exc:
-        raise YamlSourceError([FlowError(f"Invalid YAML: {exc}", 1, 1)]) from exc
-    finally:
-        loader.dispose()
+        node, data = compose_yaml(text, FLOW_LIMITS)
+    except BadDocument as exc:
+        raise YamlSourceError(
+            [FlowError(_capitalized(exc.message), exc.line, exc.column)]
+        ) from None
+    if node is None:
+        raise YamlSourceError([FlowError("The flow is empty", 1, 1)])
 
     parsed = ParsedSource(data=data)
     errors: list[FlowError] = []

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
+from flowsite.bounded import load_json
+
 from ..tasks import LanguageModel, NotSupportedYet, ScalarText
 from ..values import type_names
 
@@ -145,7 +147,7 @@ def as_list(value: object) -> list[Any]:
         stripped = value.strip()
         if stripped.startswith("["):
             try:
-                parsed = json.loads(stripped)
+                parsed = load_json(stripped)
             except ValueError as exc:
                 raise ValueError(f"must be a JSON array, got {quoted(value)}") from exc
             if isinstance(parsed, list):

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
+from flowsite.patterns import PatternError, pattern_fullmatch, user_pattern
+
 from .base import BaseInput, as_text, bounds_in_order, in_range, quoted
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -27,9 +29,9 @@ class StringInput(BaseInput):
     def _validator_compiles(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"Invalid regular expression '{value}': {exc}") from exc
+                user_pattern(value)
+            except PatternError as exc:
+                raise ValueError(str(exc)[:1].upper() + str(exc)[1:]) from None
         return value
 
     def _check_definition(self) -> None:
@@ -37,7 +39,7 @@ class StringInput(BaseInput):
 
     def coerce(self, value: object) -> str:
         text = as_text(value)
-        if self.validator is not None and not re.fullmatch(self.validator, text):
+        if self.validator is not None and not pattern_fullmatch(self.validator, text):
             raise ValueError(f"must match the pattern '{self.validator}', got {quoted(text)}")
         if self.min_length is not None and len(text) < self.min_length:
             raise ValueError(f"must be at least {self.min_length} characters long")
@@ -105,7 +107,10 @@ def _float(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"must be a number, got {quoted(value)}")
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer of 400 digits
+            raise ValueError(f"must be a number a double holds, got {quoted(value)}") from None
     if isinstance(value, str):
         try:
             number = float(value.strip())

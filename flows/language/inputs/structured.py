@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal, get_args
 
-import yaml
 from pydantic import Field
+
+from flowsite.bounded import load_json, load_yaml
 
 from .base import BaseInput, as_list
 from .scalar import BooleanInput, EmailInput, FloatInput, IntInput, StringInput, UriInput
@@ -22,7 +22,7 @@ class JsonInput(BaseInput):
         if not isinstance(value, str):
             return value
         try:
-            return json.loads(value)
+            return load_json(value)
         except ValueError as exc:
             raise ValueError(f"must be valid JSON ({exc})") from None
 
@@ -36,9 +36,9 @@ class YamlInput(BaseInput):
         if not isinstance(value, str):
             return value
         try:
-            return yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            raise ValueError(f"must be valid YAML ({str(exc).splitlines()[0]})") from None
+            return load_yaml(value)
+        except ValueError as exc:
+            raise ValueError(f"must be valid YAML ({exc})") from None
 
 
 ItemType = Literal["STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME",

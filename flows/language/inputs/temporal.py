@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from flowsite.values import format_instant, format_iso_duration, parse_duration
+from flowsite.values import DurationTooLong, format_instant, format_iso_duration, parse_duration
 
 from ..values import Duration
 from .base import BaseInput, bounds_in_order, in_range, quoted
@@ -127,6 +127,8 @@ class DurationInput(BaseInput):
     def coerce(self, value: object) -> str:
         try:
             length = parse_duration(value)
+        except DurationTooLong as exc:
+            raise ValueError(f"must be shorter: {exc}") from None
         except ValueError:
             raise ValueError(
                 f"must be an ISO-8601 duration such as PT1H, got {quoted(value)}"

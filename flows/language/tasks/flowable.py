@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 from pydantic import AliasChoices, Field, field_validator
 
 from flows.expressions import is_truthy
+from flowsite.bounded import load_json
 
 from ..states import State
 from .base import BaseTask, FlowableTask, Layout, Planner, RunView
@@ -123,7 +124,7 @@ class ForEachTask(FlowableTask):
         values = planner.render_value(self.values, run)
         if isinstance(values, str):
             try:
-                values = json.loads(values)
+                values = load_json(values)
             except ValueError as exc:
                 raise ValueError(
                     f"ForEach values must be a list or a JSON list, got '{values[:200]}'"
