@@ -40,6 +40,16 @@ def fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# The suite runs Process tasks in many namespaces; the Process runner's own tests narrow
+# this to its default (tests/hostile_teammate/test_process_runner.py).
+ALL_NAMESPACES_MAY_USE_PROCESS = "*"
+
+
+@pytest.fixture(autouse=True)
+def process_runner_everywhere(settings: Any) -> None:
+    settings.FLOWSITE_PROCESS_NAMESPACES = [ALL_NAMESPACES_MAY_USE_PROCESS]
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache(settings: Any) -> None:
     # Failed logins are counted in the cache, which outlives a test and a run: each test
@@ -144,7 +154,12 @@ def flowsite_env(**extra: str) -> dict[str, str]:
     else:
         auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
         url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PYTHONUNBUFFERED": "1",
+        "FLOWSITE_PROCESS_NAMESPACES": ALL_NAMESPACES_MAY_USE_PROCESS,
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.update(extra)
     return env
