@@ -8,8 +8,7 @@ import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -49,9 +48,11 @@ def process_runner_context(user: RequestUser, namespace: str) -> dict[str, Any]:
 
 
 def _superuser_of(user: RequestUser, namespace: str) -> None:
-    namespace_for_user(user, namespace, need=Role.ADMIN)  # 404 out of sight, 403 below Admin
+    """Like the Teams and Users pages: the switch exists only for superusers, anyone
+    else gets 404 (its Admins see its state, not a way to turn it)."""
     if not user.is_superuser:
-        raise PermissionDenied(ONLY_SUPERUSERS)
+        raise Http404(ONLY_SUPERUSERS)
+    namespace_for_user(user, namespace, need=Role.ADMIN)  # 404 for what cannot be one
 
 
 @login_required

@@ -50,11 +50,6 @@ class TaskUser:
     def __init__(self, uid: int | None, lock: IO[str] | None = None):
         self.uid, self._lock = uid, lock
 
-    def popen_options(self) -> dict[str, object]:
-        if self.uid is None:
-            return {}
-        return {"user": self.uid, "group": self.uid, "extra_groups": []}
-
     def chown(self, *paths: Path) -> None:
         """Give ``paths``, and all they hold, to the task's user, private to it."""
         if self.uid is None:

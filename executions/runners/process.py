@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-
 from .base import (
     STDERR,
     STDOUT,
@@ -125,7 +124,10 @@ class ProcessRunner:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,  # its own process group, so kill reaches children
-                **user.popen_options(),  # type: ignore[arg-type]
+                # None keeps the worker's user: isolation is off.
+                user=user.uid,
+                group=user.uid,
+                extra_groups=None if user.uid is None else [],
             )
         except (TaskError, OSError) as exc:
             user.release()

@@ -128,6 +128,20 @@ def test_bob_cannot_read_the_key_the_database_or_the_data_directory(worker, bob_
     assert lines == [f"refused {path} PermissionError" for path in paths]
 
 
+def test_bob_cannot_plant_code_in_the_python_environment_tasks_share(worker, bob_may_use_process):
+    script = """
+    import os, sysconfig
+    target = os.path.join(sysconfig.get_paths()["purelib"], "sitecustomize.py")
+    try:
+        open(target, "w").write("print('planted')")
+        print("WROTE", target)
+    except OSError as exc:
+        print("refused", type(exc).__name__)
+    """
+    lines = messages(run(python_flow(script), bob_may_use_process), "stdout")
+    assert lines == ["refused PermissionError"]
+
+
 def test_bob_cannot_read_another_namespaces_stored_files(worker, root, bob_may_use_process):
     writer = (
         f"id: report\nnamespace: company.team\ntasks:\n  - id: w\n    type: shell.Commands\n"
@@ -249,16 +263,20 @@ def test_the_examples_run_out_of_the_box_under_the_default(worker, root):
 
 def test_only_a_superuser_flips_the_switch_and_it_is_audited(client, root, alice, charlie):
     url, api_url = "/namespaces/dev/access/process-runner/", "/api/v1/namespaces/dev/process-runner"
-    client.force_login(alice)  # Admin of dev, not a superuser
-    assert client.post(url, {"allowed": "1"}).status_code == 403
+    client.force_login(alice)  # Admin of dev, not a superuser: the switch is not hers
+    assert client.post(url, {"allowed": "1"}).status_code == 404
     page = client.get("/namespaces/dev/access/").content.decode()
     assert "Not allowed" in page and "Only a superuser changes this" in page
     client.logout()
     client.defaults["HTTP_AUTHORIZATION"] = basic_auth("alice")
-    assert client.put(api_url, {"allowed": True}, content_type="application/json").status_code == 403
+    assert (
+        client.put(api_url, {"allowed": True}, content_type="application/json").status_code == 404
+    )
     assert client.get(api_url).json()["allowed"] is False
     client.defaults["HTTP_AUTHORIZATION"] = basic_auth("charlie")
-    assert client.put(api_url, {"allowed": True}, content_type="application/json").status_code == 404
+    assert (
+        client.put(api_url, {"allowed": True}, content_type="application/json").status_code == 404
+    )
     assert client.get(api_url).status_code == 404
     del client.defaults["HTTP_AUTHORIZATION"]
     client.force_login(charlie)
@@ -276,5 +294,7 @@ def test_only_a_superuser_flips_the_switch_and_it_is_audited(client, root, alice
     assert answer.status_code == 200 and answer.json()["allowed"] is False
     bad = client.put(api_url, {"allowed": "yes"}, content_type="application/json")
     assert bad.status_code == 422 and '"allowed": true' in bad.json()["message"]
-    entries = list(AuditEntry.objects.order_by("id").values_list("actor_name", "action", "namespace"))
+    entries = list(
+        AuditEntry.objects.order_by("id").values_list("actor_name", "action", "namespace")
+    )
     assert entries == [("root", "allowed", "dev"), ("root", "disallowed", "dev")]
