@@ -23,6 +23,7 @@ from namespaces.models import ProcessRunnerGrant
 from namespaces.process_runner import process_runner_switch
 from tests.conftest import FlowsiteProcess, basic_auth, start_worker, wait_until
 from tests.flows_helpers import PROCESS, finished, messages
+from tests.test_settings import settings_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -298,3 +299,10 @@ def test_only_a_superuser_flips_the_switch_and_it_is_audited(client, root, alice
         AuditEntry.objects.order_by("id").values_list("actor_name", "action", "namespace")
     )
     assert entries == [("root", "allowed", "dev"), ("root", "disallowed", "dev")]
+
+
+@pytest.mark.parametrize("value", ["abc", "62000-61000", "0-999", "100-2000"])
+def test_a_bad_range_of_task_user_ids_stops_start_up(tmp_path: Path, value: str) -> None:
+    result = settings_with(tmp_path, FLOWSITE_PROCESS_UIDS=value)
+    assert result.returncode != 0
+    assert f"FLOWSITE_PROCESS_UIDS={value!r} must be a range FIRST-LAST" in result.stderr
