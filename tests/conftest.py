@@ -6,10 +6,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -48,6 +50,16 @@ ALL_NAMESPACES_MAY_USE_PROCESS = "*"
 @pytest.fixture(autouse=True)
 def process_runner_everywhere(settings: Any) -> None:
     settings.FLOWSITE_PROCESS_NAMESPACES = [ALL_NAMESPACES_MAY_USE_PROCESS]
+
+
+@pytest.fixture
+def task_tmp_path() -> Iterator[Path]:
+    """A directory Process tasks can read too. They run as users of their own, and
+    pytest's tmp_path (under /tmp/pytest-of-root, mode 0700) is closed to them."""
+    path = Path(tempfile.mkdtemp(prefix="flowsite-test-"))
+    path.chmod(0o777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
