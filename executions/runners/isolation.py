@@ -49,6 +49,7 @@ class TaskUser:
 
     def __init__(self, uid: int | None, lock: IO[str] | None = None):
         self.uid, self._lock = uid, lock
+        self._swept = False  # nothing of the run can be left once its leftovers are killed
 
     def chown(self, *paths: Path) -> None:
         """Give ``paths``, and all they hold, to the task's user, private to it."""
@@ -67,10 +68,13 @@ class TaskUser:
         """Kill what the run left running under its id (daemons, escaped children)."""
         if self.uid is not None:
             _kill_all(self.uid)
+            self._swept = True
 
     def release(self) -> None:
-        self.stop_leftovers()
+        if not self._swept:
+            self.stop_leftovers()
         if self._lock is not None:
+            self._lock.truncate(0)  # released cleanly: the next holder need not sweep
             self._lock.close()  # the lock goes with it
             self._lock = None
 
@@ -86,13 +90,17 @@ def task_user_take() -> TaskUser:
     for uid in candidates:
         if _named(uid):
             continue
-        lock = open(locks / str(uid), "a")  # noqa: SIM115 - held until release()
+        lock = open(locks / str(uid), "a+")  # noqa: SIM115 - held until release()
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.close()
             continue
-        _kill_all(uid)  # left by a run whose worker died
+        lock.seek(0)
+        if lock.read():  # its last holder died holding it: its task may still run
+            _kill_all(uid)
+        lock.write("held\n")
+        lock.flush()
         return TaskUser(uid, lock)
     raise TaskError(
         f"All {len(candidates)} user ids of FLOWSITE_PROCESS_UIDS "

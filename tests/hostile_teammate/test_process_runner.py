@@ -306,3 +306,20 @@ def test_a_bad_range_of_task_user_ids_stops_start_up(tmp_path: Path, value: str)
     result = settings_with(tmp_path, FLOWSITE_PROCESS_UIDS=value)
     assert result.returncode != 0
     assert f"FLOWSITE_PROCESS_UIDS={value!r} must be a range FIRST-LAST" in result.stderr
+
+
+def test_what_bobs_task_leaves_running_is_killed_when_it_ends(worker, bob_may_use_process):
+    source = (
+        "id: daemon\nnamespace: company.data\ntasks:\n  - id: d\n    type: shell.Commands\n"
+        f"    taskRunner:\n      type: {PROCESS}\n    commands:\n"
+        "      - setsid sleep 300 > /dev/null 2>&1 < /dev/null &\n      - echo pid=$!\n"
+    )
+    execution = run(source, bob_may_use_process)
+    assert execution.state == State.SUCCESS, messages(execution)
+    [line] = messages(execution)
+    stat = Path(f"/proc/{line.removeprefix('pid=')}/stat")
+
+    def gone() -> bool:  # or a zombie left to a parent that does not reap
+        return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+    wait_until(gone, timeout=5, what="the daemon bob's task left to be killed")
