@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import os
 import selectors
+import shlex
 import shutil
 import signal
 import subprocess
@@ -142,7 +143,7 @@ class ProcessRunner:
 def _command(spec: RunSpec, script: Path) -> list[str]:
     interpreter = spec.interpreter
     if len(interpreter) >= 2 and interpreter[-1] == "-c" and Path(interpreter[0]).name in SHELLS:
-        return [*interpreter, f'. "{script}"']
+        return [*interpreter, f". {shlex.quote(str(script))}"]
     return [*interpreter, spec.shell_script]
 
 

@@ -286,7 +286,13 @@ def test_only_a_superuser_flips_the_switch_and_it_is_audited(client, root, alice
 
     client.force_login(root)
     assert "Allow the Process runner here" in client.get("/namespaces/dev/access/").content.decode()
-    assert client.post(url, {"allowed": "1"}).status_code == 302
+    switched = client.post(url, {"allowed": "1"}, headers={"HX-Request": "true"})
+    assert switched.status_code == 200  # the part alone, for htmx to swap in
+    assert "Allowed here by a superuser" in switched.content.decode()
+    assert "Stop allowing the Process runner" in switched.content.decode()
+    child_page = client.get("/namespaces/dev.etl/access/").content.decode()
+    assert "Allowed on" in child_page and "Stop allowing" not in child_page
+    assert client.post(url, {"allowed": "2"}).status_code == 422
     client.logout()
     client.defaults["HTTP_AUTHORIZATION"] = basic_auth("root", "root-pass")
     state = client.get("/api/v1/namespaces/dev.etl/process-runner").json()
