@@ -105,8 +105,10 @@ class ProcessRunner:
         workdir, tmpdir = work / spec.task_run_id, work / f"{spec.task_run_id}.tmp"
         user = task_user_take()
         try:
-            workdir.mkdir(parents=True, exist_ok=True)
-            tmpdir.mkdir(exist_ok=True)
+            for stale in (workdir, tmpdir):  # left by an attempt whose worker died
+                shutil.rmtree(stale, ignore_errors=True)
+            workdir.mkdir(parents=True)
+            tmpdir.mkdir()
             _files_write(workdir, spec.files)
             script = tmpdir / "script"
             script.write_text(spec.shell_script, encoding="utf-8")
