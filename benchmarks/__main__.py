@@ -120,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"kept {setup.data_dir}")
             else:
                 shutil.rmtree(setup.data_dir, ignore_errors=True)
+                shutil.rmtree(f"{setup.data_dir}-process", ignore_errors=True)
     report.print()
     print(
         f"\nmachine: {platform.python_implementation()} {platform.python_version()}, "

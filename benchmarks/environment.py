@@ -40,6 +40,10 @@ def setup_environment(keep: bool) -> Setup:
     setup = Setup(data_dir=data_dir, keep=keep, team=team)
     os.environ["FLOWSITE_DATA_DIR"] = str(data_dir)
     os.environ["DJANGO_SETTINGS_MODULE"] = "flowsite.settings"
+    # The benchmark's namespace is allowed the Process runner, as a superuser would allow
+    # it; its processes live beside the data dir (FLOWSITE_PROCESS_DIR's default) and go
+    # with it.
+    os.environ["FLOWSITE_PROCESS_NAMESPACES"] = NAMESPACE
     # This process's own queries (its polling) are counted, to be told apart from the
     # stack's in PostgreSQL's totals; the stack counts into a directory of its own.
     os.environ["FLOWSITE_COUNT_TRANSACTIONS"] = str(setup.own_transactions)

@@ -18,6 +18,7 @@ from flows.models import Flow
 from flowsite.rows import row_or_none
 from namespaces.lookup import namespace_secrets
 from namespaces.models import SecretUnreadable
+from namespaces.process_runner import process_runner_allowed, process_runner_refusal
 
 from .context import SecretMissing, render_context
 from .lifecycle import execution_start
@@ -76,6 +77,9 @@ class WorkerRuntime:
 
     def run_script(self, script: ScriptRun) -> RunResult:
         execution, task_run = self.execution, self.task_run
+        # Checked at save too; this catches flows saved before the switch went off.
+        if script.process and not process_runner_allowed(execution.namespace):
+            raise TaskError(process_runner_refusal(execution.namespace))
         input_files = input_files_materialize(script.input_files or {}, reader=execution)
         spec = RunSpec(
             execution_id=task_run.execution_id,

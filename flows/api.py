@@ -15,6 +15,7 @@ from flowsite.api import api_error, api_view, flow_invalid_response, request_tex
 
 from .language import FlowInvalid, parse_flow
 from .models import Flow, FlowExists
+from .process_check import process_runner_check
 from .schema import flow_schema
 
 
@@ -98,6 +99,7 @@ def flows_validate(request: HttpRequest) -> HttpResponse:
         return source
     try:
         definition = parse_flow(source)
+        process_runner_check(definition, source)
     except FlowInvalid as exc:
         return JsonResponse(
             [

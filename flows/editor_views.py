@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from .language import FlowInvalid, parse_flow
 from .outline import flow_outline
+from .process_check import process_runner_errors
 
 
 @login_required
@@ -21,7 +22,7 @@ def flow_check(request: HttpRequest) -> JsonResponse:
     source = request.POST.get("source", "")
     errors: list[dict[str, Any]] = []
     try:
-        parse_flow(source)
+        errors = [e.as_dict() for e in process_runner_errors(parse_flow(source), source)]
     except FlowInvalid as exc:
         errors = [e.as_dict() for e in exc.errors]
     return JsonResponse({"errors": errors, **flow_outline(source)})

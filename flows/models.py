@@ -10,6 +10,7 @@ from flowsite.http import RequestUser
 
 from .language import FlowDefinition, FlowInvalid, parse_flow
 from .language.source import FlowError
+from .process_check import process_runner_check
 
 
 class FlowQuerySet(models.QuerySet["Flow"]):
@@ -63,6 +64,7 @@ class Flow(models.Model):
         flow elsewhere. ``create_only`` refuses to overwrite a live flow.
         """
         definition = parse_flow(source)
+        process_runner_check(definition, source)
         key = (definition.namespace, definition.id)
         if expect is not None and key != expect:
             raise FlowInvalid(

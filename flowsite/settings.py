@@ -7,6 +7,7 @@ DATABASE_URL and REDIS_URL switch it to PostgreSQL and Redis for a team.
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -354,6 +355,29 @@ FLOWSITE_EXTRA_CA_CERTS = env_list("FLOWSITE_EXTRA_CA_CERTS", sep=":")
 for _pem in FLOWSITE_EXTRA_CA_CERTS:
     if not Path(_pem).is_file():
         raise ImproperlyConfigured(f"FLOWSITE_EXTRA_CA_CERTS names {_pem!r}, which is not a file")
+
+# The Process runner (executions/runners/process.py) shares the worker's host, so it is
+# a privilege: only these namespaces (and those inside them) may use it, besides the ones a
+# superuser allows on their Access page. The default is the examples' namespace, so that
+# they run out of the box; "*" allows every namespace (a single-team install), "" none.
+FLOWSITE_PROCESS_NAMESPACES = env_list("FLOWSITE_PROCESS_NAMESPACES", "company.team")
+# Where Process tasks get their working directories and Python environment: outside
+# DATA_DIR, which the worker closes (mode 0700) to the task users. Its parents must be
+# traversable by everyone.
+FLOWSITE_PROCESS_DIR = Path(
+    env_str("FLOWSITE_PROCESS_DIR", str(DATA_DIR.with_name(DATA_DIR.name + "-process")))
+)
+# A worker running as root runs each Process task under a user id of its own from this
+# range (and the group of the same number), none of them a named account: two tasks never
+# share an id, so neither reads the other's files or /proc/<pid>/environ.
+FLOWSITE_PROCESS_UIDS = env_str("FLOWSITE_PROCESS_UIDS", "61000-61999")
+_uids = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", FLOWSITE_PROCESS_UIDS)
+if _uids is None or not 1000 <= int(_uids[1]) <= int(_uids[2]) < 2**31 - 1:
+    raise ImproperlyConfigured(
+        f"FLOWSITE_PROCESS_UIDS={FLOWSITE_PROCESS_UIDS!r} must be a range FIRST-LAST "
+        "of user ids, from 1000 up, FIRST not above LAST"
+    )
+FLOWSITE_PROCESS_UID_RANGE = range(int(_uids[1]), int(_uids[2]) + 1)
 
 # The image a python script task uses when the flow names none, as Kestra does.
 FLOWSITE_DEFAULT_PYTHON_IMAGE = env_str("FLOWSITE_DEFAULT_PYTHON_IMAGE", "python:3.11-slim")

@@ -141,3 +141,21 @@ def variable_value(text: str) -> Any:
         return load_json(text)
     except ValueError:  # not JSON, or too deep or big to read: kept as text
         return text
+
+
+class ProcessRunnerGrant(models.Model):
+    """A superuser allowed the Process runner on ``namespace`` and the namespaces inside
+    it (namespaces/process_runner.py). Without a row, only FLOWSITE_PROCESS_NAMESPACES
+    may use it."""
+
+    namespace = models.CharField(max_length=150, unique=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["namespace"]
+
+    def __str__(self) -> str:
+        return f"Process runner allowed on {self.namespace}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import api, views
+from . import api, process_views, views
 
 urlpatterns = [
     path(
@@ -23,10 +23,16 @@ urlpatterns = [
         views.secret_delete,
         name="secret_delete",
     ),
+    path(
+        "namespaces/<str:namespace>/access/process-runner/",
+        process_views.process_runner_page_switch,
+        name="namespace_process_runner",
+    ),
     # Kestra's REST paths.
     path("api/v1/namespaces/<str:namespace>", api.namespace_item),
     path("api/v1/namespaces/<str:namespace>/secrets", api.secrets),
     path("api/v1/namespaces/<str:namespace>/secrets/<str:key>", api.secret_item),
     path("api/v1/namespaces/<str:namespace>/inherited-secrets", api.secrets_inherited),
     path("api/v1/namespaces/<str:namespace>/inherited-variables", api.variables_inherited),
+    path("api/v1/namespaces/<str:namespace>/process-runner", process_views.process_runner_api),
 ]

@@ -6,10 +6,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -38,6 +40,26 @@ def skip_or_fail(reason: str) -> None:
 def fast_passwords(settings: Any) -> None:
     # Every API request checks a password; the production hasher costs 0.3 s a check.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# The suite runs Process tasks in many namespaces; the Process runner's own tests narrow
+# this to its default (tests/hostile_teammate/test_process_runner.py).
+ALL_NAMESPACES_MAY_USE_PROCESS = "*"
+
+
+@pytest.fixture(autouse=True)
+def process_runner_everywhere(settings: Any) -> None:
+    settings.FLOWSITE_PROCESS_NAMESPACES = [ALL_NAMESPACES_MAY_USE_PROCESS]
+
+
+@pytest.fixture
+def task_tmp_path() -> Iterator[Path]:
+    """A directory Process tasks can read too. They run as users of their own, and
+    pytest's tmp_path (under /tmp/pytest-of-root, mode 0700) is closed to them."""
+    path = Path(tempfile.mkdtemp(prefix="flowsite-test-"))
+    path.chmod(0o777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -144,7 +166,12 @@ def flowsite_env(**extra: str) -> dict[str, str]:
     else:
         auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
         url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PYTHONUNBUFFERED": "1",
+        "FLOWSITE_PROCESS_NAMESPACES": ALL_NAMESPACES_MAY_USE_PROCESS,
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.update(extra)
     return env

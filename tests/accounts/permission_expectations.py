@@ -321,6 +321,22 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "api/v1/namespaces/<str:namespace>/inherited-variables": [
         Case("GET", "/api/v1/namespaces/{ns}/inherited-variables", Need.EDITOR, API)
     ],
+    # The Process runner's switch: anyone who sees the namespace may know its state.
+    "namespaces/<str:namespace>/access/process-runner/": [
+        Case(
+            "POST", "/namespaces/{ns}/access/process-runner/", Need.SUPERUSER, body={"allowed": "1"}
+        )
+    ],
+    "api/v1/namespaces/<str:namespace>/process-runner": [
+        Case("GET", "/api/v1/namespaces/{ns}/process-runner", Need.VIEWER, API),
+        Case(
+            "PUT",
+            "/api/v1/namespaces/{ns}/process-runner",
+            Need.SUPERUSER,
+            API,
+            body='{"allowed": true}',
+        ),
+    ],
 }
 # Routes whose answers another test owns, with the reason.
 OWNED_ELSEWHERE = {

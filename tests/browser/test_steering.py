@@ -33,9 +33,9 @@ def _shell(task_id: str, command: str) -> str:
 
 
 def test_a_failed_run_is_restarted_from_its_page_and_reruns_only_the_failed_task(
-    page: Page, alice: Any, tmp_path: Path
+    page: Page, alice: Any, task_tmp_path: Path
 ) -> None:
-    marker = tmp_path / "ready"
+    marker = task_tmp_path / "ready"
     source = "id: restartable\nnamespace: browser\ntasks:\n" + (
         _shell("first", "echo first") + _shell("needs_marker", f"test -f {marker}")
     )

@@ -23,8 +23,10 @@ from triggers.clock_loop import ClockThread
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_task_whose_worker_died_is_failed_by_the_sweep_and_can_be_restarted(tmp_path) -> None:
-    marker = tmp_path / "second-time"
+def test_a_task_whose_worker_died_is_failed_by_the_sweep_and_can_be_restarted(
+    task_tmp_path,
+) -> None:
+    marker = task_tmp_path / "second-time"
     source = flow(
         "lost-worker",
         shell("long", f"test -f {marker} || sleep 10", f"touch {marker}") + log("after", "went on"),
@@ -56,6 +58,7 @@ def test_a_task_whose_worker_died_is_failed_by_the_sweep_and_can_be_restarted(tm
         assert execution.state == State.FAILED
         assert "cleanup ran" in messages(execution)  # finally still ran
         marker.touch()
+        marker.chmod(0o666)  # the task touches it too, as a user of its own
         execution_restart(execution_id=execution.pk)
         execution = finished(execution)
     finally:

@@ -113,8 +113,8 @@ def test_a_retry_stops_when_max_duration_would_be_exceeded(worker) -> None:
     assert runs(execution)["slow"].attempts.count() == 2
 
 
-def test_restart_reruns_only_the_failed_task(worker, tmp_path) -> None:
-    marker = tmp_path / "fixed"
+def test_restart_reruns_only_the_failed_task(worker, task_tmp_path) -> None:
+    marker = task_tmp_path / "fixed"
     source = flow(
         "restart-me",
         shell("first", "echo first")
