@@ -378,6 +378,11 @@ if _uids is None or not 1000 <= int(_uids[1]) <= int(_uids[2]) < 2**31 - 1:
         "of user ids, from 1000 up, FIRST not above LAST"
     )
 FLOWSITE_PROCESS_UID_RANGE = range(int(_uids[1]), int(_uids[2]) + 1)
+# A worker running as root also closes the database's and Redis's TCP addresses to those
+# ids in the host's firewall (iptables OUTPUT rules matching the ids' range, added once,
+# left in place): a task that guessed them still cannot connect, even to a server that
+# trusts local connections (executions/runners/firewall.py). Off when "false".
+FLOWSITE_PROCESS_FIREWALL = env_bool("FLOWSITE_PROCESS_FIREWALL", True)
 
 # The image a python script task uses when the flow names none, as Kestra does.
 FLOWSITE_DEFAULT_PYTHON_IMAGE = env_str("FLOWSITE_DEFAULT_PYTHON_IMAGE", "python:3.11-slim")

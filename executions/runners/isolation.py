@@ -29,6 +29,7 @@ from typing import IO
 from django.conf import settings
 
 from .base import RunSpec, TaskError, task_env
+from .firewall import servers_close
 
 ISOLATION_OFF = (
     "Process runner isolation is off: the worker does not run as root, so this task runs "
@@ -140,6 +141,7 @@ def host_close() -> Path:
     if not isolation_on():
         (root / "work").mkdir(parents=True, exist_ok=True)
         return root
+    servers_close()
     for private in _private_paths():
         if private.exists() and private.stat().st_uid == os.geteuid():
             private.chmod(0o700 if private.is_dir() else 0o600)

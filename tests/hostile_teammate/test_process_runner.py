@@ -4,6 +4,7 @@ CI, so isolation is on), and the superuser's switch that makes it a privilege.""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from textwrap import dedent, indent
@@ -18,6 +19,7 @@ from django.db import connection
 from accounts.models import AuditEntry, Role, RoleBinding
 from executions.lifecycle import execution_kill, execution_start
 from executions.models import Execution, LogLine, State, TaskRun
+from executions.runners.firewall import server_addresses
 from flows.models import Flow
 from namespaces.models import ProcessRunnerGrant
 from namespaces.process_runner import process_runner_switch
@@ -227,6 +229,26 @@ def test_bob_cannot_make_himself_admin_by_writing_the_database(worker, bob_may_u
     assert lines and lines[0].startswith("refused"), lines
     assert not RoleBinding.objects.filter(namespace="dev", team=team).exists()
     assert not RoleBinding.objects.filter(role=Role.ADMIN, team=team).exists()
+
+
+def test_bob_cannot_reach_the_database_or_redis_over_the_network(worker, bob_may_use_process):
+    servers = server_addresses()
+    if not servers:
+        pytest.skip("the embedded default has no database or Redis on the network")
+    with socket.create_server(("127.0.0.1", 0)) as control:  # any other port stays open
+        targets = [*servers, control.getsockname()[:2]]
+        script = f"""
+        import socket
+        for host, port in {targets!r}:
+            try:
+                socket.create_connection((host, port), 5).close()
+                print("CONNECTED", port)
+            except OSError as exc:
+                print("refused", port, type(exc).__name__)
+        """
+        lines = messages(run(python_flow(script), bob_may_use_process), "stdout")
+    refused = [f"refused {port} ConnectionRefusedError" for _, port in servers]
+    assert lines == [*refused, f"CONNECTED {targets[-1][1]}"]
 
 
 def test_bobs_flow_asking_for_process_where_not_allowed_is_refused_at_save(client, bob):
