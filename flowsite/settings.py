@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.core.exceptions import ImproperlyConfigured
 
-from flowsite.connections import connections_needed
+from flowsite.connections import connections_budget
 from flowsite.env import env_bool, env_float, env_int, env_list, env_memory, env_str
 from flowsite.installation import installation_id
 
@@ -217,37 +217,17 @@ else:
     Q_CLUSTER["broker_class"] = "flowsite.broker.WakeableORM"
     Q_CLUSTER["poll"] = 1.0
 
-# Requests the web server runs at once, each thread keeping one database connection
-# (flowsite/asgi.py); a request that waits longer than FLOWSITE_WEB_QUEUE_SECONDS for
-# one is answered 503 with Retry-After instead of piling up.
-FLOWSITE_WEB_THREADS = env_int("FLOWSITE_WEB_THREADS", 8)
-FLOWSITE_WEB_QUEUE_SECONDS = env_float("FLOWSITE_WEB_QUEUE_SECONDS", 10.0)
-for _name, _count in [("FLOWSITE_WEB_THREADS", FLOWSITE_WEB_THREADS),
-                      ("FLOWSITE_WORKERS", Q_CLUSTER["workers"])]:  # fmt: skip
-    if _count < 1:
-        raise ImproperlyConfigured(f"{_name}={_count} must be at least 1")
-if FLOWSITE_WEB_QUEUE_SECONDS <= 0:
-    raise ImproperlyConfigured(
-        f"FLOWSITE_WEB_QUEUE_SECONDS={FLOWSITE_WEB_QUEUE_SECONDS} must be more than 0"
-    )
-# The PostgreSQL connections one host (web server and workers) may take, well under the
-# server's max_connections (100 by default), which other hosts and tools share. Refused
-# at start rather than found under load as "too many clients" (flowsite/connections.py).
-FLOWSITE_DATABASE_CONNECTIONS = env_int("FLOWSITE_DATABASE_CONNECTIONS", 50)
-FLOWSITE_CONNECTIONS_NEEDED = connections_needed(
-    web_threads=FLOWSITE_WEB_THREADS, workers=Q_CLUSTER["workers"], orm_broker=not REDIS_URL
+# Web threads and the database connections they, the workers and the clock may take,
+# checked against FLOWSITE_DATABASE_CONNECTIONS at start (flowsite/connections.py).
+_budget = connections_budget(
+    workers=Q_CLUSTER["workers"],
+    postgres=DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql",
+    orm_broker=not REDIS_URL,
 )
-if (
-    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    and FLOWSITE_CONNECTIONS_NEEDED > FLOWSITE_DATABASE_CONNECTIONS
-):
-    raise ImproperlyConfigured(
-        f"FLOWSITE_WEB_THREADS={FLOWSITE_WEB_THREADS} and FLOWSITE_WORKERS="
-        f"{Q_CLUSTER['workers']} need up to {FLOWSITE_CONNECTIONS_NEEDED} database connections "
-        "(one per web thread and two per worker, and a few more), more than FLOWSITE_DATABASE_CONNECTIONS="
-        f"{FLOWSITE_DATABASE_CONNECTIONS}: lower them, or raise it if PostgreSQL's "
-        "max_connections allows"
-    )
+FLOWSITE_WEB_THREADS = _budget.web_threads
+FLOWSITE_WEB_QUEUE_SECONDS = _budget.web_queue_seconds
+FLOWSITE_DATABASE_CONNECTIONS = _budget.allowed
+FLOWSITE_CONNECTIONS_NEEDED = _budget.needed
 
 # The cache holds the failed-login counters (accounts/login.py), which every process that
 # checks a password must share. With Redis it is Redis. Without, files under DATA_DIR:
