@@ -10,6 +10,10 @@ or per job. On one host running ``make run`` (or ``manage.py serve``):
   thread while it holds a task run longer than a heartbeat (closed when the task ends);
 - django-q2's sentinel (the scheduler it runs once a minute), its monitor (stores failed
   jobs), with the ORM broker its pusher, and the clock thread of ``manage.py workers``.
+
+The wake-up loop of each process (executions/live.py) and the log readers of the runners
+never query. tests/test_load.py counts a real stack's connections under load against
+this sum.
 """
 
 from __future__ import annotations
