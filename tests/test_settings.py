@@ -50,7 +50,11 @@ def settings_with(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
             "FLOWSITE_WEB_THREADS=8 and FLOWSITE_WORKERS=20 need up to 52 database connections",
         ),
         (
-            {"DATABASE_URL": "postgres://u@db/f", "FLOWSITE_DATABASE_CONNECTIONS": "20"},
+            {
+                "DATABASE_URL": "postgres://u@db/f",
+                "REDIS_URL": "",
+                "FLOWSITE_DATABASE_CONNECTIONS": "20",
+            },
             "need up to 21 database connections (one per web thread and two per worker, and a few "
             "more), more than FLOWSITE_DATABASE_CONNECTIONS=20",
         ),
