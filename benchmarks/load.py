@@ -150,17 +150,22 @@ def fixed_rate_measure(
     print(f"fixed load: {FIXED_RATE} starts/s for {seconds:g} s ({count} executions) ...")
     _quiet(stack)
     failed_before, busy_before = Failure.objects.count(), api.busy
+    log_before = len(stack.log_tail(chars=10**9))
     result = load_run(api, stack, flow, [n / FIXED_RATE for n in range(count)])
     failed = Failure.objects.count() - failed_before
+    log = stack.log_tail(chars=10**9)[log_before:]  # the stack's own word on it
+    crashes = log.count("Traceback")
     stuck = result.sent - len(result.latencies) - len(result.errors)
-    errors = len(result.errors) + stuck + failed
+    errors = len(result.errors) + stuck + failed + crashes
     report.derived(
         f"  errors at {FIXED_RATE} starts/s",
         str(errors),
         target="0",
         ok=errors == 0,
         spread=f"{len(result.errors)} refused or not SUCCESS, {stuck} not ended after "
-        f"{DRAIN:g} s, {failed} failed jobs; {api.busy - busy_before} answers 503 (sent again)"
+        f"{DRAIN:g} s, {failed} failed jobs, {crashes} tracebacks in the log "
+        f"({log.count('too many clients')} saying too many clients); "
+        f"{api.busy - busy_before} answers 503 (sent again)"
         + (f"; first: {result.errors[0]}" if result.errors else ""),
     )
     p50, p95 = result.percentile(0.5), result.percentile(0.95)
