@@ -50,6 +50,9 @@ def measure(args: argparse.Namespace, setup: Setup) -> Report:
         if "runs" in args.sections:
             runs.runs_measure(args, setup, stack, flows, report)
         if "load" in args.sections:
+            load.fixed_rate_measure(
+                flows.one_log, api=api, stack=stack, report=report, seconds=args.rate_seconds
+            )
             load.load_measure(
                 flows.one_log,
                 api=api,
@@ -78,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cost-runs", type=int, default=20, help="runs per cost measure")
     parser.add_argument("--idle-seconds", type=float, default=10, help="idle CPU window")
     parser.add_argument("--step-seconds", type=float, default=8, help="one steady-load step")
+    parser.add_argument("--rate-seconds", type=float, default=30, help="the 33 starts/s step")
     parser.add_argument("--burst", type=int, default=200, help="executions sent at once")
     parser.add_argument(
         "--port",

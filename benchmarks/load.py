@@ -1,6 +1,7 @@
-"""Executions per minute through the REST API, against the real stack: a steady open-loop
-rate stepped up until the 95th percentile from trigger to end crosses one second, then a
-burst of executions all sent at once.
+"""Executions per minute through the REST API, against the real stack: first a fixed 33
+starts a second for half a minute (issue 11's load: errors, failed jobs, latency), then a
+steady open-loop rate stepped up until the 95th percentile from trigger to end crosses one
+second, then a burst of executions all sent at once.
 
 Open loop: each execution has its moment to be sent, whether the ones before it ended or
 not, and its latency counts from that moment, so a server that falls behind cannot hide
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django_q.models import Failure
 
 from executions.models import TERMINAL_STATES, Execution, State
 from flows.models import Flow
@@ -29,6 +31,7 @@ TARGET_PER_MINUTE = 2000
 TARGET_P95 = 1.0  # seconds
 KESTRA = "Kestra publishes 1500 executions/min at p95 0.26 s (4 vCPU, database on another host)"
 STEADY_RATES = (600, 1200, 1500, 2000, 2500, 3000)  # per minute: Kestra's 1500, the target 2000
+FIXED_RATE = 33  # starts a second, whatever the stepping reaches: 500s and failed jobs show
 SENDERS = 16  # client threads: enough that sending is never what holds a step back
 DRAIN = 30.0  # seconds a step's executions get to end after the last one was sent
 WATCH_EVERY = 0.01
@@ -134,6 +137,42 @@ def _row(report: Report, name: str, result: LoadResult, *, target: str, ok: bool
         ok=ok,
         spread=f"p50 {p50:.3f} s, p95 {p95:.3f} s, ended {len(result.latencies)}/{result.sent}"
         + (f", errors {len(result.errors)}: {result.errors[0]}" if result.errors else ""),
+    )
+
+
+def fixed_rate_measure(
+    flow: Flow, *, api: Api, stack: Stack, report: Report, seconds: float
+) -> None:
+    """FIXED_RATE starts a second for ``seconds``: every answer that is not a start, every
+    execution that did not succeed or did not end (stuck), every failed django-q2 job."""
+    report.section(f"{FIXED_RATE} starts/s for {seconds:g} s through the REST API ({flow.flow_id})")
+    count = round(FIXED_RATE * seconds)
+    print(f"fixed load: {FIXED_RATE} starts/s for {seconds:g} s ({count} executions) ...")
+    _quiet(stack)
+    failed_before, busy_before = Failure.objects.count(), api.busy
+    log_before = len(stack.log_tail(chars=10**9))
+    result = load_run(api, stack, flow, [n / FIXED_RATE for n in range(count)])
+    failed = Failure.objects.count() - failed_before
+    log = stack.log_tail(chars=10**9)[log_before:]  # the stack's own word on it
+    crashes = log.count("Traceback")
+    stuck = result.sent - len(result.latencies) - len(result.errors)
+    errors = len(result.errors) + stuck + failed + crashes
+    report.derived(
+        f"  errors at {FIXED_RATE} starts/s",
+        str(errors),
+        target="0",
+        ok=errors == 0,
+        spread=f"{len(result.errors)} refused or not SUCCESS, {stuck} not ended after "
+        f"{DRAIN:g} s, {failed} failed jobs, {crashes} tracebacks in the log "
+        f"({log.count('too many clients')} saying too many clients); "
+        f"{api.busy - busy_before} answers 503 (sent again)"
+        + (f"; first: {result.errors[0]}" if result.errors else ""),
+    )
+    p50, p95 = result.percentile(0.5), result.percentile(0.95)
+    report.derived(
+        f"  p50 / p95 from start to end at {FIXED_RATE} starts/s",
+        f"{p50:.3f} / {p95:.3f} s",
+        spread=f"ended {len(result.latencies)}/{result.sent}, {result.per_minute:.0f}/min",
     )
 
 

@@ -101,12 +101,18 @@ def task_run_execute(*, task_run_id: str) -> list[str]:
         task_run = row_or_none(
             TaskRun.objects.select_related("execution__flow_revision"), pk=task_run_id
         )
-        if task_run is None or not task_run.claim(worker_name()):
+        if task_run is None:
             return []
         execution = task_run.execution
-        Execution.objects.filter(pk=execution.pk, state=State.CREATED).update(
-            state=State.RUNNING, started_at=task_run.started_at
+        # The execution's row before the task run's, in the order a kill and the planner
+        # take them: the other way round, a kill arriving during the claim deadlocked
+        # with it on PostgreSQL.
+        first = Execution.objects.filter(pk=execution.pk, state=State.CREATED).update(
+            state=State.RUNNING, started_at=timezone.now()
         )
+        if not task_run.claim(worker_name()):
+            transaction.set_rollback(first > 0)  # the execution is not ours to start
+            return []
         definition = execution.flow_revision.definition
         attempt = _Attempt(task_run, execution, definition)
     execution_wake(execution.pk)

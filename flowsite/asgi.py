@@ -3,11 +3,14 @@ and Channels for the websockets."""
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.core.handlers.asgi import ASGIHandler
 from django.db import close_old_connections, connections
@@ -23,9 +26,9 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from executions.routing import websocket_urlpatterns  # noqa: E402
 from flowsite.body_limits import body_limit, refusal, too_large_message  # noqa: E402
+from flowsite.busy import busy_response  # noqa: E402
 
-# Threads that run requests; each keeps its own database connection open between them.
-WEB_THREADS = int(os.environ.get("FLOWSITE_WEB_THREADS", "8"))
+logger = logging.getLogger(__name__)
 
 
 def _thread_prepare() -> None:
@@ -48,10 +51,12 @@ class SyncChainHandler(ASGIHandler):
     connection. Reading the body, the disconnect watch and streaming the answer stay
     Django's."""
 
-    def __init__(self, threads: int = WEB_THREADS):
+    def __init__(self, threads: int | None = None, queue_seconds: float | None = None):
         super(ASGIHandler, self).__init__()  # BaseHandler: no async chain
         self.load_middleware(is_async=False)
+        threads = threads or settings.FLOWSITE_WEB_THREADS
         self._pool = ThreadPoolExecutor(threads, "web", initializer=_thread_prepare)
+        self._queue_seconds = queue_seconds or settings.FLOWSITE_WEB_QUEUE_SECONDS
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -65,10 +70,16 @@ class SyncChainHandler(ASGIHandler):
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         respond = sync_to_async(self._respond, thread_sensitive=False, executor=self._pool)
-        response: HttpResponseBase = await respond(request)
+        response: HttpResponseBase = await respond(request, time.monotonic())
         return response
 
-    def _respond(self, request: HttpRequest) -> HttpResponseBase:
+    def _respond(self, request: HttpRequest, queued_at: float) -> HttpResponseBase:
+        # Saturated: a request that waited this long for a thread is turned away at once,
+        # so that the backlog drains instead of every client waiting longer still.
+        if (waited := time.monotonic() - queued_at) > self._queue_seconds:
+            logger.warning("%s %s waited %.1f s for a thread: 503", request.method,
+                           request.path, waited)  # fmt: skip
+            return busy_response(request, "The server is busy: try again in a moment")
         close_old_connections()  # a connection that broke or expired is replaced
         try:
             return self.get_response(request)

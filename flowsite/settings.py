@@ -7,7 +7,6 @@ DATABASE_URL and REDIS_URL switch it to PostgreSQL and Redis for a team.
 from __future__ import annotations
 
 import base64
-import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.core.exceptions import ImproperlyConfigured
 
-from flowsite.env import env_bool, env_float, env_int, env_list, env_memory, env_str
+from flowsite.connections import connections_budget
+from flowsite.env import (
+    env_bool,
+    env_float,
+    env_id_range,
+    env_int,
+    env_list,
+    env_memory,
+    env_storage,
+    env_str,
+)
 from flowsite.installation import installation_id
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -99,6 +108,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A database that refuses us for a moment (too many clients, locked, a deadlock)
+    # answers 503 with Retry-After, never 500 (flowsite/busy.py).
+    "flowsite.busy.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Refuses an oversized body before any view reads it, in JSON under /api.
     "flowsite.body_limits.BodyLimitMiddleware",
@@ -216,6 +228,18 @@ else:
     Q_CLUSTER["broker_class"] = "flowsite.broker.WakeableORM"
     Q_CLUSTER["poll"] = 1.0
 
+# Web threads and the database connections they, the workers and the clock may take,
+# checked against FLOWSITE_DATABASE_CONNECTIONS at start (flowsite/connections.py).
+_budget = connections_budget(
+    workers=Q_CLUSTER["workers"],
+    postgres=DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql",
+    orm_broker=not REDIS_URL,
+)
+FLOWSITE_WEB_THREADS = _budget.web_threads
+FLOWSITE_WEB_QUEUE_SECONDS = _budget.web_queue_seconds
+FLOWSITE_DATABASE_CONNECTIONS = _budget.allowed
+FLOWSITE_CONNECTIONS_NEEDED = _budget.needed
+
 # The cache holds the failed-login counters (accounts/login.py), which every process that
 # checks a password must share. With Redis it is Redis. Without, files under DATA_DIR:
 # seen by all of the machine's processes (daphne, manage.py, a second server) and kept
@@ -253,36 +277,24 @@ LOGOUT_REDIRECT_URL = "login"
 # refused for LOCK_MINUTES. Failures are forgotten LOCK_MINUTES after the last one.
 FLOWSITE_LOGIN_SLOW_AFTER = env_int("FLOWSITE_LOGIN_SLOW_AFTER", 5)
 FLOWSITE_LOGIN_LOCK_AFTER = env_int("FLOWSITE_LOGIN_LOCK_AFTER", 10)
-FLOWSITE_LOGIN_LOCK_MINUTES = env_int("FLOWSITE_LOGIN_LOCK_MINUTES", 15)
+FLOWSITE_LOGIN_LOCK_MINUTES = env_int("FLOWSITE_LOGIN_LOCK_MINUTES", 15, least=1)
 FLOWSITE_LOGIN_SLOW_SECONDS = 1.0
 if not 0 < FLOWSITE_LOGIN_SLOW_AFTER <= FLOWSITE_LOGIN_LOCK_AFTER:
     raise ImproperlyConfigured(
         f"FLOWSITE_LOGIN_SLOW_AFTER={FLOWSITE_LOGIN_SLOW_AFTER} must be at least 1 and at most "
         f"FLOWSITE_LOGIN_LOCK_AFTER={FLOWSITE_LOGIN_LOCK_AFTER}"
     )
-if FLOWSITE_LOGIN_LOCK_MINUTES < 1:
-    raise ImproperlyConfigured(
-        f"FLOWSITE_LOGIN_LOCK_MINUTES={FLOWSITE_LOGIN_LOCK_MINUTES} must be at least 1"
-    )
 # How long a verified HTTP Basic header is remembered (accounts/login.py), so that an API
 # client using Basic auth does not pay the password hash on every request; 0 turns it off.
-FLOWSITE_BASIC_AUTH_CACHE_SECONDS = env_int("FLOWSITE_BASIC_AUTH_CACHE_SECONDS", 60)
-if FLOWSITE_BASIC_AUTH_CACHE_SECONDS < 0:
-    raise ImproperlyConfigured(
-        f"FLOWSITE_BASIC_AUTH_CACHE_SECONDS={FLOWSITE_BASIC_AUTH_CACHE_SECONDS} must be 0 or more"
-    )
+FLOWSITE_BASIC_AUTH_CACHE_SECONDS = env_int("FLOWSITE_BASIC_AUTH_CACHE_SECONDS", 60, least=0)
 # Behind a reverse proxy, the header in which it passes on the client's address
 # (X-Forwarded-For, X-Real-IP); unset, the address of the connection is used.
 FLOWSITE_CLIENT_IP_HEADER = env_str("FLOWSITE_CLIENT_IP_HEADER")
 
 # A body read whole (a flow's YAML, JSON inputs, form fields), and a multipart upload
 # (its files go to disk as they arrive): bigger ones are refused with 413.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("FLOWSITE_MAX_BODY_BYTES", 10 * 1024 * 1024)
-FLOWSITE_MAX_UPLOAD_BYTES = env_int("FLOWSITE_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024)
-if DATA_UPLOAD_MAX_MEMORY_SIZE < 1 or FLOWSITE_MAX_UPLOAD_BYTES < 1:
-    raise ImproperlyConfigured(
-        "FLOWSITE_MAX_BODY_BYTES and FLOWSITE_MAX_UPLOAD_BYTES must be positive"
-    )
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("FLOWSITE_MAX_BODY_BYTES", 10 * 1024 * 1024, least=1)
+FLOWSITE_MAX_UPLOAD_BYTES = env_int("FLOWSITE_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, least=1)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -296,30 +308,10 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 
 
-def _flowsite_storage() -> dict[str, Any]:
-    """Where execution files go (executions/storage.py): a directory under DATA_DIR by
-    default; FLOWSITE_STORAGE_BACKEND and FLOWSITE_STORAGE_OPTIONS (a JSON object) name
-    any Django storage, e.g. storages.backends.s3.S3Storage with its bucket."""
-    import json
-
-    backend = env_str("FLOWSITE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")
-    raw = env_str("FLOWSITE_STORAGE_OPTIONS", "{}")
-    try:
-        options = json.loads(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"FLOWSITE_STORAGE_OPTIONS is not JSON: {exc}") from None
-    if not isinstance(options, dict):
-        raise ImproperlyConfigured("FLOWSITE_STORAGE_OPTIONS must be a JSON object")
-    if backend == "django.core.files.storage.FileSystemStorage":
-        options.setdefault("location", env_str("FLOWSITE_STORAGE_DIR", str(DATA_DIR / "storage")))
-        options.setdefault("allow_overwrite", True)
-    return {"BACKEND": backend, "OPTIONS": options}
-
-
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "flowsite": _flowsite_storage(),
+    "flowsite": env_storage(DATA_DIR),
 }
 
 # Harmless over plain HTTP, so on everywhere; stated so that they stay on.
@@ -334,9 +326,7 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("FLOWSITE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = env_int("FLOWSITE_HSTS_SECONDS", 31536000)
-    if SECURE_HSTS_SECONDS < 0:
-        raise ImproperlyConfigured(f"FLOWSITE_HSTS_SECONDS={SECURE_HSTS_SECONDS} is negative")
+    SECURE_HSTS_SECONDS = env_int("FLOWSITE_HSTS_SECONDS", 31536000, least=0)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
@@ -370,14 +360,7 @@ FLOWSITE_PROCESS_DIR = Path(
 # A worker running as root runs each Process task under a user id of its own from this
 # range (and the group of the same number), none of them a named account: two tasks never
 # share an id, so neither reads the other's files or /proc/<pid>/environ.
-FLOWSITE_PROCESS_UIDS = env_str("FLOWSITE_PROCESS_UIDS", "61000-61999")
-_uids = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", FLOWSITE_PROCESS_UIDS)
-if _uids is None or not 1000 <= int(_uids[1]) <= int(_uids[2]) < 2**31 - 1:
-    raise ImproperlyConfigured(
-        f"FLOWSITE_PROCESS_UIDS={FLOWSITE_PROCESS_UIDS!r} must be a range FIRST-LAST "
-        "of user ids, from 1000 up, FIRST not above LAST"
-    )
-FLOWSITE_PROCESS_UID_RANGE = range(int(_uids[1]), int(_uids[2]) + 1)
+FLOWSITE_PROCESS_UID_RANGE = env_id_range("FLOWSITE_PROCESS_UIDS", "61000-61999", least=1000)
 # A worker running as root also closes the database's and Redis's TCP addresses to those
 # ids in the host's firewall (iptables OUTPUT rules matching the ids' range, added once,
 # left in place): a task that guessed them still cannot connect, even to a server that

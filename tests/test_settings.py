@@ -38,6 +38,26 @@ def settings_with(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
         ({"FLOWSITE_CONTAINER_CPUS": "inf"}, "FLOWSITE_CONTAINER_CPUS='inf' is not a number"),
         ({"FLOWSITE_CONTAINER_PIDS": "-1"}, "FLOWSITE_CONTAINER_PIDS='-1' is too small"),
         ({"FLOWSITE_INSTALLATION_ID": "a/b"}, "FLOWSITE_INSTALLATION_ID='a/b' must be 1 to 64"),
+        ({"FLOWSITE_WEB_THREADS": "0"}, "FLOWSITE_WEB_THREADS=0 must be at least 1"),
+        ({"FLOWSITE_WORKERS": "0"}, "FLOWSITE_WORKERS=0 must be at least 1"),
+        ({"FLOWSITE_WEB_QUEUE_SECONDS": "0"}, "FLOWSITE_WEB_QUEUE_SECONDS=0.0 must be more"),
+        (
+            {
+                "DATABASE_URL": "postgres://u@db/f",
+                "REDIS_URL": "redis://r",
+                "FLOWSITE_WORKERS": "20",
+            },
+            "FLOWSITE_WEB_THREADS=8 and FLOWSITE_WORKERS=20 need up to 52 database connections",
+        ),
+        (
+            {
+                "DATABASE_URL": "postgres://u@db/f",
+                "REDIS_URL": "",
+                "FLOWSITE_DATABASE_CONNECTIONS": "20",
+            },
+            "need up to 21 database connections (one per web thread and two per worker, and a few "
+            "more), more than FLOWSITE_DATABASE_CONNECTIONS=20",
+        ),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_a_message_naming_it(
@@ -92,3 +112,20 @@ def test_an_installation_id_is_made_once_and_every_process_starting_at_once_read
                             env={**env, "FLOWSITE_INSTALLATION_ID": "staging-1"},
                             capture_output=True)  # fmt: skip
     assert chosen.stdout.strip() == "staging-1"
+
+
+def test_the_default_settings_fit_well_under_postgresqls_default_max_connections(
+    tmp_path: Path,
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c",
+         "import django; django.setup(); from django.conf import settings as s; "
+         "print(s.FLOWSITE_CONNECTIONS_NEEDED)"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "flowsite.settings",
+             "FLOWSITE_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgres://u@db/f",
+             "REDIS_URL": "redis://r"},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    # 8 web threads + the websockets' + 4 workers and their heartbeats + sentinel, monitor, clock
+    assert result.stdout.split() == ["20"]

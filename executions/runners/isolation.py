@@ -86,7 +86,8 @@ def task_user_take() -> TaskUser:
         return TaskUser(None)
     locks = Path(settings.DATA_DIR) / "process-uids"
     locks.mkdir(mode=0o700, exist_ok=True)
-    candidates = list(settings.FLOWSITE_PROCESS_UID_RANGE)
+    ids = settings.FLOWSITE_PROCESS_UID_RANGE
+    candidates = list(ids)
     random.shuffle(candidates)  # a freed id is not the next one taken
     for uid in candidates:
         if _named(uid):
@@ -105,7 +106,7 @@ def task_user_take() -> TaskUser:
         return TaskUser(uid, lock)
     raise TaskError(
         f"All {len(candidates)} user ids of FLOWSITE_PROCESS_UIDS "
-        f"({settings.FLOWSITE_PROCESS_UIDS}) are held by running Process tasks: widen the range"
+        f"({ids.start}-{ids.stop - 1}) are held by running Process tasks: widen the range"
     )
 
 

@@ -81,7 +81,7 @@ def test_failed_logins_are_counted_where_every_process_sees_them(tmp_path: Path)
         ({"FLOWSITE_LOGIN_LOCK_AFTER": "ten"}, "FLOWSITE_LOGIN_LOCK_AFTER='ten' is not a whole number"),
         ({"FLOWSITE_LOGIN_SLOW_AFTER": "20"}, "FLOWSITE_LOGIN_SLOW_AFTER=20 must be at least 1 and at most FLOWSITE_LOGIN_LOCK_AFTER=10"),
         ({"FLOWSITE_LOGIN_LOCK_MINUTES": "0"}, "FLOWSITE_LOGIN_LOCK_MINUTES=0 must be at least 1"),
-        ({"FLOWSITE_PRODUCTION": "true", "FLOWSITE_HSTS_SECONDS": "-1"}, "FLOWSITE_HSTS_SECONDS=-1 is negative"),
+        ({"FLOWSITE_PRODUCTION": "true", "FLOWSITE_HSTS_SECONDS": "-1"}, "FLOWSITE_HSTS_SECONDS=-1 must be at least 0"),
     ],
 )  # fmt: skip
 def test_a_bad_login_or_security_setting_stops_start_up(

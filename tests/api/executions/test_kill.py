@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
+from accounts.tokens import token_create
+from executions.lifecycle import execution_start
 from executions.models import Execution, LogLine
 from flows.models import Flow
 from tests.api.executions.conftest import (
@@ -106,3 +111,36 @@ def test_the_kill_path_answers_405_naming_delete_for_other_methods(api: Any, hel
     execution_id = start(api, hello)["id"]
     response = api.get(f"/api/v1/executions/{execution_id}/kill")
     assert response.status_code == 405 and response["Allow"] == "DELETE"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_kills_sent_at_once_are_all_answered_together_and_end_every_execution(
+    alice: Any, worker: Any, server_url: str
+) -> None:
+    flow = Flow.save_source(SLEEPY_YAML)
+    ids = [execution_start(flow=flow, user=alice).pk for _ in range(20)]
+    wait_until(  # the workers hold some of them, the others wait in the queue
+        lambda: Execution.objects.filter(pk__in=ids, state="RUNNING").exists(),
+        timeout=60,
+        what="a script to start",
+    )
+    _, token = token_create(user=alice, name="kills", days=7)
+
+    def kill_over_http(execution_id: str) -> int:
+        request = urllib.request.Request(
+            f"{server_url}/api/v1/executions/{execution_id}/kill",
+            method="DELETE",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status)
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(20) as senders:
+        statuses = list(senders.map(kill_over_http, ids))
+    answered_in = time.monotonic() - began
+
+    assert statuses == [202] * 20
+    assert answered_in < 10, f"20 kills took {answered_in:.1f} s"
+    going = Execution.objects.filter(pk__in=ids).exclude(state="KILLED")
+    wait_until(lambda: not going.exists(), timeout=30, what="every execution to end KILLED")
