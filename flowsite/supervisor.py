@@ -85,7 +85,7 @@ def exit_status(status: int) -> int:
 
 def children_for(host: str, port: int, *, workers: bool) -> list[Child]:
     python = sys.executable
-    web = [python, "-m", "daphne", "-b", host, "-p", str(port), "flowsite.asgi:application"]
+    web = [python, "-m", "flowsite.web", "-b", host, "-p", str(port), "flowsite.asgi:application"]
     children = [Child("web", web)]
     if workers:
         children.append(Child("workers", [python, str(ROOT / "manage.py"), "workers"]))
