@@ -1,8 +1,8 @@
 """The supervisor ``make run`` starts: ``python -m flowsite.supervisor``.
 
-It starts the web server (daphne: HTTP and websockets) and the workers (``manage.py
-workers``: the django-q2 cluster with the clock), restarts a child that dies, and stops
-them all on Ctrl+C or SIGTERM. Plain Python without Django: it holds no more memory than
+It starts the web server (``python -m flowsite.web``: daphne, HTTP and websockets) and the
+workers (``manage.py workers``: the django-q2 cluster with the clock), restarts a child
+that dies, and stops them all on Ctrl+C or SIGTERM, exiting 0. Plain Python without Django: it holds no more memory than
 an interpreter needs (a Django process doing this took 70 MiB).
 
 A child that dies is restarted after a pause that doubles with each quick death (one
@@ -28,7 +28,9 @@ from types import FrameType
 ROOT = Path(__file__).resolve().parent.parent
 TICK = 0.5  # seconds between two looks at the children
 STABLE = 60.0  # a child that lived this long died by accident, not in a loop
-FIRST_PAUSE, MAX_PAUSE = 1.0, 30.0
+# The first pause before a restart, in seconds (FLOWSITE_RESTART_PAUSE); it doubles.
+FIRST_PAUSE = float(os.environ.get("FLOWSITE_RESTART_PAUSE", "1"))
+MAX_PAUSE = 30.0
 GIVE_UP = 5
 STOP_WAIT = 30.0  # seconds a child gets to finish its work once asked to stop
 
@@ -64,11 +66,16 @@ class Child:
             self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             print(f"supervisor: {self.name} did not stop in time; killing it", flush=True)
-        # Whatever is left of its group: django-q2's worker processes, a task's children.
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        self.kill_group()
         with suppress(ChildProcessError):
             self.process.wait()
+
+    def kill_group(self) -> None:
+        """Kill whatever is left of the child's process group: django-q2's sentinel and
+        workers, a task's processes."""
+        if self.process is not None:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
 
 
 def describe(status: int) -> str:
@@ -106,6 +113,8 @@ def supervise(children: Sequence[Child]) -> int:
             child.start()
         while not stopping and not status:
             time.sleep(TICK)
+            if stopping:  # a child that the same signal stopped is no crash
+                break
             for child in children:
                 status = status or _look_after(child)
     finally:
@@ -129,6 +138,9 @@ def _look_after(child: Child) -> int:
     if child.process is None or child.process.poll() is None:
         return 0
     status = child.process.returncode
+    # What it started lives on without it (django-q2's sentinel and workers outlived a
+    # killed `manage.py workers` and ran jobs beside its replacement): its group goes too.
+    child.kill_group()
     child.quick_deaths = child.quick_deaths + 1 if now - child.started_at < STABLE else 1
     if child.quick_deaths >= GIVE_UP:
         print(
