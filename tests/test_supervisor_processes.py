@@ -13,12 +13,22 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from executions.models import Execution, State
-from tests.conftest import FlowsiteProcess, _free_port, _port_answers, flowsite_env, wait_until
+from tests.conftest import (
+    ROOT,
+    FlowsiteProcess,
+    _free_port,
+    _port_answers,
+    flowsite_env,
+    wait_until,
+)
 from tests.flows_helpers import PROCESS, finished, save_flow
 from tests.personas import PASSWORD
 
@@ -67,13 +77,12 @@ class Supervised:
         self.process.wait_for(up, "the supervisor", timeout=60)
 
     def tree(self) -> list[int]:
-        """The supervisor and every process under it."""
-        found, todo = [], [self.pid]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            todo += _children(pid)
-        return found
+        return _tree(self.pid)
+
+    def stop(self) -> None:
+        groups = _groups(self.pid)
+        self.process.stop()
+        _kill_groups(groups)
 
     def wait(self, timeout: float) -> tuple[int, float]:
         started = time.monotonic()
@@ -85,7 +94,33 @@ class Supervised:
 def supervised(django_db_setup: Any) -> Iterator[Supervised]:
     running = Supervised()
     yield running
-    running.process.stop()
+    running.stop()
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and every process under it."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += _children(pid)
+    return found
+
+
+def _groups(root: int) -> set[int]:
+    """The process groups of the tree under ``root``: the supervisor's children have
+    their own, which FlowsiteProcess.stop() does not reach if a test failed midway."""
+    groups = set()
+    for pid in _tree(root):
+        with suppress(ProcessLookupError):
+            groups.add(os.getpgid(pid))
+    return groups
+
+
+def _kill_groups(groups: set[int]) -> None:
+    for group in groups:
+        with suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
 
 
 def _children(pid: int) -> list[int]:
@@ -218,3 +253,47 @@ def test_a_crash_loop_ends_the_supervisor_with_a_status_that_is_not_0(
     assert status == 1, log[-2000:]
     assert "Address already in use" in log
     assert "web exited with status 1, 5 times in a row soon after starting" in log
+
+
+def test_make_run_tells_a_stop_from_a_crash_by_its_exit_status(django_db_setup: Any) -> None:
+    port = _free_port()
+    env = flowsite_env(FLOWSITE_PORT=str(port), FLOWSITE_RESTART_PAUSE="0.05")
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with _make_run(env, "make-run-stop") as (make, log):
+            wait_until(
+                lambda: _port_answers(port) and "Clock running" in log.read_text(), timeout=90
+            )
+            supervisor = wait_until(lambda: _child(make.pid, "flowsite.supervisor"))
+            if signum == signal.SIGTERM:  # kill <supervisor>: make reports its 0
+                os.kill(supervisor, signum)
+                assert make.wait(timeout=40) == 0, log.read_text()[-2000:]
+            else:  # Ctrl+C reaches make too, which reports it as make does: "Interrupt"
+                os.killpg(make.pid, signum)
+                assert make.wait(timeout=40) == -signal.SIGINT
+            assert "restarting" not in log.read_text()
+
+    with socket.socket() as taken:  # its port already taken: the web server cannot start
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        with _make_run(env, "make-run-crash") as (make, log):
+            assert make.wait(timeout=120) == 2  # make's status for a command that failed
+            assert "5 times in a row soon after starting" in log.read_text()
+
+
+@contextmanager
+def _make_run(env: dict[str, str], name: str) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    log = Path(settings.DATA_DIR) / f"test-{name}.log"
+    with open(log, "w") as out:
+        make = subprocess.Popen(
+            ["make", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield make, log
+    finally:
+        _kill_groups(_groups(make.pid) | {make.pid})
+        make.wait()
