@@ -130,9 +130,9 @@ def _children(pid: int) -> list[int]:
 
 def _child(pid: int, name: str) -> int | None:
     for child in _children(pid):
-        with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+        with suppress(FileNotFoundError), open(f"/proc/{child}/cmdline", "rb") as cmdline:
             if name.encode() in cmdline.read().replace(b"\0", b" "):
-                return child
+                return child  # (one that ended since pgrep saw it is skipped)
     return None
 
 
