@@ -28,8 +28,7 @@ from types import FrameType
 ROOT = Path(__file__).resolve().parent.parent
 TICK = 0.5  # seconds between two looks at the children
 STABLE = 60.0  # a child that lived this long died by accident, not in a loop
-# The first pause before a restart, in seconds (FLOWSITE_RESTART_PAUSE); it doubles.
-FIRST_PAUSE = float(os.environ.get("FLOWSITE_RESTART_PAUSE", "1"))
+FIRST_PAUSE = 1.0  # seconds before the first restart (--restart-pause); it doubles
 MAX_PAUSE = 30.0
 GIVE_UP = 5
 STOP_WAIT = 30.0  # seconds a child gets to finish its work once asked to stop
@@ -99,7 +98,7 @@ def children_for(host: str, port: int, *, workers: bool) -> list[Child]:
     return children
 
 
-def supervise(children: Sequence[Child]) -> int:
+def supervise(children: Sequence[Child], *, first_pause: float | None = None) -> int:
     """Run ``children`` until asked to stop; the exit status for the supervisor."""
     stopping: list[int] = []
 
@@ -116,7 +115,7 @@ def supervise(children: Sequence[Child]) -> int:
             if stopping:  # a child that the same signal stopped is no crash
                 break
             for child in children:
-                status = status or _look_after(child)
+                status = status or _look_after(child, first_pause or FIRST_PAUSE)
     finally:
         for child in children:
             child.terminate()
@@ -128,7 +127,7 @@ def supervise(children: Sequence[Child]) -> int:
     return status
 
 
-def _look_after(child: Child) -> int:
+def _look_after(child: Child, first_pause: float) -> int:
     """Restart ``child`` when it died and its pause is over; non-zero to give up."""
     now = time.monotonic()
     if child.restart_at is not None:
@@ -149,10 +148,22 @@ def _look_after(child: Child) -> int:
             flush=True,
         )
         return exit_status(status)
-    pause = min(MAX_PAUSE, FIRST_PAUSE * 2 ** (child.quick_deaths - 1))
+    pause = min(MAX_PAUSE, first_pause * 2 ** (child.quick_deaths - 1))
     print(f"supervisor: {child.name} {describe(status)}; restarting in {pause:g} s", flush=True)
     child.restart_at = now + pause
     return 0
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= MAX_PAUSE:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds between 0 and {MAX_PAUSE:g} (FLOWSITE_RESTART_PAUSE), got {text!r}"
+        )
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -161,12 +172,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Serve Flowsite: the web server, its workers and clock, restarted if they die.",
     )
     parser.add_argument("--host", default=os.environ.get("FLOWSITE_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("FLOWSITE_PORT", "8000")))
+    parser.add_argument("--port", type=int, default=os.environ.get("FLOWSITE_PORT", "8000"))
     parser.add_argument("--no-workers", action="store_true", help="Serve the web app only")
+    parser.add_argument(
+        "--restart-pause",
+        type=_seconds,
+        default=os.environ.get("FLOWSITE_RESTART_PAUSE", str(FIRST_PAUSE)),
+        help="Seconds before restarting a child that died; doubles while it keeps dying",
+    )
     args = parser.parse_args(argv)
     children = children_for(args.host, args.port, workers=not args.no_workers)
     print(f"Flowsite is serving http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
-    return supervise(children)
+    return supervise(children, first_pause=args.restart_pause)
 
 
 if __name__ == "__main__":
