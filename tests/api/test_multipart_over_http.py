@@ -80,19 +80,23 @@ def test_an_empty_multipart_form_starts_an_execution_with_the_defaults(
     assert started_with(answer) == {"name": "world"}
 
 
-def test_the_empty_form_kestrapy_encodes_starts_an_execution(server_url: str, greet: None) -> None:
-    # kestrapy's generated client encodes its form with urllib3: no fields is the closing
-    # boundary alone.
+def test_the_empty_form_urllib3_encodes_starts_an_execution(server_url: str, greet: None) -> None:
+    # OpenAPI-generated Python clients encode their forms with urllib3: no fields is the
+    # closing boundary alone.
     body, content_type = encode_multipart_formdata({})
+    assert body == f"--{content_type.split('=')[1]}--\r\n".encode()
     status, answer = post_raw(server_url, body, content_type)
     assert status == 200, answer
     assert started_with(answer) == {"name": "world"}
 
 
-def test_a_multipart_field_sent_by_requests_is_an_input(server_url: str, greet: None) -> None:
+def test_multipart_parts_as_kestrapy_sends_them_through_requests_are_inputs(
+    server_url: str, greet: None
+) -> None:
+    # kestrapy 2 builds one (None, text) part per input and posts them with requests.
     response = requests.post(
         server_url + START,
-        files={"name": (None, "ada")},
+        files=[("name", (None, "ada"))],
         headers={"Authorization": auth()},
         timeout=10,
     )
