@@ -5,12 +5,13 @@ Twisted's ``http.Request`` parses a POSTed ``multipart/form-data`` body itself, 
 ``request.args`` that daphne never reads (it hands the raw body to the ASGI application),
 and answers a bare 400 and hangs up when its parser (the ``email`` package) finds no part.
 The empty form a client sends to start an execution without inputs is exactly that:
-urllib3 (under OpenAPI-generated clients) encodes no fields as the closing boundary alone. Twisted switches its
-parsing off per request (``parsePOSTFormSubmission``); daphne builds its requests in its
-HTTP factory, made inside ``Server.run``, so the server below hands over a factory whose
-requests are built with that switch off. Django then parses every body once, and answers a
-malformed one with a message instead of a dropped connection. pyproject.toml pins daphne
-and Twisted to the versions this was checked against (tests/test_multipart.py).
+urllib3 (under OpenAPI-generated clients) encodes no fields as the closing boundary
+alone. Twisted switches its parsing off per request (``parsePOSTFormSubmission``); daphne
+builds its requests in its HTTP factory, made inside ``Server.run``, so the server below
+hands over a factory whose requests are built with that switch off. Django then parses
+every body once, and answers a malformed one with a message instead of a dropped
+connection. pyproject.toml pins daphne and Twisted to the releases this was checked
+against (tests/api/test_multipart_over_http.py).
 """
 
 from __future__ import annotations
