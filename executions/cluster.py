@@ -21,6 +21,7 @@ from django_q.cluster import Cluster
 from triggers.clock_loop import ClockThread
 
 STOP_WAIT = 25.0  # seconds the workers get to finish their tasks (the supervisor gives 30)
+CLOCK_WAIT = 3.0  # seconds a tick in progress gets to end, once the cluster has stopped
 
 
 @dataclass
@@ -46,9 +47,13 @@ class ClusterRun:
         finally:
             if clock is not None:
                 clock.stop()
-                clock.join(10)
             # Python waits for the sentinel before it exits: an error here must stop it.
             self.stop()
+            if clock is not None:
+                # A tick ends in milliseconds, but the first one, with its sweep, took over
+                # 10 s on a busy machine. The thread is a daemon and a tick's work is
+                # transactions and idempotent calls: one cut short is done again later.
+                clock.join(CLOCK_WAIT)
 
     def stop(self) -> None:
         """django-q2's stop (the sentinel lets each worker finish its task), given
