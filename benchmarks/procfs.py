@@ -75,7 +75,7 @@ def roles(root: int) -> dict[int, tuple[str, Proc]]:
     for proc in tree(root):
         if proc.pid == root:
             found[proc.pid] = ("supervisor", proc)
-        elif "daphne" in proc.command:
+        elif "flowsite.asgi:application" in proc.command:  # daphne, flowsite.web
             found[proc.pid] = ("web", proc)
         elif "manage.py clock" in proc.command:
             found[proc.pid] = ("clock", proc)

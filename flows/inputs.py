@@ -12,6 +12,7 @@ from typing import Any, TypeAlias
 
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, QueryDict
+from django.http.multipartparser import MultiPartParserError
 
 from flowsite.bounded import load_json, unstorable
 
@@ -94,10 +95,13 @@ def inputs_sent(request: HttpRequest) -> tuple[dict[str, Any], Mapping[str, Uplo
     """The inputs a REST call sent, as Kestra takes them: multipart (or urlencoded) fields
     and file parts, or a JSON object, bare or as ``{"inputs": {...}}``.
 
-    Raises ValueError when a JSON body is not an object.
+    Raises ValueError when a multipart body is malformed or a JSON body is not an object.
     """
     if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        return _fields(request.POST), request.FILES
+        try:
+            return _fields(request.POST), request.FILES
+        except MultiPartParserError as exc:
+            raise ValueError(f"The multipart body cannot be read: {exc}") from None
     if not request.body.strip():
         return {}, {}
     try:

@@ -139,3 +139,21 @@ class FlowRevision(models.Model):
     @property
     def definition(self) -> FlowDefinition:
         return parse_flow(self.source)
+
+
+class LoadedExample(models.Model):
+    """An example flow ``load_examples`` created once (or found already there), by
+    namespace and id: it is never loaded again, so that a user's edit stands and a flow
+    they deleted stays deleted, even if its row is gone."""
+
+    namespace = models.CharField(max_length=150)
+    flow_id = models.CharField(max_length=100)
+    loaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["namespace", "flow_id"], name="loaded_example_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}.{self.flow_id}"

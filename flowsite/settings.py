@@ -99,12 +99,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "channels",
-    "django_q",
     "accounts",
     "flows",
     "executions",
     "triggers",
     "namespaces",
+    # After executions, whose `qcluster` command stands in for django-q2's own.
+    "django_q",
 ]
 
 MIDDLEWARE = [

@@ -1,8 +1,8 @@
 """The supervisor ``make run`` starts: ``python -m flowsite.supervisor``.
 
-It starts the web server (daphne: HTTP and websockets) and the workers (``manage.py
-workers``: the django-q2 cluster with the clock), restarts a child that dies, and stops
-them all on Ctrl+C or SIGTERM. Plain Python without Django: it holds no more memory than
+It starts the web server (``python -m flowsite.web``: daphne, HTTP and websockets) and the
+workers (``manage.py workers``: the django-q2 cluster with the clock), restarts a child
+that dies, and stops them all on Ctrl+C or SIGTERM, exiting 0. Plain Python without Django: it holds no more memory than
 an interpreter needs (a Django process doing this took 70 MiB).
 
 A child that dies is restarted after a pause that doubles with each quick death (one
@@ -28,7 +28,8 @@ from types import FrameType
 ROOT = Path(__file__).resolve().parent.parent
 TICK = 0.5  # seconds between two looks at the children
 STABLE = 60.0  # a child that lived this long died by accident, not in a loop
-FIRST_PAUSE, MAX_PAUSE = 1.0, 30.0
+FIRST_PAUSE = 1.0  # seconds before the first restart (--restart-pause); it doubles
+MAX_PAUSE = 30.0
 GIVE_UP = 5
 STOP_WAIT = 30.0  # seconds a child gets to finish its work once asked to stop
 
@@ -64,11 +65,16 @@ class Child:
             self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             print(f"supervisor: {self.name} did not stop in time; killing it", flush=True)
-        # Whatever is left of its group: django-q2's worker processes, a task's children.
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        self.kill_group()
         with suppress(ChildProcessError):
             self.process.wait()
+
+    def kill_group(self) -> None:
+        """Kill whatever is left of the child's process group: django-q2's sentinel and
+        workers, a task's processes."""
+        if self.process is not None:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
 
 
 def describe(status: int) -> str:
@@ -85,14 +91,14 @@ def exit_status(status: int) -> int:
 
 def children_for(host: str, port: int, *, workers: bool) -> list[Child]:
     python = sys.executable
-    web = [python, "-m", "daphne", "-b", host, "-p", str(port), "flowsite.asgi:application"]
+    web = [python, "-m", "flowsite.web", "-b", host, "-p", str(port), "flowsite.asgi:application"]
     children = [Child("web", web)]
     if workers:
         children.append(Child("workers", [python, str(ROOT / "manage.py"), "workers"]))
     return children
 
 
-def supervise(children: Sequence[Child]) -> int:
+def supervise(children: Sequence[Child], *, first_pause: float | None = None) -> int:
     """Run ``children`` until asked to stop; the exit status for the supervisor."""
     stopping: list[int] = []
 
@@ -106,8 +112,10 @@ def supervise(children: Sequence[Child]) -> int:
             child.start()
         while not stopping and not status:
             time.sleep(TICK)
+            if stopping:  # a child that the same signal stopped is no crash
+                break
             for child in children:
-                status = status or _look_after(child)
+                status = status or _look_after(child, first_pause or FIRST_PAUSE)
     finally:
         for child in children:
             child.terminate()
@@ -119,7 +127,7 @@ def supervise(children: Sequence[Child]) -> int:
     return status
 
 
-def _look_after(child: Child) -> int:
+def _look_after(child: Child, first_pause: float) -> int:
     """Restart ``child`` when it died and its pause is over; non-zero to give up."""
     now = time.monotonic()
     if child.restart_at is not None:
@@ -129,6 +137,9 @@ def _look_after(child: Child) -> int:
     if child.process is None or child.process.poll() is None:
         return 0
     status = child.process.returncode
+    # What it started lives on without it (django-q2's sentinel and workers outlived a
+    # killed `manage.py workers` and ran jobs beside its replacement): its group goes too.
+    child.kill_group()
     child.quick_deaths = child.quick_deaths + 1 if now - child.started_at < STABLE else 1
     if child.quick_deaths >= GIVE_UP:
         print(
@@ -137,10 +148,22 @@ def _look_after(child: Child) -> int:
             flush=True,
         )
         return exit_status(status)
-    pause = min(MAX_PAUSE, FIRST_PAUSE * 2 ** (child.quick_deaths - 1))
+    pause = min(MAX_PAUSE, first_pause * 2 ** (child.quick_deaths - 1))
     print(f"supervisor: {child.name} {describe(status)}; restarting in {pause:g} s", flush=True)
     child.restart_at = now + pause
     return 0
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= MAX_PAUSE:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds between 0 and {MAX_PAUSE:g} (FLOWSITE_RESTART_PAUSE), got {text!r}"
+        )
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -149,12 +172,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Serve Flowsite: the web server, its workers and clock, restarted if they die.",
     )
     parser.add_argument("--host", default=os.environ.get("FLOWSITE_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("FLOWSITE_PORT", "8000")))
+    parser.add_argument("--port", type=int, default=os.environ.get("FLOWSITE_PORT", "8000"))
     parser.add_argument("--no-workers", action="store_true", help="Serve the web app only")
+    parser.add_argument(
+        "--restart-pause",
+        type=_seconds,
+        default=os.environ.get("FLOWSITE_RESTART_PAUSE", str(FIRST_PAUSE)),
+        help="Seconds before restarting a child that died; doubles while it keeps dying",
+    )
     args = parser.parse_args(argv)
     children = children_for(args.host, args.port, workers=not args.no_workers)
     print(f"Flowsite is serving http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
-    return supervise(children)
+    return supervise(children, first_pause=args.restart_pause)
 
 
 if __name__ == "__main__":

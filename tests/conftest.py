@@ -265,7 +265,7 @@ def server_url(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
     """Flowsite's ASGI app served by a real daphne process on the test database."""
     port = _free_port()
     server = FlowsiteProcess(
-        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "flowsite.asgi:application"],
+        ["-m", "flowsite.web", "-b", "127.0.0.1", "-p", str(port), "flowsite.asgi:application"],
         flowsite_env(),
         "server",
     )

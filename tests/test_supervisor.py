@@ -34,3 +34,14 @@ def test_statuses_read_as_a_shell_reports_them() -> None:
     assert describe(-9) == "was killed by SIGKILL"
     assert exit_status(-9) == 137
     assert exit_status(0) == 1  # a child that stops on its own is still a failure here
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "31"])
+def test_a_bad_restart_pause_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    monkeypatch.setenv("FLOWSITE_RESTART_PAUSE", value)
+    with pytest.raises(SystemExit) as exited:
+        supervisor.main([])
+    assert exited.value.code == 2
+    assert f"FLOWSITE_RESTART_PAUSE), got {value!r}" in capsys.readouterr().err

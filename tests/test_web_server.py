@@ -27,7 +27,7 @@ THREADS = 3
 def small_server() -> Iterator[tuple[str, int]]:
     port = _free_port()
     server = FlowsiteProcess(
-        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "flowsite.asgi:application"],
+        ["-m", "flowsite.web", "-b", "127.0.0.1", "-p", str(port), "flowsite.asgi:application"],
         flowsite_env(FLOWSITE_WEB_THREADS=str(THREADS)),
         "small-server",
     )

@@ -14,16 +14,15 @@ own process id when it claims, so importing the jobs before the fork is safe.
 
 from __future__ import annotations
 
-import signal
 from importlib import import_module
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
-from django_q.cluster import Cluster
 
 import executions.jobs  # noqa: F401 - preloaded for the forked workers, see above
+from executions.cluster import ClusterRun
 from executions.runners.base import ca_bundle
 from triggers.clock_loop import ClockThread
 
@@ -38,34 +37,15 @@ class Command(BaseCommand):
         ca_bundle()  # read once here rather than once per worker
         _preload_backends()
         _connections_kept_open()
-        cluster = Cluster()  # sets its SIGTERM and SIGINT handlers
-        asked: list[int] = []
-
-        def stop(signum: int, frame: Any) -> None:
-            asked.append(signum)
-            cluster.sig_handler(signum, frame)  # returns once the sentinel has ended
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        cluster.start()
+        run = ClusterRun()
         clock = None if no_clock else ClockThread(started=self._started)
-        try:
-            if clock is not None:
-                clock.start()
-            while cluster.sentinel.is_alive() and (clock is None or clock.is_alive()):
-                cluster.sentinel.join(0.5)
-        finally:
-            if clock is not None:
-                clock.stop()
-                clock.join(10)
-            # Python waits for the sentinel before it exits: an error here must stop it.
-            cluster.stop()
-        if not asked:
+        run.watch(clock)
+        if not run.asked:
             failure = clock.failure if clock is not None else None
             raise CommandError(
                 f"The clock stopped: {failure!r}"
                 if failure is not None
-                else f"The cluster's sentinel ended (exit code {cluster.sentinel.exitcode})"
+                else f"The cluster's sentinel ended (exit code {run.cluster.sentinel.exitcode})"
             )
 
     def _started(self, message: str) -> None:

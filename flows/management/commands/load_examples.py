@@ -1,22 +1,46 @@
+"""``manage.py load_examples``, run by every ``make run``: create each example flow
+(flows/examples/*.yml) once. An example already loaded, or whose namespace and id a flow
+already has (live or deleted), is left alone: a user's edit, a deletion, a schedule they
+disabled in the YAML all survive the next start."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
-from flows.language import FlowInvalid
-from flows.models import Flow
+from accounts.audit import audit_flow_created
+from flows.language import FlowInvalid, parse_flow
+from flows.models import Flow, LoadedExample
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 class Command(BaseCommand):
-    help = "Load the example flows (flows/examples/*.yml); an unchanged flow is left as it is."
+    help = "Create the example flows (flows/examples/*.yml) that were never loaded before."
 
     def handle(self, *args: object, **options: object) -> None:
         for path in sorted(EXAMPLES.glob("*.yml")):
+            source = path.read_text()
             try:
-                flow = Flow.save_source(path.read_text())
+                definition = parse_flow(source)
             except FlowInvalid as exc:
                 raise CommandError(f"{path.name} is not a valid flow:\n{exc}") from exc
-            self.stdout.write(f"Example flow {flow} at revision {flow.revision}")
+            name = f"{definition.namespace}.{definition.id}"
+            with transaction.atomic():
+                _, first_time = LoadedExample.objects.get_or_create(
+                    namespace=definition.namespace, flow_id=definition.id
+                )
+                if not first_time:
+                    continue  # loaded by an earlier start: whatever became of it stands
+                existing = Flow.objects.filter(
+                    namespace=definition.namespace, flow_id=definition.id
+                ).first()
+                if existing is not None:
+                    state = "deleted" if existing.deleted_at else f"at revision {existing.revision}"
+                    self.stdout.write(f"Example flow {name} left as it is ({state})")
+                    continue
+                flow = Flow.save_source(source, create_only=True)
+                audit_flow_created(actor=None, flow=flow)
+            self.stdout.write(f"Example flow {name} created")
