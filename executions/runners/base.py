@@ -97,7 +97,12 @@ class Handle(Protocol):
     def chunks(self) -> Iterator[tuple[str, bytes]]:
         """(stream, bytes) until both streams end. Runs on a reader thread."""
 
-    def kill(self) -> None: ...
+    def terminate(self, grace: float) -> None:
+        """Ask the script to stop (SIGTERM to all its processes); ``kill`` follows
+        after ``grace`` seconds if it has not ended by then."""
+
+    def kill(self) -> None:
+        """SIGKILL, to all its processes."""
 
     def wait(self) -> int: ...
 
@@ -335,6 +340,7 @@ def _follow(
     result = RunResult(exit_code=None, outputs={})
     started = time.monotonic()
     next_stop_check = started + 2 * TICK  # the claim has just looked
+    kill_at: float | None = None  # when a stopped script that still runs gets SIGKILL
 
     def emit(stream: str, lines: list[str]) -> None:
         for text in lines:
@@ -367,16 +373,20 @@ def _follow(
             next_stop_check = now + 2 * TICK
             if should_stop():
                 result.killed = True
-                handle.kill()
+                kill_at = _stop(handle, sink, "Killing")
             elif spec.timeout is not None and now - started > spec.timeout:
                 result.timed_out = True
-                sink.system(
-                    f"Task exceeded its timeout of {spec.timeout:g} s and was stopped", "ERROR"
+                kill_at = _stop(
+                    handle, sink, f"Task exceeded its timeout of {spec.timeout:g} s and was stopped"
                 )
-                handle.kill()
+        elif kill_at is not None and now >= kill_at:
+            kill_at = None
+            handle.kill()
     for stream, splitter in splitters.items():
         emit(stream, splitter.rest())
     if reader_error and not (result.killed or result.timed_out):
+        if isinstance(reader_error[0], TaskError):  # the runner put it in words already
+            raise reader_error[0]
         raise TaskError(f"Lost the task's output: {reader_error[0]}")
     if result.reported_exit_code is not None and not (result.killed or result.timed_out):
         result.exit_code = result.reported_exit_code
@@ -384,3 +394,18 @@ def _follow(
         result.exit_code = handle.wait()
     sink.flush()
     return result
+
+
+def _stop(handle: Handle, sink: LineSink, why: str) -> float | None:
+    """SIGTERM first, so that the script may clean up, and SIGKILL after the grace
+    period (FLOWSITE_KILL_GRACE_SECONDS); returns when the SIGKILL is due."""
+    grace = float(settings.FLOWSITE_KILL_GRACE_SECONDS)
+    level = "WARN" if why == "Killing" else "ERROR"
+    if grace <= 0:
+        sink.system(f"{why}: sent SIGKILL", level)
+        handle.kill()
+        return None
+    sink.system(f"{why}: sent SIGTERM, SIGKILL in {grace:g} s", level)
+    sink.flush()
+    handle.terminate(grace)
+    return time.monotonic() + grace

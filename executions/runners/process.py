@@ -130,6 +130,12 @@ class ProcessHandle:
                     open_streams -= 1
         selector.close()
 
+    def terminate(self, grace: float) -> None:
+        # The whole process group: the shell and what it started (the driver sends
+        # SIGKILL after ``grace``).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)

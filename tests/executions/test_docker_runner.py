@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from executions.models import State
+from executions.runners.engine import engine_address
 from flows.models import Flow
 from tests.flows_helpers import flow_yaml, messages, run_here, save_flow
 
@@ -66,7 +67,8 @@ def test_pull_policy_never_with_a_missing_image_fails_with_a_clear_message() -> 
     execution = run_here(save_flow(source))
     assert execution.state == State.FAILED
     expected = (
-        "Image 'flowsite-absent:1' is not on this worker's Docker engine and pullPolicy is NEVER"
+        "Image 'flowsite-absent:1' is not on the Docker engine at "
+        f"{engine_address()} and pullPolicy is NEVER"
     )
     assert execution.task_runs.get().error == expected
     assert expected in messages(execution)
@@ -80,7 +82,8 @@ def test_an_image_that_cannot_be_pulled_fails_the_task_with_the_reason() -> None
     execution = run_here(save_flow(source))
     assert execution.state == State.FAILED
     assert execution.task_runs.get().error.startswith(
-        "Image 'flowsite-absent:2' is not present and could not be pulled"
+        f"Image 'flowsite-absent:2' is not on the Docker engine at {engine_address()} "
+        "and could not be pulled: "
     )
 
 
