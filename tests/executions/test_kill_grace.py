@@ -95,6 +95,8 @@ def test_a_task_past_its_timeout_gets_sigterm_first_and_fails(grace_worker: Any)
     execution = finished(execution, timeout=GRACE + 10)
     assert execution.state == State.FAILED
     lines = messages(execution)
-    stopped = f"Task exceeded its timeout of 1 s and was stopped: sent SIGTERM, SIGKILL in {GRACE} s"
+    stopped = (
+        f"Task exceeded its timeout of 1 s and was stopped: sent SIGTERM, SIGKILL in {GRACE} s"
+    )
     assert stopped in lines
     assert lines.index("cleaning up") > lines.index(stopped)
