@@ -34,8 +34,6 @@ from .base import (
     FileKeeper,
     LineSink,
     RunSpec,
-    glob_base,
-    glob_matcher,
     task_env,
     workdir_file_check,
 )
@@ -49,6 +47,7 @@ from .engine import (
     image_ensure,
     installation_labels,
 )
+from .globs import glob_base, glob_matcher
 
 WORKDIR = "/flowsite"
 

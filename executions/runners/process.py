@@ -29,10 +29,10 @@ from .base import (
     RunSpec,
     TaskError,
     ca_bundle,
-    glob_matcher,
     task_env,
     workdir_file_check,
 )
+from .globs import glob_matcher
 
 
 @lru_cache(maxsize=1)
