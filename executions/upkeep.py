@@ -20,6 +20,7 @@ from .models import TERMINAL_STATES, State, TaskRun
 from .planner import attempts_end, execution_advance
 from .queue import enqueue_task_run
 from .runners.engine import containers_reap_orphans, containers_remove
+from .runners.process import processes_kill
 
 STALLED_AFTER = timedelta(seconds=30)
 SWEEP_EVERY = timedelta(seconds=60)
@@ -121,8 +122,9 @@ def task_run_lost(run: TaskRun) -> bool:
         again = task_run_retry_later(run, message, unless_changed=unless_changed)
     else:
         again = task_run_fail(run, message, unless_changed=unless_changed) is not None
-    if again:
+    if again:  # what it left running on this host goes at once
         containers_remove(task_run_id=run.pk)
+        processes_kill(task_run_id=run.pk)
     return again
 
 

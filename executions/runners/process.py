@@ -64,6 +64,26 @@ def _ca_file() -> str:
     return str(path)
 
 
+def processes_kill(*, task_run_id: str) -> int:
+    """SIGKILL, on this host, the process groups of a task run whose worker died: found
+    by the FLOWSITE_TASKRUN_ID every task process has in its environment. Returns how
+    many groups were killed."""
+    marker = f"FLOWSITE_TASKRUN_ID={task_run_id}".encode()
+    groups = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                groups.add(os.getpgid(int(entry.name)))
+        except (OSError, ProcessLookupError):
+            continue  # ended meanwhile, or not ours to read
+    for group in groups:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
+    return len(groups)
+
+
 class ProcessRunner:
     def start(self, spec: RunSpec, sink: LineSink) -> ProcessHandle:
         workdir = Path(settings.DATA_DIR) / "work" / spec.task_run_id

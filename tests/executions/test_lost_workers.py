@@ -4,12 +4,14 @@ says so or fails it, removes its container, and the execution goes on."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -93,6 +95,32 @@ def test_a_worker_killed_while_it_runs_a_container_is_found_within_30_seconds(
     assert run.error.startswith(f"The worker running this task ({run.worker}) ended")
     assert run.attempts.get().state == State.FAILED
     assert "cleanup ran" in messages(execution)
+
+
+def processes_of(task_run_id: str) -> list[int]:
+    marker = f"FLOWSITE_TASKRUN_ID={task_run_id}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and marker in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_killed_worker_s_process_task_is_killed_with_its_children_when_found() -> None:
+    source = flow("lost-process", shell("long", "echo started", "sleep 120 & sleep 120"))
+    execution = execution_start(flow=save_flow(source))
+    cluster, clock = start_worker(FLOWSITE_WORKERS="1"), start_clock()
+    try:
+        run = wait_until(lambda: started_line(execution), timeout=60, what="the script")
+        assert len(processes_of(run.pk)) >= 3  # the shell and its two sleeps
+        os.kill(worker_pid(run), signal.SIGKILL)
+        execution = finished(execution, timeout=DETECTED_WITHIN)
+        wait_until(lambda: not processes_of(run.pk), timeout=5, what="its processes to go")
+    finally:
+        clock.stop()
+        cluster.stop()
+    assert execution.state == State.FAILED
 
 
 @pytest.mark.docker
