@@ -37,9 +37,22 @@ LOST_AFTER = timedelta(seconds=20)
 LIVENESS_EVERY = timedelta(seconds=2)
 
 
+# The inode of the kernel's first pid namespace (PROC_PID_INIT_INO): a process of the
+# host itself, not of a container.
+HOST_PID_NAMESPACE = 0xEFFFFFFC
+
+
 @cache
 def host_name() -> str:
-    return socket.gethostname()
+    """This host's name, with its pid namespace when it is not the host's own: a worker in
+    a container that has the host's name (``--network host``) has pids the host's clock
+    cannot see, and must never be taken for gone."""
+    name = socket.gethostname()
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return name
+    return name if namespace == HOST_PID_NAMESPACE else f"{name}/pidns-{namespace}"
 
 
 def worker_name() -> str:

@@ -207,3 +207,18 @@ def test_young_containers_are_left_alone_whatever_their_state(engine) -> None:
         assert reaped == 0
     finally:
         young.remove(force=True)
+
+
+def test_an_engine_refusal_names_docker_its_address_and_its_reason() -> None:
+    source = flow_yaml(
+        "  - id: t\n    type: shell.Commands\n    containerImage: Flowsite/UPPER:1\n"
+        "    commands: [echo hi]\n"
+    )
+    execution = run_here(save_flow(source))
+    assert execution.state == State.FAILED
+    error = execution.task_runs.get().error
+    assert error.startswith(
+        f"Docker engine at {engine_address()} could not look up image 'Flowsite/UPPER:1': "
+    )
+    assert "must be lowercase" in error
+    assert error in messages(execution)
