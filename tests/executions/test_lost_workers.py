@@ -187,6 +187,8 @@ def test_a_worker_gone_from_this_host_is_lost_at_once_another_host_s_after_silen
     cases = {
         f"{host_name()}:{os.getpid()}": (fresh, False),  # alive, here
         f"{host_name()}:{a_dead_pid()}": (fresh, True),  # gone, here: no need to wait
+        f"{host_name()}/pidns-1:{a_dead_pid()}": (silent - LOST_AFTER, True),  # a container's
+        f"{host_name()}/pidns-2:{a_dead_pid()}": (fresh, False),  # ... whose pids are not ours
         "elsewhere:1": (fresh, False),  # another host, beating
         "elsewhere:2": (silent, True),  # another host, silent too long
     }
