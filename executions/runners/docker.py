@@ -251,6 +251,8 @@ class DockerHandle:
                 chunks, _ = self.container.get_archive(f"{WORKDIR}/{base}".rstrip("/"))
             except NotFound:
                 continue  # nothing there: the pattern matches no file
+            except (DockerException, RequestException) as exc:
+                raise docker_failure(exc, "collecting the output files", running=True) from exc
             with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as tar:
                 for member in tar:
                     name = _workdir_name(member.name, base)

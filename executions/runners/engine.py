@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import posixpath
+import re
 import tarfile
 import threading
 import time
@@ -60,6 +61,8 @@ def docker_failure(exc: Exception, doing: str, *, running: bool = False) -> Task
     """A Docker error in words: the engine's address, what Flowsite was doing, and why,
     never a raw ConnectionError(ProtocolError(...))."""
     address = engine_address()
+    if isinstance(exc, APIError) and running:
+        return TaskError(f"Docker engine at {address} failed while {doing}: {docker_reason(exc)}")
     if isinstance(exc, APIError):
         return TaskError(f"Docker engine at {address} could not {doing}: {docker_reason(exc)}")
     if running:
@@ -84,12 +87,16 @@ def docker_reason(exc: BaseException) -> str:
         inner = getattr(reason, "reason", None)  # urllib3's MaxRetryError
         if not isinstance(inner, BaseException):
             inner = next((arg for arg in reason.args if isinstance(arg, BaseException)), None)
+        if inner is None:  # docker-py words its own errors and chains the cause
+            inner = reason.__cause__
         if inner is None:
             break
         reason = inner
     if isinstance(reason, OSError) and reason.strerror:
         return reason.strerror
     text = str(reason.args[-1] if reason.args else reason) or type(reason).__name__
+    if errno := re.search(r"\[Errno -?\d+\] ([^'\")]+)", text):  # urllib3 words OSErrors
+        return errno.group(1).strip()
     return text.strip("'\" ")
 
 

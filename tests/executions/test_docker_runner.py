@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from executions.models import State
-from executions.runners.engine import engine_address
+from executions.runners.engine import docker_client, engine_address
 from flows.models import Flow
 from tests.flows_helpers import flow_yaml, messages, run_here, save_flow
 
@@ -222,3 +222,27 @@ def test_an_engine_refusal_names_docker_its_address_and_its_reason() -> None:
     )
     assert "must be lowercase" in error
     assert error in messages(execution)
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("unix:///tmp/flowsite-absent.sock", "No such file or directory"),
+        ("tcp://127.0.0.1:1", "Connection refused"),
+    ],
+)
+def test_an_engine_that_does_not_answer_is_named_with_its_address(
+    monkeypatch, address: str, reason: str
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", address)
+    docker_client.cache_clear()
+    try:
+        execution = run_here(
+            save_flow(flow_yaml("  - id: t\n    type: shell.Commands\n    commands: [echo hi]\n"))
+        )
+    finally:
+        docker_client.cache_clear()  # the next test talks to the machine's engine again
+    assert execution.state == State.FAILED
+    error = execution.task_runs.get().error
+    assert error.startswith(f"Docker engine at {address} is unreachable: {reason}. ")
+    assert "ConnectionError" not in error and "Errno" not in error
