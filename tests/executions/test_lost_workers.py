@@ -44,7 +44,9 @@ def in_container(task_id: str, *commands: str, extra: str = "") -> str:
 
 
 def containers_of(client, execution_id: str) -> list:
-    return client.containers.list(all=True, filters={"label": f"flowsite.execution={execution_id}"})
+    # The low-level list: the high-level one inspects each container, racing a removal.
+    label = f"flowsite.execution={execution_id}"
+    return client.api.containers(all=True, filters={"label": label})
 
 
 def started_line(execution: Execution, text: str = "started") -> TaskRun | None:
