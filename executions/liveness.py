@@ -105,6 +105,8 @@ class Heartbeat:
         finally:
             with self._lock:
                 self._held.pop(task_run_id, None)
+                if not self._held:
+                    self._idle.set()  # the thread closes its connection now, not after a beat
 
     def _started(self) -> None:
         if self._pid == os.getpid():
@@ -113,6 +115,7 @@ class Heartbeat:
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._idle = threading.Event()
         self._held: dict[str, float] = {}
         threading.Thread(target=self._run, name="heartbeat", daemon=True).start()
 
@@ -126,8 +129,9 @@ class Heartbeat:
                 # test suite, the test database).
                 connection.close()
                 self._wake.wait()
-            time.sleep(self.every)
-            self._beat()
+            self._idle.clear()
+            if not self._idle.wait(self.every):
+                self._beat()
 
     def _beat(self) -> None:
         now = time.monotonic()

@@ -41,16 +41,19 @@ def clock_run(
     ``manage.py clock``, and of the clock thread in ``manage.py workers``."""
     flows = trigger_states_sync_all()
     started(f"Clock running: {flows} flows' triggers, a tick every {interval:g} s")
-    while not stop.is_set():
-        close_old_connections()  # survive a database restart between ticks
-        try:
-            now = timezone.now()
-            if clock_due(now) or sweep_due(now):
-                clock_tick(now)
-            lost_workers_tick(now)
-        except Exception:
-            logger.exception("A clock tick failed; the next one tries again")
-        stop.wait(_until_next(interval))
+    try:
+        while not stop.is_set():
+            close_old_connections()  # survive a database restart between ticks
+            try:
+                now = timezone.now()
+                if clock_due(now) or sweep_due(now):
+                    clock_tick(now)
+                lost_workers_tick(now)
+            except Exception:
+                logger.exception("A clock tick failed; the next one tries again")
+            stop.wait(_until_next(interval))
+    finally:
+        connection.close()  # this thread's own
 
 
 def clock_due(now: datetime) -> bool:
