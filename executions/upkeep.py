@@ -100,7 +100,8 @@ def task_runs_reap_lost(*, now: datetime | None = None, silent_for: timedelta = 
     now = now or timezone.now()
     lost = task_runs_lost(now, silent_for=silent_for)
     reaped = 0
-    for run in TaskRun.objects.filter(pk__in=lost[:500]).select_related("execution"):
+    rows = TaskRun.objects.filter(pk__in=lost[:500]).select_related("execution__flow_revision")
+    for run in rows:
         if task_run_lost(run):
             reaped += 1
     return reaped
@@ -118,7 +119,8 @@ def task_run_lost(run: TaskRun) -> bool:
     unless_changed = {"heartbeat_at": run.heartbeat_at}
     definition = run.execution.flow_revision.definition
     task = definition.task(run.task_id)
-    if task.retry is not None and retry_allowed(task, run):
+    stopping = run.execution.state in (State.KILLING, State.KILLED)
+    if task.retry is not None and not stopping and retry_allowed(task, run):
         again = task_run_retry_later(run, message, unless_changed=unless_changed)
     else:
         again = task_run_fail(run, message, unless_changed=unless_changed) is not None
