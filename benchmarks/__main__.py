@@ -22,12 +22,12 @@ from .environment import (
 from .procfs import pss_kib
 from .report import Report
 
-SECTIONS = ("idle", "costs", "runs", "load")
+SECTIONS = ("idle", "costs", "runs", "load", "workers")
 
 
 def measure(args: argparse.Namespace, setup: Setup) -> Report:
     # Imported once Django is set up: these modules use its models from the start.
-    from . import costs, load, runs
+    from . import costs, load, runs, workers
     from .big_flow import big_flow_measure
     from .flows import flows_save
     from .stack import Api, Stack, free_port
@@ -61,6 +61,8 @@ def measure(args: argparse.Namespace, setup: Setup) -> Report:
                 step_seconds=args.step_seconds,
                 burst=args.burst,
             )
+        if "workers" in args.sections:  # last: it leaves the cluster one worker down a moment
+            workers.killed_worker_measure(stack, report)
         after = sum(pss_kib(pid) for pid in stack.processes()) / 1024
         report.derived("PSS of the whole stack after the measures", f"{after:.0f} MiB")
     finally:

@@ -10,13 +10,9 @@ follows. What a task does is its model's ``run`` (see flows/language/tasks).
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 from datetime import timedelta
-from functools import cache
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from flows.language import FlowDefinition
@@ -24,27 +20,17 @@ from flows.language.tasks import BaseTask, Outcome
 from flowsite.rows import row_or_none
 
 from .live import LogWriter, execution_wake
+from .liveness import heartbeat, worker_name
 from .models import Execution, State, TaskRun, TaskRunAttempt
 from .planner import execution_advance
 from .queue import enqueue_task_run
 from .running import StopWatch, WorkerRuntime, attempt_perform, attempt_prepare
-from .upkeep import task_run_fail
+from .upkeep import retry_allowed, task_run_fail
 
 logger = logging.getLogger(__name__)
 
 # A retry due sooner than this waits on the worker; a later one waits for the clock.
 INLINE_RETRY_WAIT = timedelta(seconds=5)
-HEARTBEAT_EVERY = 10.0  # seconds; the sweep fails a run silent for LOST_AFTER (upkeep.py)
-
-
-@cache
-def _worker_name(pid: int) -> str:
-    return f"{socket.gethostname()}:{pid}"
-
-
-def worker_name() -> str:
-    """host:pid of this worker process (django-q2 forks: the pid is read each time)."""
-    return _worker_name(os.getpid())
 
 
 def run_task_run(task_run_id: str) -> None:
@@ -117,7 +103,7 @@ def task_run_execute(*, task_run_id: str) -> list[str]:
         attempt = _Attempt(task_run, execution, definition)
     execution_wake(execution.pk)
     task = definition.task(task_run.task_id)
-    with Heartbeat(task_run):
+    with heartbeat.hold(task_run.pk):
         tried = _attempts(task, task_run, execution, definition, attempt)
     if tried is None:  # its next attempt waits for the clock
         return []
@@ -151,7 +137,7 @@ def _attempts(
     is far enough away to leave it to the clock (RETRYING)."""
     while True:
         outcome = attempt.perform(task_run, execution)
-        if outcome.state != State.FAILED or task.retry is None or not _retry(task, task_run):
+        if outcome.state != State.FAILED or task.retry is None or not retry_allowed(task, task_run):
             return outcome, attempt
         with transaction.atomic():
             attempt.close(outcome)
@@ -170,47 +156,3 @@ def _attempts(
             execution.state = Execution.objects.values_list("state", flat=True).get(pk=execution.pk)
             attempt = _Attempt(task_run, execution, definition)
         execution_wake(execution.pk)
-
-
-def _retry(task: BaseTask, task_run: TaskRun) -> bool:
-    retry = task.retry
-    if retry is None:
-        return False
-    if retry.max_attempts is not None and task_run.attempt >= retry.max_attempts:
-        return False
-    if retry.max_duration is not None:
-        first = task_run.attempts.order_by("number").values_list("started_at", flat=True).first()
-        next_start = timezone.now() + retry.delay_before(task_run.attempt)
-        if first is not None and next_start - first > retry.max_duration:
-            return False
-    return True
-
-
-class Heartbeat:
-    """While a worker holds a task run, a thread tells the database every few seconds
-    that it is alive, whatever the task is doing (pulling an image, waiting for a
-    retry, running). A run whose heartbeat stops is failed by the sweep."""
-
-    def __init__(self, task_run: TaskRun, every: float = HEARTBEAT_EVERY):
-        self.task_run, self.every = task_run, every
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{task_run.pk}")
-
-    def __enter__(self) -> Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stopped.set()
-        self._thread.join()
-
-    def _beat(self) -> None:
-        try:
-            while not self._stopped.wait(self.every):
-                TaskRun.objects.filter(pk=self.task_run.pk, state=State.RUNNING).update(
-                    heartbeat_at=timezone.now()
-                )
-        except Exception:  # a missed beat is retried; a lasting failure shows as lost
-            logger.exception("Heartbeat of task run %s failed", self.task_run.pk)
-        finally:
-            connection.close()  # this thread's own connection

@@ -103,13 +103,23 @@ class TaskRun(models.Model):
     wake_at = models.DateTimeField(null=True, blank=True, db_index=True)
     worker = models.CharField(max_length=200, blank=True)  # host:pid of the last attempt
     # A worker running this task run touches it every few seconds; a run whose worker
-    # stopped touching it (the process or its host died) is failed by the sweep.
+    # stopped touching it (the process or its host died) is found by the clock
+    # (executions/liveness.py) and retried or failed.
     heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["created_at", "position"]
         constraints = [
             models.UniqueConstraint(fields=["execution", "path"], name="taskrun_one_per_path"),
+        ]
+        indexes = [
+            # The clock reads the running rows every few seconds: only those, however
+            # many task runs the history holds.
+            models.Index(
+                fields=["heartbeat_at"],
+                condition=models.Q(state="RUNNING"),
+                name="taskrun_running",
+            ),
         ]
 
     def __str__(self) -> str:

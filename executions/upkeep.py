@@ -1,6 +1,7 @@
 """Upkeep, on the clock's one timer: delayed work that is due (retries, pause timeouts)
-every tick, and once a minute the sweep that finds what was lost (jobs no worker took,
-workers that died, containers left behind)."""
+every tick, task runs whose worker died every few seconds (liveness.py finds them), and
+once a minute the sweep that finds what else was lost (jobs no worker took, containers
+left behind)."""
 
 from __future__ import annotations
 
@@ -10,26 +11,37 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from flows.language.tasks import WORKERLESS_TYPES
+from flows.language.tasks import BaseTask
 
 from .lifecycle import NotAllowed, execution_resume
-from .live import LogWriter
+from .live import LogWriter, execution_wake
+from .liveness import LIVENESS_EVERY, LOST_AFTER, task_runs_lost, worker_gone
 from .models import TERMINAL_STATES, State, TaskRun
 from .planner import attempts_end, execution_advance
 from .queue import enqueue_task_run
-from .runners.engine import containers_reap_orphans
+from .runners.engine import containers_reap_orphans, containers_remove
+from .runners.process import processes_kill
 
 STALLED_AFTER = timedelta(seconds=30)
-LOST_AFTER = timedelta(seconds=60)  # six missed heartbeats (jobs.HEARTBEAT_EVERY)
 SWEEP_EVERY = timedelta(seconds=60)
 
-# When this process last swept: the sweep is due once a minute per clock.
+# When this process last swept (once a minute) and looked for lost workers (LIVENESS_EVERY).
 _last_sweep: dict[str, datetime] = {}
 
 
 def sweep_due(now: datetime) -> bool:
     last = _last_sweep.get("at")
     return last is None or now - last >= SWEEP_EVERY
+
+
+def lost_workers_tick(now: datetime) -> int:
+    """Every LIVENESS_EVERY, one cheap look for task runs whose worker died, which the
+    clock's loop makes whether or not anything else is due."""
+    last = _last_sweep.get("liveness")
+    if last is not None and timedelta(0) <= now - last < LIVENESS_EVERY:
+        return 0
+    _last_sweep["liveness"] = now
+    return task_runs_reap_lost(now=now)
 
 
 def upkeep_tick(now: datetime | None = None) -> None:
@@ -82,24 +94,77 @@ def task_runs_sweep(*, older_than: timedelta = STALLED_AFTER) -> int:
 
 
 def task_runs_reap_lost(*, now: datetime | None = None, silent_for: timedelta = LOST_AFTER) -> int:
-    """Fail the task runs whose worker stopped beating: the process or its host died
-    while running them. Their executions then go on (errors, finally) or end FAILED;
-    Restart runs them again. Returns how many were failed."""
+    """Retry or fail the task runs whose worker is gone: its process on this host ended,
+    or it stopped beating (its host died). Their containers on this host go at once; the
+    executions go on (a new attempt, or errors and finally). Returns how many were reaped."""
     now = now or timezone.now()
-    silent = TaskRun.objects.filter(state=State.RUNNING, heartbeat_at__lt=now - silent_for).exclude(
-        task_type__in=WORKERLESS_TYPES
-    )
+    lost = task_runs_lost(now, silent_for=silent_for)
     reaped = 0
-    for run in silent[:500]:
-        message = (
-            f"The worker running this task ({run.worker or 'unknown'}) stopped: "
-            f"no sign of life since {run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
-        )
-        # Unless it beat, or ended, meanwhile.
-        failed = task_run_fail(run, message, unless_changed={"heartbeat_at": run.heartbeat_at})
-        if failed is not None:
+    rows = TaskRun.objects.filter(pk__in=lost[:500]).select_related("execution__flow_revision")
+    for run in rows:
+        if task_run_lost(run):
             reaped += 1
     return reaped
+
+
+def task_run_lost(run: TaskRun) -> bool:
+    """Retry ``run`` under its task's ``retry`` or fail it, its worker being gone; remove
+    what container it left here. False when it beat or ended meanwhile."""
+    gone = "ended" if worker_gone(run.worker) else "stopped"
+    beat = f"{run.heartbeat_at:%Y-%m-%d %H:%M:%S}" if run.heartbeat_at else "never"
+    message = (
+        f"The worker running this task ({run.worker or 'unknown'}) {gone}: "
+        f"no sign of life since {beat} UTC"
+    )
+    unless_changed = {"heartbeat_at": run.heartbeat_at}
+    definition = run.execution.flow_revision.definition
+    task = definition.task(run.task_id)
+    stopping = run.execution.state in (State.KILLING, State.KILLED)
+    if task.retry is not None and not stopping and retry_allowed(task, run):
+        again = task_run_retry_later(run, message, unless_changed=unless_changed)
+    else:
+        again = task_run_fail(run, message, unless_changed=unless_changed) is not None
+    if again:  # what it left running on this host goes at once
+        containers_remove(task_run_id=run.pk)
+        processes_kill(task_run_id=run.pk)
+    return again
+
+
+def retry_allowed(task: BaseTask, task_run: TaskRun) -> bool:
+    """Whether the task's ``retry`` allows an attempt after ``task_run``'s current one."""
+    retry = task.retry
+    if retry is None:
+        return False
+    if retry.max_attempts is not None and task_run.attempt >= retry.max_attempts:
+        return False
+    if retry.max_duration is not None:
+        first = task_run.attempts.order_by("number").values_list("started_at", flat=True).first()
+        next_start = timezone.now() + retry.delay_before(task_run.attempt)
+        if first is not None and next_start - first > retry.max_duration:
+            return False
+    return True
+
+
+def task_run_retry_later(run: TaskRun, message: str, *, unless_changed: dict[str, Any]) -> bool:
+    """End the open attempt of a RUNNING task run FAILED and leave its next attempt to
+    the clock (RETRYING until its delay is over). False when it was no longer RUNNING."""
+    definition = run.execution.flow_revision.definition
+    retry = definition.task(run.task_id).retry
+    assert retry is not None
+    delay = retry.delay_before(run.attempt)
+    now = timezone.now()
+    with transaction.atomic():
+        if not TaskRun.objects.filter(pk=run.pk, state=State.RUNNING, **unless_changed).update(
+            state=State.RETRYING, wake_at=now + delay
+        ):
+            return False
+        attempts_end(run, State.FAILED, now, message)
+        writer = LogWriter(run)
+        writer.system(message, "ERROR")
+        writer.system(f"Retrying: attempt {run.attempt + 1} in {delay.total_seconds():g} s")
+        writer.flush()
+    execution_wake(run.execution_id)
+    return True
 
 
 def task_run_fail(

@@ -57,10 +57,12 @@ def env_id_range(name: str, default: str, *, least: int) -> range:
     return range(int(found[1]), int(found[2]) + 1)
 
 
-def env_float(name: str, default: float) -> float:
+def env_float(name: str, default: float, *, least: float | None = None) -> float:
     raw = env_str(name, str(default))
     with contextlib.suppress(ValueError):
         if math.isfinite(value := float(raw)):
+            if least is not None and value < least:
+                raise ImproperlyConfigured(f"{name}={raw} must be at least {least:g}")
             return value
     raise ImproperlyConfigured(f"{name}={raw!r} is not a number")
 

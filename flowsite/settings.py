@@ -386,6 +386,9 @@ for _name, _limit, _least in [
 ]:
     if _limit != 0 and not _limit >= _least:
         raise ImproperlyConfigured(f"{_name}={env_str(_name)!r} is too small (0 means no limit)")
+# Kill and timeout send SIGTERM to a task's processes, then SIGKILL after this many
+# seconds, so that a task may clean up (executions/runners/base.py); 0 sends SIGKILL at once.
+FLOWSITE_KILL_GRACE_SECONDS = env_float("FLOWSITE_KILL_GRACE_SECONDS", 10.0, least=0)
 # Labels this installation's containers, so that its cleanup leaves other installations'
 # alone on a shared Docker engine (flowsite/installation.py).
 FLOWSITE_INSTALLATION_ID = installation_id(DATA_DIR, env_str("FLOWSITE_INSTALLATION_ID"))

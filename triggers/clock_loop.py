@@ -6,7 +6,9 @@ asks the same questions in one plain SQL statement, about 0.06 ms. It must stay 
 with what a tick does: an armed or unarmed schedule whose slot is due (schedules_tick), a
 backfill under way (backfills_tick), and a task run whose timer (``wake_at``) is due,
 which is all the engine's delayed work (retries, pause timeouts); and once a minute the
-engine's sweep (``sweep_due``), which finds lost work whatever the tables say.
+engine's sweep (``sweep_due``), which finds lost work whatever the tables say. Every few
+seconds it also looks for task runs whose worker died (``lost_workers_tick``: one query
+over the running rows, about as cheap).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from django.db.models import Field, Model
 from django.utils import timezone
 
 from executions.models import TaskRun
-from executions.upkeep import sweep_due
+from executions.upkeep import lost_workers_tick, sweep_due
 
 from .clock import clock_tick
 from .models import SCHEDULE, Backfill, TriggerState
@@ -39,15 +41,19 @@ def clock_run(
     ``manage.py clock``, and of the clock thread in ``manage.py workers``."""
     flows = trigger_states_sync_all()
     started(f"Clock running: {flows} flows' triggers, a tick every {interval:g} s")
-    while not stop.is_set():
-        close_old_connections()  # survive a database restart between ticks
-        try:
-            now = timezone.now()
-            if clock_due(now) or sweep_due(now):
-                clock_tick(now)
-        except Exception:
-            logger.exception("A clock tick failed; the next one tries again")
-        stop.wait(_until_next(interval))
+    try:
+        while not stop.is_set():
+            close_old_connections()  # survive a database restart between ticks
+            try:
+                now = timezone.now()
+                if clock_due(now) or sweep_due(now):
+                    clock_tick(now)
+                lost_workers_tick(now)
+            except Exception:
+                logger.exception("A clock tick failed; the next one tries again")
+            stop.wait(_until_next(interval))
+    finally:
+        connection.close()  # this thread's own
 
 
 def clock_due(now: datetime) -> bool:

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 import queue
-import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +23,8 @@ from typing import IO, Any, Protocol, runtime_checkable
 from django.conf import settings
 
 from flowsite.values import relative_path_check
+
+from .globs import glob_match
 
 STDOUT = "stdout"
 STDERR = "stderr"
@@ -97,7 +98,12 @@ class Handle(Protocol):
     def chunks(self) -> Iterator[tuple[str, bytes]]:
         """(stream, bytes) until both streams end. Runs on a reader thread."""
 
-    def kill(self) -> None: ...
+    def terminate(self, grace: float) -> None:
+        """Ask the script to stop (SIGTERM to all its processes); ``kill`` follows
+        after ``grace`` seconds if it has not ended by then."""
+
+    def kill(self) -> None:
+        """SIGKILL, to all its processes."""
 
     def wait(self) -> int: ...
 
@@ -250,71 +256,6 @@ def workdir_file_check(name: str) -> str:
         raise TaskError(f"Cannot write the task's files: {exc}") from None
 
 
-@lru_cache(maxsize=256)
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """Kestra's (Java's) glob syntax over paths relative to the working directory.
-
-    ``*`` and ``?`` stay within one directory, ``**`` crosses directories, ``[abc]`` and
-    ``{csv,txt}`` as in Java. Unlike Java, ``**/`` may also match no directory at all, so
-    ``out/**/*.txt`` takes ``out/a.txt`` too, as most glob users expect.
-    """
-    return re.compile(_glob_to_regex(pattern.removeprefix("./")) + r"\Z", re.DOTALL)
-
-
-def glob_match(pattern: str, name: str) -> bool:
-    return glob_regex(pattern).match(name) is not None
-
-
-def glob_matcher(patterns: Iterable[str]) -> Callable[[str], bool]:
-    regexes = [glob_regex(pattern) for pattern in patterns]
-    return lambda name: any(regex.match(name) for regex in regexes)
-
-
-def glob_base(pattern: str) -> str:
-    """The literal directories a pattern starts with (the whole pattern when it holds
-    no wildcard): only that part of the working directory needs to be looked at."""
-    segments = pattern.removeprefix("./").split("/")
-    for index, segment in enumerate(segments):
-        if re.search(r"[*?\[{]", segment):
-            return "/".join(segments[:index])
-    return "/".join(segments)
-
-
-def _glob_to_regex(pattern: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[" and (end := pattern.find("]", i + 2)) != -1:
-            body = pattern[i + 1 : end]
-            negate = body.startswith("!")
-            body = re.escape(body[1:] if negate else body).replace("\\-", "-")
-            out.append(f"[{'^/' if negate else ''}{body}]")
-            i = end + 1
-            continue
-        elif char == "{" and (end := pattern.find("}", i)) != -1:
-            choices = pattern[i + 1 : end].split(",")
-            out.append("(?:" + "|".join(_glob_to_regex(choice) for choice in choices) + ")")
-            i = end + 1
-            continue
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return "".join(out)
-
-
 def _follow(
     handle: Handle, spec: RunSpec, sink: LineSink, should_stop: Callable[[], bool]
 ) -> RunResult:
@@ -335,6 +276,7 @@ def _follow(
     result = RunResult(exit_code=None, outputs={})
     started = time.monotonic()
     next_stop_check = started + 2 * TICK  # the claim has just looked
+    kill_at: float | None = None  # when a stopped script that still runs gets SIGKILL
 
     def emit(stream: str, lines: list[str]) -> None:
         for text in lines:
@@ -367,16 +309,20 @@ def _follow(
             next_stop_check = now + 2 * TICK
             if should_stop():
                 result.killed = True
-                handle.kill()
+                kill_at = _stop(handle, sink, "Killing")
             elif spec.timeout is not None and now - started > spec.timeout:
                 result.timed_out = True
-                sink.system(
-                    f"Task exceeded its timeout of {spec.timeout:g} s and was stopped", "ERROR"
+                kill_at = _stop(
+                    handle, sink, f"Task exceeded its timeout of {spec.timeout:g} s and was stopped"
                 )
-                handle.kill()
+        elif kill_at is not None and now >= kill_at:
+            kill_at = None
+            handle.kill()
     for stream, splitter in splitters.items():
         emit(stream, splitter.rest())
     if reader_error and not (result.killed or result.timed_out):
+        if isinstance(reader_error[0], TaskError):  # the runner put it in words already
+            raise reader_error[0]
         raise TaskError(f"Lost the task's output: {reader_error[0]}")
     if result.reported_exit_code is not None and not (result.killed or result.timed_out):
         result.exit_code = result.reported_exit_code
@@ -384,3 +330,18 @@ def _follow(
         result.exit_code = handle.wait()
     sink.flush()
     return result
+
+
+def _stop(handle: Handle, sink: LineSink, why: str) -> float | None:
+    """SIGTERM first, so that the script may clean up, and SIGKILL after the grace
+    period (FLOWSITE_KILL_GRACE_SECONDS); returns when the SIGKILL is due."""
+    grace = float(settings.FLOWSITE_KILL_GRACE_SECONDS)
+    level = "WARN" if why == "Killing" else "ERROR"
+    if grace <= 0:
+        sink.system(f"{why}: sent SIGKILL", level)
+        handle.kill()
+        return None
+    sink.system(f"{why}: sent SIGTERM, SIGKILL in {grace:g} s", level)
+    sink.flush()
+    handle.terminate(grace)
+    return time.monotonic() + grace

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import posixpath
 import shlex
 import shutil
@@ -33,9 +34,6 @@ from .base import (
     FileKeeper,
     LineSink,
     RunSpec,
-    TaskError,
-    glob_base,
-    glob_matcher,
     task_env,
     workdir_file_check,
 )
@@ -45,9 +43,11 @@ from .engine import (
     archive,
     ca_volume_ensure,
     docker_client,
+    docker_failure,
     image_ensure,
     installation_labels,
 )
+from .globs import glob_base, glob_matcher
 
 WORKDIR = "/flowsite"
 
@@ -83,7 +83,10 @@ class DockerRunner:
     def start(self, spec: RunSpec, sink: LineSink) -> DockerHandle:
         client = docker_client()
         image_ensure(client=client, image=spec.image, pull_policy=spec.pull_policy, sink=sink)
-        ca_volume = ca_volume_ensure(client=client, image=spec.image)
+        try:
+            ca_volume = ca_volume_ensure(client=client, image=spec.image)
+        except (DockerException, RequestException) as exc:
+            raise docker_failure(exc, "prepare the volume of trusted certificates") from exc
         inline, archived = _files_split(spec.files)
         script = _heredocs(spec, inline) + spec.shell_script
         limits = container_limits(spec)
@@ -100,8 +103,8 @@ class DockerRunner:
                 tty=False,
                 stdin_open=False,
             )
-        except (APIError, DockerException) as exc:
-            raise TaskError(f"Could not create a container from '{spec.image}': {exc}") from exc
+        except (DockerException, RequestException) as exc:
+            raise docker_failure(exc, f"create a container from '{spec.image}'") from exc
         handle = DockerHandle(container, memory_limit=limits["mem_limit"])
         try:
             if archived:
@@ -112,9 +115,9 @@ class DockerRunner:
                 stdout=True, stderr=True, stream=True, logs=True, demux=True
             )
             container.start()
-        except (APIError, DockerException) as exc:
+        except (DockerException, RequestException) as exc:
             handle.cleanup()
-            raise TaskError(f"Could not start the container from '{spec.image}': {exc}") from exc
+            raise docker_failure(exc, f"start the container from '{spec.image}'") from exc
         return handle
 
 
@@ -154,8 +157,19 @@ def _reporting_exit_code(spec: RunSpec, command: list[str]) -> list[str]:
 
     The engine reports a container's end some 70 ms after its output ends; the marker
     lets the task end with its output.
+
+    This shell is the container's first process, which the kernel spares every signal
+    it has no handler for: it traps SIGTERM (the engine's stop) and sends it on to every
+    process of the container (its process group), ignoring its own copy, then waits
+    for the task to end, so a task may clean up before the SIGKILL that follows.
     """
-    report = f'"$@"; code=$?; printf "%s%s\\n" {spec.exit_marker} "$code" >&2; exit $code'
+    report = (
+        "trap 'trap \"\" TERM; kill -TERM 0' TERM; "
+        '"$@" & child=$!; wait $child; code=$?; '
+        # A wait that a trapped signal cut short: wait again for the task's own end.
+        "while kill -0 $child 2>/dev/null; do wait $child; code=$?; done; "
+        f'printf "%s%s\\n" {spec.exit_marker} "$code" >&2; exit $code'
+    )
     return ["/bin/sh", "-c", report, "flowsite", *command]
 
 
@@ -168,15 +182,35 @@ class DockerHandle:
 
     def chunks(self) -> Iterator[tuple[str, bytes]]:
         assert self.stream is not None
-        for out, err in self.stream:
-            if out:
-                yield STDOUT, out
-            if err:
-                yield STDERR, err
+        try:
+            for out, err in self.stream:
+                if out:
+                    yield STDOUT, out
+                if err:
+                    yield STDERR, err
+        except (DockerException, RequestException, OSError) as exc:
+            raise docker_failure(exc, "the task ran", running=True) from exc
+
+    def terminate(self, grace: float) -> None:
+        """The engine's stop: SIGTERM, then SIGKILL after ``grace`` (the driver's own
+        SIGKILL follows too, should the engine not answer). The container's first
+        process is the exit-code wrapper, which hands SIGTERM to every process of the
+        task (see _reporting_exit_code). The stop call lasts as long as the task takes
+        to end: it is made off the driving thread, which keeps reading the output."""
+        self._killed.set()
+
+        def stop() -> None:
+            with contextlib.suppress(DockerException, RequestException):
+                self.container.stop(timeout=max(1, math.ceil(grace)))
+
+        threading.Thread(
+            target=stop, name=f"stop-{str(self.container.id)[:12]}", daemon=True
+        ).start()
 
     def kill(self) -> None:
         self._killed.set()
-        with contextlib.suppress(NotFound, APIError):  # it may have ended meanwhile
+        # It may have ended meanwhile, or the engine be gone (the task then fails on that).
+        with contextlib.suppress(DockerException, RequestException):
             self.container.kill()
 
     def wait(self) -> int:
@@ -184,6 +218,10 @@ class DockerHandle:
             return int(self.container.wait()["StatusCode"])
         except (NotFound, APIError):
             return 137 if self._killed.is_set() else -1
+        except (DockerException, RequestException) as exc:
+            if self._killed.is_set():
+                return 137
+            raise docker_failure(exc, "the task ran", running=True) from exc
 
     def end_reason(self, exit_code: int) -> str:
         """Names the kernel's out-of-memory kill, which a task only sees as exit code 137
@@ -213,6 +251,8 @@ class DockerHandle:
                 chunks, _ = self.container.get_archive(f"{WORKDIR}/{base}".rstrip("/"))
             except NotFound:
                 continue  # nothing there: the pattern matches no file
+            except (DockerException, RequestException) as exc:
+                raise docker_failure(exc, "collecting the output files", running=True) from exc
             with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as tar:
                 for member in tar:
                     name = _workdir_name(member.name, base)
@@ -223,7 +263,9 @@ class DockerHandle:
         return list(kept)
 
     def cleanup(self) -> None:
-        with contextlib.suppress(NotFound, APIError):
+        # An engine that is gone takes its containers with it; one that comes back has
+        # them stopped, and the sweep removes them (they are labelled).
+        with contextlib.suppress(DockerException, RequestException):
             self.container.remove(force=True)
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import os
 import posixpath
+import re
 import tarfile
 import threading
 import time
@@ -19,6 +21,7 @@ from django.conf import settings
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import Mount
 from docker.utils import parse_repository_tag
+from requests.exceptions import RequestException
 
 from .base import LineSink, TaskError, ca_bundle
 
@@ -26,6 +29,7 @@ CA_DIR = "/etc/flowsite"
 CA_FILE = "ca-certificates.crt"
 CA_PATH = f"{CA_DIR}/{CA_FILE}"
 INSTALLATION_LABEL = "flowsite.installation"
+DEFAULT_ENGINE = "unix:///var/run/docker.sock"  # docker-py's, when DOCKER_HOST is unset
 
 
 def installation_labels() -> dict[str, str]:
@@ -33,29 +37,82 @@ def installation_labels() -> dict[str, str]:
     return {INSTALLATION_LABEL: settings.FLOWSITE_INSTALLATION_ID}
 
 
+def engine_address() -> str:
+    """The Docker engine this process talks to, as DOCKER_HOST names it."""
+    return os.environ.get("DOCKER_HOST") or DEFAULT_ENGINE
+
+
 @lru_cache(maxsize=1)
 def docker_client() -> docker.DockerClient:
     try:
         client = docker.from_env(timeout=120)
         client.ping()
-    except DockerException as exc:
+    except (DockerException, RequestException) as exc:
         docker_client.cache_clear()
         raise TaskError(
-            f"No Docker engine answers ({exc}). Start Docker or set DOCKER_HOST, "
-            "or run the task with taskRunner type io.kestra.plugin.core.runner.Process."
+            f"Docker engine at {engine_address()} is unreachable: {docker_reason(exc)}. "
+            "Start Docker or set DOCKER_HOST, or run the task with taskRunner type "
+            "io.kestra.plugin.core.runner.Process."
         ) from exc
     return client
+
+
+def docker_failure(exc: Exception, doing: str, *, running: bool = False) -> TaskError:
+    """A Docker error in words: the engine's address, what Flowsite was doing, and why,
+    never a raw ConnectionError(ProtocolError(...))."""
+    address = engine_address()
+    if isinstance(exc, APIError) and running:
+        return TaskError(f"Docker engine at {address} failed while {doing}: {docker_reason(exc)}")
+    if isinstance(exc, APIError):
+        return TaskError(f"Docker engine at {address} could not {doing}: {docker_reason(exc)}")
+    if running:
+        return TaskError(f"Lost the Docker engine at {address} while {doing}: {docker_reason(exc)}")
+    return TaskError(
+        f"Docker engine at {address} is unreachable (while trying to {doing}): {docker_reason(exc)}"
+    )
+
+
+def docker_reason(exc: BaseException) -> str:
+    """The innermost reason of a Docker or HTTP error: 'Connection refused', 'No such
+    file or directory', or the engine's own explanation."""
+    if isinstance(exc, APIError):
+        explanation = exc.explanation
+        if isinstance(explanation, bytes):
+            explanation = explanation.decode(errors="replace")
+        return str(explanation or exc)
+    seen: set[int] = set()
+    reason: BaseException = exc
+    while id(reason) not in seen:
+        seen.add(id(reason))
+        inner = getattr(reason, "reason", None)  # urllib3's MaxRetryError
+        if not isinstance(inner, BaseException):
+            inner = next((arg for arg in reason.args if isinstance(arg, BaseException)), None)
+        if inner is None:  # docker-py words its own errors and chains the cause
+            inner = reason.__cause__
+        if inner is None:
+            break
+        reason = inner
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    text = str(reason.args[-1] if reason.args else reason) or type(reason).__name__
+    if errno := re.search(r"\[Errno -?\d+\] ([^'\")]+)", text):  # urllib3 words OSErrors
+        return errno.group(1).strip()
+    return text.strip("'\" ")
 
 
 def image_ensure(
     *, client: docker.DockerClient, image: str, pull_policy: str, sink: LineSink
 ) -> None:
     """Make ``image`` present according to Kestra's pull policies, or raise TaskError."""
-    present = _image_present(client, image)
+    try:
+        present = _image_present(client, image)
+    except (DockerException, RequestException) as exc:
+        raise docker_failure(exc, f"look up image '{image}'") from exc
     if pull_policy == "NEVER":
         if not present:
             raise TaskError(
-                f"Image '{image}' is not on this worker's Docker engine and pullPolicy is NEVER"
+                f"Image '{image}' is not on the Docker engine at {engine_address()} "
+                "and pullPolicy is NEVER"
             )
         return
     if pull_policy == "IF_NOT_PRESENT" and present:
@@ -64,13 +121,14 @@ def image_ensure(
     sink.system(f"Pulling image {image}")
     try:
         client.images.pull(repository, tag=tag or "latest")
-    except (APIError, DockerException) as exc:
-        reason = getattr(exc, "explanation", None) or str(exc)
+    except (DockerException, RequestException) as exc:
+        reason = docker_reason(exc)
         if present:  # ALWAYS asked for a fresh copy; the local one still runs the task
             sink.system(f"Could not pull image '{image}' ({reason}); using the local copy", "WARN")
             return
         raise TaskError(
-            f"Image '{image}' is not present and could not be pulled: {reason}"
+            f"Image '{image}' is not on the Docker engine at {engine_address()} "
+            f"and could not be pulled: {reason}"
         ) from exc
 
 
@@ -165,7 +223,7 @@ def containers_reap_orphans(
     try:
         client = docker.from_env(timeout=30)
         containers = client.containers.list(all=True, filters={"label": labels})
-    except DockerException:
+    except (DockerException, RequestException):
         return 0  # no engine here: nothing of ours can be left on it
     reaped = 0
     now = time.time()
@@ -177,6 +235,26 @@ def containers_reap_orphans(
                 container.remove(force=True)
                 reaped += 1
     return reaped
+
+
+def containers_remove(*, task_run_id: str) -> int:
+    """Remove, at once, the containers of a task run whose worker died, on this host's
+    engine (another host's clock removes those of its own). Returns how many went."""
+    labels = [
+        f"flowsite.taskrun={task_run_id}",
+        f"{INSTALLATION_LABEL}={settings.FLOWSITE_INSTALLATION_ID}",
+    ]
+    try:
+        client = docker.from_env(timeout=30)
+        containers = client.containers.list(all=True, filters={"label": labels})
+    except (DockerException, RequestException):
+        return 0  # no engine here: nothing of ours can be left on it
+    removed = 0
+    for container in containers:
+        with contextlib.suppress(NotFound, APIError):
+            container.remove(force=True)
+            removed += 1
+    return removed
 
 
 def _docker_time(stamp: str) -> float:

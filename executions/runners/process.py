@@ -29,9 +29,9 @@ from .base import (
     RunSpec,
     TaskError,
     ca_bundle,
-    glob_matcher,
     workdir_file_check,
 )
+from .globs import glob_matcher
 from .isolation import (
     ISOLATION_OFF,
     TaskUser,
@@ -97,6 +97,26 @@ def _ca_file() -> str:
 # Interpreters that run a file given as ``. path``: the script then never appears in the
 # process's command line, which every user of the host may read in /proc.
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh"})
+
+
+def processes_kill(*, task_run_id: str) -> int:
+    """SIGKILL, on this host, the process groups of a task run whose worker died: found
+    by the FLOWSITE_TASKRUN_ID every task process has in its environment. Returns how
+    many groups were killed."""
+    marker = f"FLOWSITE_TASKRUN_ID={task_run_id}".encode()
+    groups = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                groups.add(os.getpgid(int(entry.name)))
+        except (OSError, ProcessLookupError):
+            continue  # ended meanwhile, or not ours to read
+    for group in groups:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
+    return len(groups)
 
 
 class ProcessRunner:
@@ -182,6 +202,12 @@ class ProcessHandle:
                     selector.unregister(key.fileobj)
                     open_streams -= 1
         selector.close()
+
+    def terminate(self, grace: float) -> None:
+        # The whole process group: the shell and what it started (the driver sends
+        # SIGKILL after ``grace``).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):

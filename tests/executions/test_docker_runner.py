@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from executions.models import State
+from executions.runners.engine import docker_client, engine_address
 from flows.models import Flow
 from tests.flows_helpers import flow_yaml, messages, run_here, save_flow
 
@@ -66,7 +67,8 @@ def test_pull_policy_never_with_a_missing_image_fails_with_a_clear_message() -> 
     execution = run_here(save_flow(source))
     assert execution.state == State.FAILED
     expected = (
-        "Image 'flowsite-absent:1' is not on this worker's Docker engine and pullPolicy is NEVER"
+        "Image 'flowsite-absent:1' is not on the Docker engine at "
+        f"{engine_address()} and pullPolicy is NEVER"
     )
     assert execution.task_runs.get().error == expected
     assert expected in messages(execution)
@@ -80,7 +82,8 @@ def test_an_image_that_cannot_be_pulled_fails_the_task_with_the_reason() -> None
     execution = run_here(save_flow(source))
     assert execution.state == State.FAILED
     assert execution.task_runs.get().error.startswith(
-        "Image 'flowsite-absent:2' is not present and could not be pulled"
+        f"Image 'flowsite-absent:2' is not on the Docker engine at {engine_address()} "
+        "and could not be pulled: "
     )
 
 
@@ -204,3 +207,42 @@ def test_young_containers_are_left_alone_whatever_their_state(engine) -> None:
         assert reaped == 0
     finally:
         young.remove(force=True)
+
+
+def test_an_engine_refusal_names_docker_its_address_and_its_reason() -> None:
+    source = flow_yaml(
+        "  - id: t\n    type: shell.Commands\n    containerImage: Flowsite/UPPER:1\n"
+        "    commands: [echo hi]\n"
+    )
+    execution = run_here(save_flow(source))
+    assert execution.state == State.FAILED
+    error = execution.task_runs.get().error
+    assert error.startswith(
+        f"Docker engine at {engine_address()} could not look up image 'Flowsite/UPPER:1': "
+    )
+    assert "must be lowercase" in error
+    assert error in messages(execution)
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("unix:///tmp/flowsite-absent.sock", "No such file or directory"),
+        ("tcp://127.0.0.1:1", "Connection refused"),
+    ],
+)
+def test_an_engine_that_does_not_answer_is_named_with_its_address(
+    monkeypatch, address: str, reason: str
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", address)
+    docker_client.cache_clear()
+    try:
+        execution = run_here(
+            save_flow(flow_yaml("  - id: t\n    type: shell.Commands\n    commands: [echo hi]\n"))
+        )
+    finally:
+        docker_client.cache_clear()  # the next test talks to the machine's engine again
+    assert execution.state == State.FAILED
+    error = execution.task_runs.get().error
+    assert error.startswith(f"Docker engine at {address} is unreachable: {reason}. ")
+    assert "ConnectionError" not in error and "Errno" not in error

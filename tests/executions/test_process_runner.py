@@ -75,7 +75,10 @@ def test_a_task_longer_than_its_timeout_is_stopped_and_fails() -> None:
     source = flow_yaml(shell("      - echo start\n      - sleep 30\n", extra="    timeout: PT1S\n"))
     execution = run_here(save_flow(source))
     assert execution.state == State.FAILED
-    assert "Task exceeded its timeout of 1 s and was stopped" in messages(execution)
+    assert (
+        "Task exceeded its timeout of 1 s and was stopped: sent SIGTERM, SIGKILL in 10 s"
+        in messages(execution)
+    )
 
 
 def test_env_before_commands_and_an_own_working_directory() -> None:

@@ -93,8 +93,8 @@ def test_kill_ends_a_sleeping_container_within_two_seconds_and_leaves_none(
     assert (mount["Type"], mount["Destination"], mount["RW"]) == ("volume", "/etc/flowsite", False)
     started = time.monotonic()
     execution_kill(execution_id=execution.pk)
-    wait_until(
-        lambda: not docker_engine.containers.list(all=True, filters=label),
+    wait_until(  # the low-level list: the high-level one inspects each, racing the removal
+        lambda: not docker_engine.api.containers(all=True, filters=label),
         timeout=2,
         what="the container to be gone",
     )

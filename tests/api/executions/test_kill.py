@@ -104,7 +104,11 @@ def test_killing_a_running_execution_stops_its_script(api: Any, alice: Any, work
     assert body["state"]["current"] == "KILLED"
     assert body["taskRunList"][0]["state"]["current"] == "KILLED"
     lines = [(ln["level"], ln["message"]) for ln in api.get(f"/api/v1/logs/{execution_id}").json()]
-    assert lines == [("INFO", "started"), ("WARN", "Killed")]
+    assert lines == [
+        ("INFO", "started"),
+        ("WARN", "Killing: sent SIGTERM, SIGKILL in 10 s"),
+        ("WARN", "Killed"),
+    ]
 
 
 def test_the_kill_path_answers_405_naming_delete_for_other_methods(api: Any, hello: Flow) -> None:
