@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST
 
-from .language import FlowInvalid, parse_flow
+from .language import FlowInvalid, parse_new_flow
 from .outline import flow_outline
 
 
@@ -21,7 +21,7 @@ def flow_check(request: HttpRequest) -> JsonResponse:
     source = request.POST.get("source", "")
     errors: list[dict[str, Any]] = []
     try:
-        parse_flow(source)
+        parse_new_flow(source)
     except FlowInvalid as exc:
         errors = [e.as_dict() for e in exc.errors]
     return JsonResponse({"errors": errors, **flow_outline(source)})

@@ -348,6 +348,13 @@ for _pem in FLOWSITE_EXTRA_CA_CERTS:
 FLOWSITE_DEFAULT_PYTHON_IMAGE = env_str("FLOWSITE_DEFAULT_PYTHON_IMAGE", "python:3.11-slim")
 FLOWSITE_DEFAULT_SHELL_IMAGE = env_str("FLOWSITE_DEFAULT_SHELL_IMAGE", "ubuntu:latest")
 
+# How many executions deep Subflow calls may nest (a root execution is 0): a chain of flows
+# that comes back round (A calls B, B calls A) stops there with an error on the task
+# rather than starting executions without end (executions/running.py).
+FLOWSITE_SUBFLOW_MAX_DEPTH = env_int("FLOWSITE_SUBFLOW_MAX_DEPTH", 10)
+if FLOWSITE_SUBFLOW_MAX_DEPTH < 1:
+    raise ImproperlyConfigured("FLOWSITE_SUBFLOW_MAX_DEPTH must be at least 1")
+
 # --- Containers (executions/runners/docker.py) --------------------------------------
 # Limits of every task container unless the task sets its own (taskRunner's memory.memory
 # and cpu.cpus, as in Kestra); 0 lifts a limit. Without them one task could take the
