@@ -363,7 +363,12 @@ def _subflow_ended(child: Execution) -> None:
     task = run.execution.flow_revision.definition.task(run.task_id)
     if not isinstance(task, SubflowTask) or not task.wait:
         return
-    state, now, outputs, error = task.state_after(child), timezone.now(), {}, ""
+    state, now, outputs, error = (
+        task.state_after(child),
+        timezone.now(),
+        {},
+        task.error_after(child),
+    )
     try:  # an allowance withdrawn while the child ran withholds its outputs
         subflow_require(
             caller=run.execution.namespace,

@@ -6,47 +6,62 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from unittest.mock import patch
 
 from django.utils import timezone
 
-from executions.jobs import run_task_run
+from executions import jobs
 from executions.models import TERMINAL_STATES, Execution, State, TaskRun, TaskRunAttempt
 from executions.upkeep import delayed_work_start, task_runs_reap_lost
 
 DEAD_WORKER = "dead-host:1"
 
 
+class WorkerDied(BaseException):
+    """The worker process vanished: nothing of ours catches it (it is no Exception)."""
+
+
 def drive(*, dies: Callable[[TaskRun], bool] = lambda run: False, steps: int = 3000) -> int:
     """Run every waiting task run until none is left; return how many jobs ran.
 
-    A run for which ``dies`` is true is claimed by a worker that then dies with it (once
-    per run): it stays RUNNING without heartbeat until the sweep's reaper, run as if
-    minutes later, fails it, as it would a SIGKILLed worker's.
+    The job a worker takes for a run for which ``dies`` is true (once per run, whether
+    the job was queued or the worker went on to it by itself) claims the run and then
+    its worker dies: the run stays RUNNING without heartbeat, the rest of that job is
+    lost, until the sweep's reaper, run as if an hour later, fails the run as it would
+    a SIGKILLed worker's.
     """
     died: set[str] = set()
-    for done in range(steps):
-        waiting = (
-            TaskRun.objects.filter(state=State.CREATED)
-            .exclude(execution__state__in=TERMINAL_STATES)
-            .order_by("created_at", "pk")
-            .first()
-        )
-        if waiting is None:
-            later = timezone.now() + timedelta(hours=1)
-            if TaskRun.objects.filter(state=State.RETRYING).exists():
-                delayed_work_start(later)
-                continue
-            if task_runs_reap_lost(now=later):
-                continue
-            return done
-        if dies(waiting) and waiting.pk not in died:
-            died.add(waiting.pk)
-            assert waiting.claim(DEAD_WORKER)
-            TaskRunAttempt.objects.create(
-                task_run=waiting, number=waiting.attempt, worker=DEAD_WORKER
+    execute = jobs.task_run_execute
+
+    def execute_or_die(*, task_run_id: str) -> list[str]:
+        run = TaskRun.objects.get(pk=task_run_id)
+        if run.pk in died or not dies(run):
+            return execute(task_run_id=task_run_id)
+        died.add(run.pk)
+        if run.claim(DEAD_WORKER):
+            TaskRunAttempt.objects.create(task_run=run, number=run.attempt, worker=DEAD_WORKER)
+        raise WorkerDied(run.pk)
+
+    with patch.object(jobs, "task_run_execute", execute_or_die):
+        for done in range(steps):
+            waiting = (
+                TaskRun.objects.filter(state=State.CREATED)
+                .exclude(execution__state__in=TERMINAL_STATES)
+                .order_by("created_at", "pk")
+                .first()
             )
-            continue
-        run_task_run(waiting.pk)
+            if waiting is None:
+                later = timezone.now() + timedelta(hours=1)
+                if TaskRun.objects.filter(state=State.RETRYING).exists():
+                    delayed_work_start(later)
+                    continue
+                if task_runs_reap_lost(now=later):
+                    continue
+                return done
+            try:
+                jobs.run_task_run(waiting.pk)
+            except WorkerDied:
+                continue
     raise AssertionError(f"Executions still had work after {steps} jobs")
 
 

@@ -4,15 +4,11 @@ its expression, and the execution goes on to errors and finally, then ends."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from executions import planner
 from executions.lifecycle import execution_start
 from executions.models import Execution, State, TaskRun
-from flows.language.tasks.flowable import IfTask
-from tests.executions.driving import drive, inconsistencies
+from tests.executions.driving import inconsistencies
 from tests.flows_helpers import finished, messages, save_flow
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -146,48 +142,3 @@ def test_a_flowable_that_cannot_decide_inside_a_parallel_lets_its_siblings_end(w
     assert by_path["both/check"].state == State.FAILED
     assert by_path["both/sibling"].state in (State.SUCCESS, State.FAILED)  # ended, not cut off
     assert by_path["both"].ended_at >= by_path["both/sibling"].ended_at
-
-
-# --- a bug of ours in the planner: injected, since none is known -----------------------
-
-
-def test_a_flowable_whose_progress_raises_fails_and_the_execution_goes_on(monkeypatch) -> None:
-    def broken(self: Any, planner_: Any, run: Any) -> None:
-        raise RuntimeError("a bug in If")
-
-    monkeypatch.setattr(IfTask, "progress", broken)
-    source = flow(
-        "progress-bug",
-        "  - id: check\n    type: io.kestra.plugin.core.flow.If\n"
-        '    condition: "{{ true }}"\n'
-        "    then: [{id: inner, type: io.kestra.plugin.core.log.Log, message: x}]\n",
-    )
-    execution = execution_start(flow=save_flow(source))
-    drive()
-    assert inconsistencies(execution) == []
-    assert execution.state == State.FAILED
-    error = runs(execution)["check"].error
-    assert "'check'" in error and "a bug in If" in error
-    assert {"errors ran", "finally ran"} <= set(messages(execution))
-
-
-def test_a_planner_that_raises_fails_the_execution_instead_of_leaving_it_running(
-    monkeypatch,
-) -> None:
-    source = flow("planner-bug", log("first") + log("second"), extra="")
-    execution = execution_start(flow=save_flow(source))
-    real_root_state = planner._Walk.root_state
-
-    def broken(self: Any) -> Any:
-        if any(run.state == State.SUCCESS for run in self.runs.values()):
-            raise RuntimeError("a bug in the walk")
-        return real_root_state(self)
-
-    monkeypatch.setattr(planner._Walk, "root_state", broken)
-    drive()
-    assert inconsistencies(execution) == []
-    assert execution.state == State.FAILED
-    assert "a bug in the walk" in execution.error
-    by_path = runs(execution)
-    assert by_path["first"].state == State.SUCCESS  # its own outcome is kept
-    assert "second" not in by_path
