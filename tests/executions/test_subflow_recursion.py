@@ -40,11 +40,11 @@ def calling(flow_id: str, callee: str, *, namespace: str = "dev", wait: bool = T
 
 
 def family(root: Execution) -> list[Execution]:
-    """``root`` and every execution started below it."""
-    found, frontier = [root], [root]
+    """``root`` and every execution started below it, as they are now."""
+    found = frontier = [Execution.objects.get(pk=root.pk)]
     while frontier:
         frontier = list(Execution.objects.filter(parent_task_run__execution__in=frontier))
-        found += frontier
+        found = found + frontier
     return found
 
 
