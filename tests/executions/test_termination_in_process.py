@@ -216,7 +216,8 @@ class Writer:
             return {"type": FLOW + "Parallel", "concurrent": spec["limit"], "tasks": tasks}
         if kind == "if":
             condition = NOWHERE if decide == "error" else f"{{{{ {decide} }}}}"
-            task = {"type": FLOW + "If", "condition": condition, "then": self.tasks(spec["then"])}
+            task: dict[str, Any] = {"type": FLOW + "If", "condition": condition}
+            task["then"] = self.tasks(spec["then"])
             return task | ({"else": self.tasks(spec["else"])} if spec["else"] else {})
         if kind == "switch":
             value = NOWHERE if decide == "error" else f"{{{{ '{decide}' }}}}"
