@@ -96,8 +96,11 @@ def leaves() -> st.SearchStrategy[Spec]:
         {
             "kind": st.just("leaf"),
             # ok, a task that fails, one that fails its first attempt only, an expression
-            # that does not render, a worker that dies holding the task
-            "behaviour": st.sampled_from(["ok", "ok", "fail", "flaky", "render", "dies"]),
+            # that does not render, a worker that dies holding the task, a Subflow whose
+            # child execution succeeds or fails
+            "behaviour": st.sampled_from(
+                ["ok", "ok", "fail", "flaky", "render", "dies", "child-ok", "child-fail"]
+            ),
             "retry": st.none() | st.fixed_dictionaries({"warning": st.booleans()}),
             "allow": st.booleans(),
             "run_if": RUN_IFS,
@@ -205,6 +208,8 @@ class Writer:
             },
             "render": {"type": "io.kestra.plugin.core.log.Log", "message": NOWHERE},
             "dies": {"type": "io.kestra.plugin.core.log.Log", "message": "dies"},
+            "child-ok": {"type": FLOW + "Subflow", "namespace": "dev", "flowId": "child-ok"},
+            "child-fail": {"type": FLOW + "Subflow", "namespace": "dev", "flowId": "child-fail"},
         }[spec["behaviour"]]
 
     def flowable(self, spec: Spec) -> dict[str, Any]:
@@ -242,7 +247,7 @@ def expected_state(spec: Spec) -> State:
     kind, decide = spec["kind"], spec.get("decide")
     if kind == "leaf":
         behaviour, retry = spec["behaviour"], spec["retry"]
-        if behaviour == "ok":
+        if behaviour in ("ok", "child-ok"):
             return State.SUCCESS
         if behaviour == "flaky" and retry:
             return State.WARNING if retry["warning"] else State.SUCCESS
@@ -294,6 +299,12 @@ def expected_execution_state(spec: Spec) -> State:
     return state
 
 
+CHILD_OK = flow("child-ok", log("fine"), extra="")
+CHILD_FAIL = flow(
+    "child-fail", "  - {id: boom, type: io.kestra.plugin.core.execution.Fail}\n", extra=""
+)
+
+
 @settings(
     max_examples=250,
     deadline=None,
@@ -304,11 +315,15 @@ def expected_execution_state(spec: Spec) -> State:
 def test_every_random_flow_ends_in_the_state_its_language_says_with_every_task_ended(
     db: Any, spec: Spec
 ) -> None:
+    save_flow(CHILD_OK)
+    save_flow(CHILD_FAIL)
     source = Writer().flow(spec)
     note(source)
     execution = execution_start(flow=save_flow(source))
     drive(dies=lambda run: run.task_id.startswith("die"))
     assert inconsistencies(execution) == []
     assert execution.state == expected_execution_state(spec)
+    for child in family(execution)[1:]:
+        assert inconsistencies(child) == []
     for run in TaskRun.objects.filter(execution=execution, task_id__startswith="die"):
         assert run.state in (State.FAILED, State.SKIPPED)
