@@ -268,8 +268,7 @@ def _plan_failed(execution: Execution, definition: FlowDefinition, message: str)
     execution.refresh_from_db(fields=["state", "started_at", "outputs"])
     if execution.is_terminal:
         return
-    execution.state, execution.error = State.FAILED, message
-    execution.ended_at = timezone.now()
+    execution.state, execution.error, execution.ended_at = State.FAILED, message, timezone.now()
     execution.started_at = execution.started_at or execution.ended_at
     execution.save(update_fields=["state", "error", "ended_at", "started_at"])
     execution_followups(execution, definition)
@@ -363,12 +362,8 @@ def _subflow_ended(child: Execution) -> None:
     task = run.execution.flow_revision.definition.task(run.task_id)
     if not isinstance(task, SubflowTask) or not task.wait:
         return
-    state, now, outputs, error = (
-        task.state_after(child),
-        timezone.now(),
-        {},
-        task.error_after(child),
-    )
+    state, now, outputs = task.state_after(child), timezone.now(), {}
+    error = task.error_after(child)
     try:  # an allowance withdrawn while the child ran withholds its outputs
         subflow_require(
             caller=run.execution.namespace,
