@@ -133,7 +133,8 @@ class _Walk:
                 run.state, run.started_at, run.ended_at = State.SKIPPED, now, now
             elif isinstance(task, FlowableTask):
                 run.state, run.started_at = State.RUNNING, now
-                deciding = (task.decided_by, getattr(task, task.decided_by, None))
+                if task.decided_by:
+                    deciding = (task.decided_by, getattr(task, task.decided_by))
                 run.outputs = task.start(self, run)
         except Exception as exc:
             run.started_at = run.started_at or now

@@ -309,6 +309,7 @@ CHILD_FAIL = flow(
     max_examples=250,
     deadline=None,
     database=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(spec=flows)
