@@ -72,6 +72,44 @@ def test_a_planner_that_raises_fails_the_execution_instead_of_leaving_it_running
     assert "second" not in by_path
 
 
+def test_a_planner_that_raises_while_a_worker_holds_a_task_waits_for_it_then_fails(
+    monkeypatch,
+) -> None:
+    source = flow(
+        "planner-bug-held",
+        "  - id: both\n    type: io.kestra.plugin.core.flow.Parallel\n    tasks:\n"
+        "      - {id: held, type: io.kestra.plugin.core.log.Log, message: ok}\n"
+        "      - {id: quick, type: io.kestra.plugin.core.log.Log, message: ok}\n"
+        "      - {id: queued, type: io.kestra.plugin.core.log.Log, message: ok}\n",
+        extra="",
+    )
+    execution = execution_start(flow=save_flow(source))
+    real_root_state = planner._Walk.root_state
+    seen: list[dict[str, str]] = []
+
+    def broken(self: Any) -> Any:
+        if any(run.state == State.SUCCESS for run in self.runs.values()):
+            seen.append({run.task_id: run.state for run in self.runs.values()})
+            raise RuntimeError("a bug in the walk")
+        return real_root_state(self)
+
+    monkeypatch.setattr(planner._Walk, "root_state", broken)
+    # 'held' is claimed by a worker that dies with it: while it holds the run, the
+    # execution waits; the sweep then fails it, and the execution ends.
+    drive(dies=lambda run: run.task_id == "held")
+    assert inconsistencies(execution) == []
+    assert execution.state == State.FAILED and "a bug in the walk" in execution.error
+    # Planned twice: when 'quick' ended ('held' still held: the execution went on
+    # waiting), and when the sweep failed 'held' (nothing held: the execution ended).
+    [first, second] = seen
+    assert first["quick"] == State.SUCCESS and first["held"] == State.RUNNING
+    assert second["held"] == State.FAILED
+    by_path = runs(execution)
+    assert by_path["both/queued"].state == State.FAILED
+    assert "a bug in the walk" in by_path["both/queued"].error
+    assert "stopped" in by_path["both/held"].error  # failed by the sweep, not by the bug
+
+
 def test_the_depth_limit_defaults_to_ten_executions_below_the_root(db) -> None:
     # In this process, with the engine's own job function; no worker of this module runs.
     flow = save_flow(calling("itself", "{{ flow.id }}"))
