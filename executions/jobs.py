@@ -73,11 +73,13 @@ class _Attempt:
         if self.closed:  # killed while waiting for a retry: it ended as it failed
             return
         self.closed = True
+        if outcome.state == State.RUNNING:
+            # A Subflow: the attempt stays open as long as its child runs, and the child's
+            # end closes it, maybe already: saving it here would open it again for good.
+            return
         row = self.row
         row.state, row.ended_at = outcome.state, timezone.now()
         row.exit_code, row.error = outcome.exit_code, outcome.error
-        if outcome.state == State.RUNNING:  # a Subflow: the attempt lasts as long as its child
-            row.ended_at = None
         row.save(update_fields=["state", "ended_at", "exit_code", "error"])
 
 

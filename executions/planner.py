@@ -10,7 +10,8 @@ processes are only touched after the commit, by the worker jobs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,8 @@ from .live import LogWriter, execution_wake
 from .models import TERMINAL_STATES, Execution, State, TaskRun, TaskRunAttempt
 from .queue import enqueue_in_transaction
 from .signals import execution_ended
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -75,10 +78,10 @@ class _Walk:
                     break
                 run = self._create(task, parent, value, prefix + task.id, position)
             if run.state not in TERMINAL_STATES and isinstance(task, FlowableTask):
-                state = task.progress(self, run)
+                state = self._progress(task, run)
                 if state is not None:
                     run.state, run.ended_at = state, timezone.now()
-                    run.save(update_fields=["state", "ended_at"])
+                    run.save(update_fields=["state", "ended_at", "error"])
             if run.state not in TERMINAL_STATES:
                 active += 1
                 if limit == 1:
@@ -100,6 +103,15 @@ class _Walk:
             return State.FAILED
         return State.WARNING if warning else State.SUCCESS
 
+    def _progress(self, task: FlowableTask, run: TaskRun) -> State | None:
+        try:
+            return task.progress(self, run)
+        except Exception as exc:  # a bug of ours: this task fails, the run goes on
+            logger.exception("Task run %s: deciding what follows failed", run.pk)
+            run.error = f"Flowsite failed to decide what task '{task.id}' runs next: {exc!r}"
+            _log_error(run)
+            return State.FAILED
+
     def _create(
         self, task: BaseTask, parent: TaskRun | None, value: str | None, path: str, position: int
     ) -> TaskRun:
@@ -114,19 +126,22 @@ class _Walk:
         )
         self.runs[path] = run
         now = timezone.now()
-        if task.run_if is not None and not is_truthy(self.render(task.run_if, run)):
-            run.state, run.started_at, run.ended_at = State.SKIPPED, now, now
-        elif isinstance(task, FlowableTask):
-            run.state, run.started_at = State.RUNNING, now
-            try:
+        # Whatever fails while deciding fails this task, named, and the run goes on.
+        deciding = ("runIf", task.run_if)
+        try:
+            if task.run_if is not None and not is_truthy(self.render(task.run_if, run)):
+                run.state, run.started_at, run.ended_at = State.SKIPPED, now, now
+            elif isinstance(task, FlowableTask):
+                run.state, run.started_at = State.RUNNING, now
+                if task.decided_by:
+                    deciding = (task.decided_by, getattr(task, task.decided_by))
                 run.outputs = task.start(self, run)
-            except Exception as exc:  # a render error fails the flowable, named
-                run.state, run.ended_at, run.error = State.FAILED, now, str(exc)
+        except Exception as exc:
+            run.started_at = run.started_at or now
+            run.state, run.ended_at, run.error = State.FAILED, now, task.undecided(*deciding, exc)
         run.save(force_insert=True)
         if run.state == State.FAILED and run.error:
-            writer = LogWriter(run)
-            writer.system(run.error, "ERROR")
-            writer.flush()
+            _log_error(run)
         self.created.append(run)
         return run
 
@@ -171,6 +186,12 @@ def is_flowable(run: TaskRun, definition: FlowDefinition) -> bool:
         return False
 
 
+def _log_error(run: TaskRun) -> None:
+    writer = LogWriter(run)
+    writer.system(run.error, "ERROR")
+    writer.flush()
+
+
 def _is_waiting(run: TaskRun) -> bool:
     # A Subflow waiting for its child, or a Pause: no worker holds it.
     return run.state == State.PAUSED or (
@@ -183,19 +204,33 @@ def plan(
 ) -> list[str]:
     """Walk the tree, create what may start, settle states; return the ids of the new
     leaf task runs, for the caller to run or enqueue. Call inside a transaction, holding
-    the execution's lock (or having just created it, when its ``runs`` are known)."""
+    the execution's lock (or having just created it, when its ``runs`` are known).
+
+    Never leaves the execution stuck on an error of ours: the walk runs in a savepoint,
+    and when it fails the execution fails (see ``_plan_failed``)."""
+    try:
+        with transaction.atomic():
+            return _plan(execution, definition, runs)
+    except Exception as exc:
+        logger.exception("Planning execution %s failed", execution.pk)
+        _plan_failed(execution, definition, f"Flowsite failed to decide what runs next: {exc!r}")
+        return []
+
+
+def _plan(
+    execution: Execution, definition: FlowDefinition, runs: list[TaskRun] | None
+) -> list[str]:
     runs_by_path = {run.path: run for run in (execution.task_runs.all() if runs is None else runs)}
     walk = _Walk(execution, definition, runs_by_path)
     state = walk.root_state()
     leaves = [run.pk for run in walk.created if run.state == State.CREATED]
-    if state in TERMINAL_STATES:
+    if state in TERMINAL_STATES and walk.busy():
+        state = None  # a flowable failed under a running task: the execution waits for it
+    if state is not None and state in TERMINAL_STATES:
+        _leftovers_end(runs_by_path.values())
         execution_end(execution, state, definition, runs=list(runs_by_path.values()))
     elif execution.state == State.KILLING and not walk.busy():
-        now = timezone.now()
-        for run in runs_by_path.values():
-            if run.state not in TERMINAL_STATES:
-                run.state, run.ended_at = State.KILLED, now
-                run.save(update_fields=["state", "ended_at"])
+        _leftovers_end(runs_by_path.values())
         execution_end(execution, State.KILLED, definition)
     elif (
         execution.state != State.PAUSED
@@ -206,6 +241,38 @@ def plan(
         execution.save(update_fields=["state"])
     transaction.on_commit(lambda: execution_wake(execution.pk))
     return leaves
+
+
+def _leftovers_end(runs: Iterable[TaskRun], error: str = "") -> None:
+    """End KILLED the task runs no worker holds that are left when their execution ends
+    (only ever after a flowable failed to decide, or a kill): none stays RUNNING."""
+    now = timezone.now()
+    for run in runs:
+        if run.state not in TERMINAL_STATES:
+            run.state, run.ended_at = State.FAILED if error else State.KILLED, now
+            run.error = run.error or error
+            run.save(update_fields=["state", "ended_at", "error"])
+            attempts_end(run, run.state, now, run.error)
+
+
+def _plan_failed(execution: Execution, definition: FlowDefinition, message: str) -> None:
+    """The walk failed (a bug of ours) and was undone. The task runs no worker holds end
+    FAILED with ``message``; once none is held, the execution ends FAILED too. A worker
+    still running a task plans again when it ends, and lands here again if it must."""
+    runs = list(execution.task_runs.all())
+    leaves = [run for run in runs if not is_flowable(run, definition)]
+    held = [run for run in leaves if run.state == State.RUNNING and not _is_waiting(run)]
+    if held:
+        _leftovers_end((run for run in leaves if run not in held), message)
+        return
+    _leftovers_end(runs, message)
+    execution.refresh_from_db(fields=["state", "started_at", "outputs"])
+    if execution.is_terminal:
+        return
+    execution.state, execution.error, execution.ended_at = State.FAILED, message, timezone.now()
+    execution.started_at = execution.started_at or execution.ended_at
+    execution.save(update_fields=["state", "error", "ended_at", "started_at"])
+    execution_followups(execution, definition)
 
 
 def execution_advance(
@@ -296,7 +363,8 @@ def _subflow_ended(child: Execution) -> None:
     task = run.execution.flow_revision.definition.task(run.task_id)
     if not isinstance(task, SubflowTask) or not task.wait:
         return
-    state, now, outputs, error = task.state_after(child), timezone.now(), {}, ""
+    state, now, outputs = task.state_after(child), timezone.now(), {}
+    error = task.error_after(child)
     try:  # an allowance withdrawn while the child ran withholds its outputs
         subflow_require(
             caller=run.execution.namespace,

@@ -118,6 +118,7 @@ class WorkerRuntime:
     ) -> Execution:
         # Asked before looking the flow up: a refusal tells nothing of what exists there.
         subflow_require(caller=self.execution.namespace, namespace=namespace, flow_id=flow_id)
+        subflow_depth_require(self.execution, namespace=namespace, flow_id=flow_id)
         flow = row_or_none(Flow.objects.live(), namespace=namespace, flow_id=flow_id)
         if flow is None:
             raise TaskError(f"Subflow {namespace}.{flow_id} does not exist")
@@ -135,6 +136,33 @@ class WorkerRuntime:
         except InputsInvalid as exc:
             detail = "; ".join(f"{k}: {v}" if k else v for k, v in exc.errors.items())
             raise TaskError(f"Subflow {namespace}.{flow_id} refused its inputs: {detail}") from exc
+
+
+def subflow_depth_require(caller: Execution, *, namespace: str, flow_id: str) -> None:
+    """Refuse a child execution deeper than FLOWSITE_SUBFLOW_MAX_DEPTH, counted through
+    the callers' parent task runs: flows that call each other round and round stop here."""
+    limit = settings.FLOWSITE_SUBFLOW_MAX_DEPTH
+    chain = [f"{caller.namespace}.{caller.flow_id}"]
+    parent_run_id = caller.parent_task_run_id
+    while parent_run_id is not None and len(chain) <= limit:
+        parent = (
+            TaskRun.objects.filter(pk=parent_run_id)
+            .values_list("execution__namespace", "execution__flow_id", "execution__parent_task_run")
+            .first()
+        )
+        if parent is None:
+            break
+        chain.append(f"{parent[0]}.{parent[1]}")
+        parent_run_id = parent[2]
+    if len(chain) <= limit:  # the child would be ``len(chain)`` executions below its root
+        return
+    more = ["…"] if parent_run_id is not None else []
+    shown = " → ".join([*more, *reversed(chain), f"{namespace}.{flow_id}"])
+    raise TaskError(
+        f"Subflow {namespace}.{flow_id} refused: it would nest executions more than "
+        f"{limit} deep (FLOWSITE_SUBFLOW_MAX_DEPTH): {shown}. Flows that call each other "
+        "need a condition that stops them."
+    )
 
 
 def attempt_prepare(

@@ -13,7 +13,7 @@ from accounts.audit import audit_flow_created, audit_flow_deleted, audit_flow_sa
 from accounts.models import Role
 from flowsite.api import api_error, api_view, flow_invalid_response, request_text
 
-from .language import FlowInvalid, parse_flow
+from .language import FlowInvalid, parse_flow, parse_new_flow
 from .models import Flow, FlowExists
 from .process_check import process_runner_check
 from .schema import flow_schema
@@ -98,7 +98,7 @@ def flows_validate(request: HttpRequest) -> HttpResponse:
     if isinstance(source, HttpResponse):
         return source
     try:
-        definition = parse_flow(source)
+        definition = parse_new_flow(source)
         process_runner_check(definition, source)
     except FlowInvalid as exc:
         return JsonResponse(

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST
 
-from .language import FlowInvalid, parse_flow
+from .language import FlowInvalid, parse_new_flow
 from .outline import flow_outline
 from .process_check import process_runner_errors
 
@@ -22,7 +22,7 @@ def flow_check(request: HttpRequest) -> JsonResponse:
     source = request.POST.get("source", "")
     errors: list[dict[str, Any]] = []
     try:
-        errors = [e.as_dict() for e in process_runner_errors(parse_flow(source), source)]
+        errors = [e.as_dict() for e in process_runner_errors(parse_new_flow(source), source)]
     except FlowInvalid as exc:
         errors = [e.as_dict() for e in exc.errors]
     return JsonResponse({"errors": errors, **flow_outline(source)})

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from flowsite.http import RequestUser
 
-from .language import FlowDefinition, FlowInvalid, parse_flow
+from .language import FlowDefinition, FlowInvalid, parse_flow, parse_new_flow
 from .language.source import FlowError
 from .process_check import process_runner_check
 
@@ -63,7 +63,7 @@ class Flow(models.Model):
         ``expect`` is the (namespace, id) the caller is editing: the YAML may not move the
         flow elsewhere. ``create_only`` refuses to overwrite a live flow.
         """
-        definition = parse_flow(source)
+        definition = parse_new_flow(source)
         process_runner_check(definition, source)
         key = (definition.namespace, definition.id)
         if expect is not None and key != expect:

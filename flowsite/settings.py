@@ -189,9 +189,8 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            # Publish/subscribe: a wake-up is one PUBLISH, where the core layer's
-            # group_send is a group lookup and a script per message. The pages only need
-            # a best-effort "look again" (executions/live.py), which pub/sub gives.
+            # Pub/sub: a wake-up is one PUBLISH (the core layer: a lookup and a script),
+            # and a best-effort "look again" is all the pages need (executions/live.py).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
@@ -242,10 +241,8 @@ FLOWSITE_DATABASE_CONNECTIONS = _budget.allowed
 FLOWSITE_CONNECTIONS_NEEDED = _budget.needed
 
 # The cache holds the failed-login counters (accounts/login.py), which every process that
-# checks a password must share. With Redis it is Redis. Without, files under DATA_DIR:
-# seen by all of the machine's processes (daphne, manage.py, a second server) and kept
-# across a restart, so restarting lifts no lock; memory would be one process's own, and
-# the database cache would need a createcachetable step on every install.
+# checks a password must share: Redis, or else files under DATA_DIR, seen by all of the
+# machine's processes and kept across a restart (so restarting lifts no lock).
 CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
@@ -371,7 +368,9 @@ FLOWSITE_PROCESS_FIREWALL = env_bool("FLOWSITE_PROCESS_FIREWALL", True)
 # The image a python script task uses when the flow names none, as Kestra does.
 FLOWSITE_DEFAULT_PYTHON_IMAGE = env_str("FLOWSITE_DEFAULT_PYTHON_IMAGE", "python:3.11-slim")
 FLOWSITE_DEFAULT_SHELL_IMAGE = env_str("FLOWSITE_DEFAULT_SHELL_IMAGE", "ubuntu:latest")
-
+# How deep Subflow calls may nest (a root execution is 0): a chain that comes back round
+# (A calls B, B calls A) fails its task there instead of starting executions without end.
+FLOWSITE_SUBFLOW_MAX_DEPTH = env_int("FLOWSITE_SUBFLOW_MAX_DEPTH", 10, least=1)
 # --- Containers (executions/runners/docker.py) --------------------------------------
 # Limits of every task container unless the task sets its own (taskRunner's memory.memory
 # and cpu.cpus, as in Kestra); 0 lifts a limit. Without them one task could take the

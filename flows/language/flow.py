@@ -18,7 +18,15 @@ from pydantic_core import ErrorDetails
 
 from .inputs import INPUT_TYPES, Input, located_error
 from .source import FlowError, ParsedSource, YamlSourceError, format_path, parse_yaml
-from .tasks import TASK_TYPES, BaseTask, LanguageModel, NotSupportedYet, ScalarText, Task
+from .tasks import (
+    TASK_TYPES,
+    BaseTask,
+    LanguageModel,
+    NotSupportedYet,
+    ScalarText,
+    SubflowTask,
+    Task,
+)
 from .triggers import TRIGGER_UNION_TAGS, Triggers, union_kind
 from .values import FLOW_ID_PATTERN, NAMESPACE_PATTERN, TASK_ID_PATTERN, values_as_text
 
@@ -181,6 +189,56 @@ def parse_flow(source: str) -> FlowDefinition:
         return FlowDefinition.model_validate(parsed.data)
     except ValidationError as exc:
         raise FlowInvalid(_located_errors(exc, parsed)) from exc
+
+
+def parse_new_flow(source: str) -> FlowDefinition:
+    """``parse_flow``, then the rules a flow must meet to be saved that a revision stored
+    before them need not meet to run: today, no Subflow calls its own flow (a run would
+    start executions without end; a call that comes back round through other flows is
+    stopped at run time, by FLOWSITE_SUBFLOW_MAX_DEPTH)."""
+    definition = parse_flow(source)
+    parsed = parse_yaml(source)
+    errors = []
+    for task, path in _tasks_located(
+        [
+            ("tasks", definition.tasks),
+            ("errors", definition.errors),
+            ("finally", definition.finally_),
+        ]
+    ):
+        if isinstance(task, SubflowTask) and (task.namespace, task.flow_id) == (
+            definition.namespace,
+            definition.id,
+        ):
+            key = "flowId" if (*path, "flowId") in parsed.keys else "flow_id"
+            position = parsed.position((*path, key))
+            message = (
+                f"Subflow task '{task.id}' calls its own flow {definition.namespace}."
+                f"{definition.id}: each run would start another without end"
+            )
+            errors.append(
+                FlowError(message, position.line, position.column, format_path((*path, key)))
+            )
+    if errors:
+        raise FlowInvalid(errors)
+    return definition
+
+
+def _tasks_located(
+    lists: Sequence[tuple[str | int, Sequence[BaseTask]]], at: tuple[str | int, ...] = ()
+) -> Iterator[tuple[BaseTask, tuple[str | int, ...]]]:
+    """Each task with its path in the YAML (``tasks[0].then[1]``), depth first."""
+    for name, tasks in lists:
+        for index, task in enumerate(tasks):
+            path = (*at, name, index)
+            yield task, path
+            for prop in task.child_properties:
+                alias = type(task).model_fields[prop].alias or prop
+                value = getattr(task, prop)
+                if isinstance(value, dict):
+                    yield from _tasks_located(list(value.items()), (*path, alias))
+                else:
+                    yield from _tasks_located([(alias, value)], path)
 
 
 def _located_errors(exc: ValidationError, parsed: ParsedSource) -> list[FlowError]:

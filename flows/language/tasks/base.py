@@ -5,6 +5,7 @@ children's order through a ``Planner``. Neither contract knows Django: the engin
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from flows.expressions import ExpressionError
 
 from ..states import State
 from ..values import TASK_ID_PATTERN, Duration
@@ -244,6 +247,17 @@ class BaseTask(LanguageModel):
                 lists.append(value)
         return lists
 
+    def undecided(self, what: str, expression: Any, exc: Exception) -> str:
+        """Why this task failed before it could run: the property and expression that
+        could not be decided (its runIf, an If's condition...), and the reason."""
+        if isinstance(exc, ExpressionError):
+            expression, reason = exc.expression, exc.reason
+        else:
+            reason = str(exc) if isinstance(exc, ValueError | TypeError) else repr(exc)
+        shown = expression if isinstance(expression, str) else json.dumps(expression, default=str)
+        shown = shown if len(shown) <= 200 else shown[:200] + "…"
+        return f"Task '{self.id}' failed: its {what} '{shown}' could not be decided: {reason}"
+
     def run(self, runtime: Runtime) -> Outcome:
         """One attempt of this task on a worker, its expressions already rendered."""
         message = f"Flowsite cannot run tasks of type {self.canonical_type} yet"
@@ -254,6 +268,9 @@ class BaseTask(LanguageModel):
 class FlowableTask(BaseTask):
     flowable: ClassVar[bool] = True
     layout: ClassVar[Layout] = "stacked"
+    # The property whose expression ``start`` renders to decide (If's condition...): an
+    # error there fails the task, named with it.
+    decided_by: ClassVar[str] = ""
 
     def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
         """What it decides once, when it starts; kept as its run's outputs."""

@@ -58,6 +58,7 @@ class IfTask(FlowableTask):
     )
     child_properties: ClassVar[tuple[str, ...]] = ("then", "else_")
     layout: ClassVar[Layout] = "branches-side-by-side"
+    decided_by: ClassVar[str] = "condition"
 
     def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
         return {"evaluationResult": is_truthy(planner.render(self.condition, run))}
@@ -81,6 +82,7 @@ class SwitchTask(FlowableTask):
     defaults: list[Task] = Field(default_factory=list, description="Tasks when no case matches")
     child_properties: ClassVar[tuple[str, ...]] = ("cases", "defaults")
     layout: ClassVar[Layout] = "branches-side-by-side"
+    decided_by: ClassVar[str] = "value"
 
     @field_validator("cases", mode="before")
     @classmethod
@@ -119,6 +121,7 @@ class ForEachTask(FlowableTask):
     tasks: list[Task] = Field(min_length=1, description="The tasks run for each value")
     child_properties: ClassVar[tuple[str, ...]] = ("tasks",)
     layout: ClassVar[Layout] = "loop"
+    decided_by: ClassVar[str] = "values"
 
     def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
         values = planner.render_value(self.values, run)

@@ -41,7 +41,8 @@ class SubflowTask(BaseTask):
         if not self.wait:
             return Outcome(State.SUCCESS, outputs=outputs)
         if child.is_terminal:  # it may end at once (concurrency limit, an empty branch)
-            return Outcome(self.state_after(child), outputs=self.outputs_after(child))
+            state = self.state_after(child)
+            return Outcome(state, outputs=self.outputs_after(child), error=self.error_after(child))
         return Outcome(State.RUNNING, outputs=outputs)
 
     def state_after(self, child: ChildExecution) -> State:
@@ -52,6 +53,12 @@ class SubflowTask(BaseTask):
         if not self.transmit_failed:
             return State.SUCCESS
         return State.FAILED if child.state == State.CANCELLED else State(child.state)
+
+    def error_after(self, child: ChildExecution) -> str:
+        """Why it failed, when its child's end failed it."""
+        if self.state_after(child) != State.FAILED:
+            return ""
+        return f"Its child execution {child.pk} ended {child.state}"
 
     @staticmethod
     def outputs_after(child: ChildExecution) -> dict[str, Any]:
