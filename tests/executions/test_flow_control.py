@@ -260,7 +260,9 @@ def test_a_subflow_runs_its_child_and_passes_its_outputs_back(worker) -> None:
     )
     execution = run(source)
     assert execution.state == State.SUCCESS, runs(execution)
-    assert messages(execution)[-1] == "child said world!"
+    # In the log, not necessarily last: the Subflow task's own "Started subflow" line is
+    # stored when its worker finishes it, which may come after the child and "use" ran.
+    assert "child said world!" in messages(execution)
     child = Execution.objects.get(pk=runs(execution)["call"].outputs["executionId"])
     assert child.parent_task_run is not None
     assert child.parent_task_run.execution_id == execution.pk
