@@ -19,6 +19,7 @@ from functools import lru_cache
 import docker
 from django.conf import settings
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.models.containers import Container
 from docker.types import Mount
 from docker.utils import parse_repository_tag
 from requests.exceptions import RequestException
@@ -217,14 +218,10 @@ def containers_reap_orphans(
     containers are looked at; returns how many went."""
     # Only this installation's: another one on the same engine has its own task runs,
     # which this one's database does not know and would take for orphans.
-    labels = ["flowsite.taskrun", f"{INSTALLATION_LABEL}={settings.FLOWSITE_INSTALLATION_ID}"]
+    labels = ["flowsite.taskrun"]
     if execution_id:
         labels.append(f"flowsite.execution={execution_id}")
-    try:
-        client = docker.from_env(timeout=30)
-        containers = client.containers.list(all=True, filters={"label": labels})
-    except (DockerException, RequestException):
-        return 0  # no engine here: nothing of ours can be left on it
+    containers = _installation_containers(labels)
     reaped = 0
     now = time.time()
     for container in containers:
@@ -240,17 +237,8 @@ def containers_reap_orphans(
 def containers_remove(*, task_run_id: str) -> int:
     """Remove, at once, the containers of a task run whose worker died, on this host's
     engine (another host's clock removes those of its own). Returns how many went."""
-    labels = [
-        f"flowsite.taskrun={task_run_id}",
-        f"{INSTALLATION_LABEL}={settings.FLOWSITE_INSTALLATION_ID}",
-    ]
-    try:
-        client = docker.from_env(timeout=30)
-        containers = client.containers.list(all=True, filters={"label": labels})
-    except (DockerException, RequestException):
-        return 0  # no engine here: nothing of ours can be left on it
     removed = 0
-    for container in containers:
+    for container in _installation_containers([f"flowsite.taskrun={task_run_id}"]):
         with contextlib.suppress(NotFound, APIError):
             container.remove(force=True)
             removed += 1
@@ -261,3 +249,14 @@ def _docker_time(stamp: str) -> float:
     # Docker writes nanoseconds; Python reads up to microseconds.
     head, _, fraction = stamp.rstrip("Z").partition(".")
     return datetime.fromisoformat(f"{head}.{fraction[:6] or '0'}+00:00").timestamp()
+
+
+def _installation_containers(labels: list[str]) -> list[Container]:
+    """This installation's containers on this worker's engine that carry ``labels``; none
+    when there is no engine here (nothing of ours can be left on it)."""
+    mine = [*labels, f"{INSTALLATION_LABEL}={settings.FLOWSITE_INSTALLATION_ID}"]
+    try:
+        client = docker.from_env(timeout=30)
+        return list(client.containers.list(all=True, filters={"label": mine}))
+    except (DockerException, RequestException):
+        return []
