@@ -1,8 +1,6 @@
-"""Kestra's execution and log endpoints: /api/v1/executions and /api/v1/logs."""
+"""Kestra's execution endpoints: /api/v1/executions (and /api/v1/main/executions)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
@@ -15,53 +13,50 @@ from accounts.permissions import visible
 from flows.inputs import InputsInvalid, inputs_sent
 from flows.language import FlowInvalid
 from flowsite.api import api_error, api_view, flow_invalid_response
+from flowsite.query_filters import (
+    FilterField,
+    FilterInvalid,
+    constant_field,
+    date_field,
+    filter_condition,
+    labels_field,
+    paged,
+    search_text_field,
+    text_field,
+    time_range_field,
+)
 
 from . import lifecycle
+from .api_json import execution_json
 from .lifecycle import execution_start
-from .models import Execution, LogLine, TaskRun
+from .models import Execution, State
 from .search import KESTRA_NAMES, execution_search
 
-SEARCH_PAGE_SIZE = 10  # Kestra's default
-SEARCH_MAX_PAGE_SIZE = 1000
+# Kestra's filters on executions (filters[field][OPERATION]=value).
+EXECUTION_FILTERS: dict[str, FilterField] = {
+    "namespace": text_field("namespace"),
+    "flowId": text_field("flow_id"),
+    "state": text_field("state", upper=tuple(State.values)),
+    "labels": labels_field("labels"),
+    "startDate": date_field("created_at"),
+    "endDate": date_field("ended_at"),
+    "timeRange": time_range_field("created_at"),
+    "q": search_text_field("id", "namespace", "flow_id"),
+    "scope": constant_field({"USER": True, "SYSTEM": False}),
+    "kind": constant_field({"NORMAL": True, "TEST": False, "PLAYGROUND": False}),
+    "childFilter": constant_field({"MAIN": True, "CHILD": True}),
+}
 
 
-def _state(state: str, started: Any, ended: Any) -> dict[str, Any]:
-    return {
-        "current": state,
-        "startDate": started.isoformat() if started else None,
-        "endDate": ended.isoformat() if ended else None,
-        "duration": (ended - started).total_seconds() if started and ended else None,
-    }
-
-
-def task_run_json(run: TaskRun, execution: Execution) -> dict[str, Any]:
-    return {
-        "id": run.pk,
-        "executionId": execution.pk,
-        "namespace": execution.namespace,
-        "flowId": execution.flow_id,
-        "taskId": run.task_id,
-        "state": _state(run.state, run.started_at, run.ended_at),
-        "attempts": [{"state": _state(run.state, run.started_at, run.ended_at)}]
-        if run.attempt
-        else [],
-        "exitCode": run.exit_code,
-        "outputs": run.outputs,
-        "error": run.error or None,
-    }
-
-
-def execution_json(execution: Execution) -> dict[str, Any]:
-    return {
-        "id": execution.pk,
-        "namespace": execution.namespace,
-        "flowId": execution.flow_id,
-        "flowRevision": execution.flow_revision.revision,
-        "labels": [{"key": k, "value": v} for k, v in execution.labels.items()],
-        "state": _state(execution.state, execution.started_at, execution.ended_at),
-        "inputs": execution.inputs,
-        "taskRunList": [task_run_json(run, execution) for run in execution.task_runs.all()],
-    }
+def _sent_labels(request: HttpRequest) -> dict[str, str]:
+    """Kestra's ``labels=key:value`` query parameters of a new execution."""
+    labels = {}
+    for label in request.GET.getlist("labels"):
+        key, colon, value = label.partition(":")
+        if not colon or not key.strip():
+            raise ValueError(f"labels: '{label}' must be written key:value")
+        labels[key.strip()] = value.strip()
+    return labels
 
 
 @api_view(("POST",))
@@ -69,10 +64,13 @@ def execution_create(request: HttpRequest, namespace: str, flow_id: str) -> Http
     flow = flow_for_user(request.user, namespace, flow_id, need=Role.RUNNER)
     try:
         inputs, files = inputs_sent(request)
+        labels = _sent_labels(request)
     except ValueError as exc:
         return api_error(400, str(exc))
     try:
-        execution = execution_start(flow=flow, user=request.user, inputs=inputs, files=files)
+        execution = execution_start(
+            flow=flow, user=request.user, inputs=inputs, files=files, labels=labels
+        )
     except FlowInvalid as exc:
         return flow_invalid_response(exc)
     except InputsInvalid as exc:
@@ -90,21 +88,19 @@ def execution_item(request: HttpRequest, execution_id: str) -> HttpResponse:
 @api_view(("GET",))
 def executions_search(request: HttpRequest) -> HttpResponse:
     """Kestra's ``GET /api/v1/executions/search``: the executions the caller may see,
-    newest first, filtered like the executions page, one page of ``size`` at a time."""
+    newest first, narrowed by Kestra's ``filters[field][OPERATION]=value`` and by the
+    older plain parameters (``namespace=``, ``state=``...), one page at a time."""
     search = execution_search(request.GET, KESTRA_NAMES)
     if search.errors:
         return api_error(400, "; ".join(search.errors))
     try:
-        page = int(request.GET.get("page", "1"))
-        size = int(request.GET.get("size", str(SEARCH_PAGE_SIZE)))
-    except ValueError:
-        return api_error(400, "page and size must be whole numbers")
-    if page < 1 or not 1 <= size <= SEARCH_MAX_PAGE_SIZE:
-        return api_error(400, f"page must be 1 or more, size between 1 and {SEARCH_MAX_PAGE_SIZE}")
-    executions = search.apply(visible(Execution.objects.all(), request.user))
-    found = executions.select_related("flow_revision").prefetch_related("task_runs")
-    results = [execution_json(e) for e in found[(page - 1) * size : page * size]]
-    return JsonResponse({"results": results, "total": executions.count()})
+        condition = filter_condition(request.GET, EXECUTION_FILTERS)
+        executions = search.apply(visible(Execution.objects.all(), request.user))
+        executions = executions.filter(condition).select_related("flow_revision", "parent_task_run")
+        found, total = paged(executions, request)
+    except FilterInvalid as exc:
+        return api_error(400, str(exc))
+    return JsonResponse({"results": [execution_json(e) for e in found], "total": total})
 
 
 @csrf_exempt  # each branch authenticates with HTTP Basic, never a cookie
@@ -115,38 +111,43 @@ def executions_pair(request: HttpRequest, first: str, second: str) -> HttpRespon
     return execution_create(request, first, second)
 
 
-@api_view(("DELETE",))
-def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
+def _kill(request: HttpRequest, execution_id: str) -> Execution | HttpResponse:
     execution = execution_for_user(request.user, execution_id, need=Role.RUNNER)
     killed = lifecycle.execution_kill(execution_id=execution.pk)
-    execution.refresh_from_db(fields=["state"])
+    execution.refresh_from_db()
     if not killed:
         return api_error(409, f"Execution {execution_id} has already ended ({execution.state})")
     audit_execution_killed(actor=request.user, execution=execution)
-    return HttpResponse(status=202)
+    return execution
+
+
+@api_view(("DELETE",))
+def execution_kill(request: HttpRequest, execution_id: str) -> HttpResponse:
+    """The older ``DELETE /executions/{id}/kill``: 202 and no body."""
+    killed = _kill(request, execution_id)
+    return killed if isinstance(killed, HttpResponse) else HttpResponse(status=202)
+
+
+@api_view(("DELETE",))
+def execution_kill_action(request: HttpRequest, execution_id: str) -> HttpResponse:
+    """Kestra 1.x's ``DELETE /executions/{id}/actions/kill``: the execution as killing
+    left it (KILLING, then KILLED once its tasks have stopped)."""
+    killed = _kill(request, execution_id)
+    if isinstance(killed, HttpResponse):
+        return killed
+    return JsonResponse(execution_json(killed), status=202)
 
 
 @api_view(("GET",))
-def execution_logs(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = execution_for_user(request.user, execution_id)
-    lines = LogLine.objects.filter(execution=execution).order_by("id")
-    if min_level := request.GET.get("minLevel"):
-        order = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
-        if min_level not in order:
-            return api_error(400, f"minLevel must be one of {', '.join(order)}")
-        lines = lines.filter(level__in=order[order.index(min_level) :])
-    payload = [
-        {
-            "namespace": execution.namespace,
-            "flowId": execution.flow_id,
-            "executionId": execution.pk,
-            "taskId": line.task_id or None,
-            "taskRunId": line.task_run_id,
-            "timestamp": line.timestamp.isoformat(),
-            "level": line.level,
-            "stream": line.stream,
-            "message": line.message,
-        }
-        for line in lines
-    ]
-    return JsonResponse(payload, safe=False)
+def executions_of_flow(request: HttpRequest) -> HttpResponse:
+    """``GET /executions?namespace=&flowId=``: one flow's executions, newest first."""
+    namespace, flow_id = request.GET.get("namespace", ""), request.GET.get("flowId", "")
+    if not namespace or not flow_id:
+        return api_error(400, "namespace and flowId are required")
+    flow = flow_for_user(request.user, namespace, flow_id)
+    executions = Execution.objects.filter(namespace=flow.namespace, flow_id=flow.flow_id)
+    try:
+        found, total = paged(executions.select_related("flow_revision"), request)
+    except FilterInvalid as exc:
+        return api_error(400, str(exc))
+    return JsonResponse({"results": [execution_json(e) for e in found], "total": total})

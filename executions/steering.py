@@ -18,7 +18,7 @@ from accounts.audit import audit_execution_steered
 from accounts.models import Role
 from flowsite.api import api_error, api_view
 
-from .api import execution_json
+from .api_json import execution_json
 from .lifecycle import NotAllowed, execution_replay, execution_restart, execution_resume
 from .models import Execution
 

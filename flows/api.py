@@ -8,10 +8,21 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from accounts.access import flow_for_user, namespace_for_new_flow
+from accounts.access import flow_for_user, namespace_for_new_flow, namespace_for_user
 from accounts.audit import audit_flow_created, audit_flow_deleted, audit_flow_saved
 from accounts.models import Role
+from accounts.permissions import visible
 from flowsite.api import api_error, api_view, flow_invalid_response, request_text
+from flowsite.query_filters import (
+    FilterField,
+    FilterInvalid,
+    constant_field,
+    filter_condition,
+    paged,
+    search_text_field,
+    text_field,
+)
+from flowsite.values import format_instant
 
 from .language import FlowInvalid, parse_flow, parse_new_flow
 from .models import Flow, FlowExists
@@ -19,23 +30,40 @@ from .process_check import process_runner_check
 from .schema import flow_schema
 
 
-def flow_json(flow: Flow) -> dict[str, Any]:
+def flow_json(flow: Flow, *, source: bool = True) -> dict[str, Any]:
+    """Kestra's Flow (with ``source``: FlowWithSource), as its clients read it."""
     definition = flow.definition
-    return {
-        "id": flow.flow_id,
-        "namespace": flow.namespace,
-        "revision": flow.revision,
-        "description": flow.description or None,
-        "labels": [{"key": k, "value": v} for k, v in definition.labels.items()],
-        "variables": definition.variables,
-        "disabled": definition.disabled,
-        "deleted": flow.deleted_at is not None,
-        "tasks": [
-            task.model_dump(by_alias=True, exclude_defaults=True) for task in definition.tasks
-        ],
-        "source": flow.source,
-        "updated": flow.updated_at.isoformat(),
-    }
+    body = definition.model_dump(by_alias=True, exclude_defaults=True, mode="json")
+    body.update(
+        {
+            "id": flow.flow_id,
+            "namespace": flow.namespace,
+            "revision": flow.revision,
+            "description": flow.description or None,
+            "labels": [{"key": str(k), "value": str(v)} for k, v in definition.labels.items()],
+            "variables": definition.variables,
+            "disabled": definition.disabled,
+            "draft": False,  # Flowsite has no draft revisions
+            "deleted": flow.deleted_at is not None,
+            "tasks": [
+                task.model_dump(by_alias=True, exclude_defaults=True, mode="json")
+                for task in definition.tasks
+            ],
+            "updated": format_instant(flow.updated_at),
+        }
+    )
+    if source:
+        body["source"] = flow.source
+    return body
+
+
+# Kestra's filters on flows (filters[field][OPERATION]=value).
+FLOW_FILTERS: dict[str, FilterField] = {
+    "namespace": text_field("namespace"),
+    "flowId": text_field("flow_id"),
+    "q": search_text_field("flow_id", "namespace", "description"),
+    "scope": constant_field({"USER": True, "SYSTEM": False}),
+}
 
 
 def _yaml_body(request: HttpRequest) -> str | HttpResponse:
@@ -115,3 +143,32 @@ def flows_validate(request: HttpRequest) -> HttpResponse:
         [{"index": 0, "flow": definition.id, "namespace": definition.namespace, "errors": []}],
         safe=False,
     )
+
+
+@api_view(("GET",))
+def flows_of_namespace(request: HttpRequest, namespace: str) -> HttpResponse:
+    """Kestra's ``GET /flows/{namespace}``: the namespace's flows (not those under it)."""
+    namespace_for_user(request.user, namespace)
+    flows = Flow.objects.live().filter(namespace=namespace).order_by("flow_id")
+    return JsonResponse([flow_json(flow, source=False) for flow in flows], safe=False)
+
+
+@api_view(("GET",))
+def flows_search(request: HttpRequest) -> HttpResponse:
+    """Kestra's ``GET /flows/search``: the flows one may see, by ``filters[...]``."""
+    flows = visible(Flow.objects.live(), request.user).order_by("namespace", "flow_id")
+    try:
+        found, total = paged(flows.filter(filter_condition(request.GET, FLOW_FILTERS)), request)
+    except FilterInvalid as exc:
+        return api_error(400, str(exc))
+    return JsonResponse({"results": [flow_json(f, source=False) for f in found], "total": total})
+
+
+@api_view(("GET",))
+def flows_distinct_namespaces(request: HttpRequest) -> HttpResponse:
+    """The namespaces holding flows one may see, ``q`` narrowing them by a part of the name."""
+    flows = visible(Flow.objects.live(), request.user)
+    if q := request.GET.get("q", "").strip():
+        flows = flows.filter(namespace__icontains=q)
+    namespaces = flows.order_by("namespace").values_list("namespace", flat=True).distinct()
+    return JsonResponse(list(namespaces), safe=False)

@@ -61,6 +61,24 @@ def _token_refused() -> HttpResponse:
     return response
 
 
+def api_user(request: HttpRequest) -> User | HttpResponse:
+    """Who calls, by HTTP Basic or a Bearer token; the JSON refusal when nobody valid."""
+    token = _bearer_token(request)
+    try:
+        user = _basic_user(request) if token is None else token_user(token)
+    except LoginRefused as exc:
+        response = api_error(429, str(exc))
+        response["Retry-After"] = str(exc.seconds)
+        return response
+    if token is not None and user is None:
+        return _token_refused()
+    if user is None or not user.is_active:
+        response = api_error(401, "Authentication required: use HTTP Basic auth or a Bearer token")
+        response["WWW-Authenticate"] = 'Basic realm="Flowsite"'
+        return response
+    return user
+
+
 def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
     """Authenticate with HTTP Basic or a Bearer token, allow ``methods``, answer JSON errors."""
 
@@ -76,21 +94,9 @@ def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
                 return answer(request, *args, **kwargs)
 
         def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            token = _bearer_token(request)
-            try:
-                user = _basic_user(request) if token is None else token_user(token)
-            except LoginRefused as exc:
-                response = api_error(429, str(exc))
-                response["Retry-After"] = str(exc.seconds)
-                return response
-            if token is not None and user is None:
-                return _token_refused()
-            if user is None or not user.is_active:
-                response = api_error(
-                    401, "Authentication required: use HTTP Basic auth or a Bearer token"
-                )
-                response["WWW-Authenticate"] = 'Basic realm="Flowsite"'
-                return response
+            user = api_user(request)
+            if isinstance(user, HttpResponse):
+                return user
             request.user = user
             if request.method not in methods:
                 response = api_error(405, f"Method {request.method} is not allowed here")
@@ -103,6 +109,7 @@ def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
             except PermissionDenied as exc:
                 return api_error(403, str(exc) or "Permission denied")
 
+        wrapped.api_methods = methods  # type: ignore[attr-defined]  # read by flowsite/openapi.py
         return wrapped
 
     return decorate

@@ -109,8 +109,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # A database that refuses us for a moment (too many clients, locked, a deadlock)
-    # answers 503 with Retry-After, never 500 (flowsite/busy.py).
+    # Outermost: /api/v1/main/... served as /api/v1/..., and every error under /api in JSON.
+    "flowsite.api_paths.ApiPathsMiddleware",
+    # A database that refuses us for a moment answers 503 with Retry-After (flowsite/busy.py).
     "flowsite.busy.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Refuses an oversized body before any view reads it, in JSON under /api.
@@ -122,10 +123,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last on purpose: WhiteNoise is synchronous only, and a synchronous innermost
-    # middleware makes Django run the whole chain in one thread under ASGI. Higher up,
-    # every middleware below it would hop from the event loop to a thread and back twice
-    # per request: half of the web server's CPU for a small API call.
+    # Last on purpose: WhiteNoise is sync only; innermost, Django runs the whole chain in one
+    # thread under ASGI. Higher up, every middleware below it would hop from the event loop
+    # to a thread and back twice per request: half of the server's CPU for a small API call.
     "whitenoise.middleware.WhiteNoiseMiddleware",
 ]
 

@@ -6,8 +6,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from executions import api as executions_api
+from executions import api_follow, api_logs, steering
 from executions import file_views as executions_files
-from executions import steering
 from executions import views as executions_views
 from flows import api as flows_api
 from flows import editor_views as flows_editor
@@ -80,8 +80,12 @@ urlpatterns = [
     # Kestra's REST paths.
     path("api/v1/flows", flows_api.flows_create),
     path("api/v1/flows/validate", flows_api.flows_validate),
+    path("api/v1/flows/search", flows_api.flows_search),
+    path("api/v1/flows/distinct-namespaces", flows_api.flows_distinct_namespaces),
+    path("api/v1/flows/<str:namespace>", flows_api.flows_of_namespace),
     path("api/v1/plugins/schemas/flow", flows_api.flow_schema_view, name="flow_schema"),
     path("api/v1/flows/<str:namespace>/<str:flow_id>", flows_api.flow_item),
+    path("api/v1/executions", executions_api.executions_of_flow),
     # Before {execution_id}, which "search" would otherwise match.
     path("api/v1/executions/search", executions_api.executions_search),
     path("api/v1/executions/<str:execution_id>", executions_api.execution_item),
@@ -94,9 +98,18 @@ urlpatterns = [
     path("api/v1/executions/<str:execution_id>/restart", steering.api_execution_restart),
     path("api/v1/executions/<str:execution_id>/replay", steering.api_execution_replay),
     path("api/v1/executions/<str:execution_id>/resume", steering.api_execution_resume),
+    # Kestra 1.x's spelling of the same actions.
+    path("api/v1/executions/<str:execution_id>/actions/kill", executions_api.execution_kill_action),
+    path("api/v1/executions/<str:execution_id>/actions/restart", steering.api_execution_restart),
+    path("api/v1/executions/<str:execution_id>/actions/replay", steering.api_execution_replay),
+    path("api/v1/executions/<str:execution_id>/actions/resume", steering.api_execution_resume),
+    # Before {first}/{second}, which "{id}/follow" would otherwise match.
+    path("api/v1/executions/<str:execution_id>/follow", api_follow.execution_follow),
     # Kestra shares this shape between POST {namespace}/{id} and DELETE {id}/kill.
     path("api/v1/executions/<str:first>/<str:second>", executions_api.executions_pair),
-    path("api/v1/logs/<str:execution_id>", executions_api.execution_logs),
+    path("api/v1/logs/search", api_logs.logs_search),
+    path("api/v1/logs/<str:execution_id>", api_logs.execution_logs),
+    path("api/v1/logs/<str:execution_id>/download", api_logs.execution_logs_download),
     path("", include("accounts.urls")),
     path("", include("triggers.urls")),
     path("", include("namespaces.urls")),

@@ -22,8 +22,11 @@ from accounts.audit import (
     audit_variable_set,
 )
 from accounts.models import Role
+from accounts.permissions import visible
+from flows.models import Flow
 from flowsite.api import api_error, api_view, request_text
 from flowsite.bounded import load_json
+from flowsite.query_filters import FilterInvalid, paged_list
 
 from .lookup import inherited_secret_keys, inherited_variables
 from .models import NamespaceVariable, Secret, key_problem, variable_text
@@ -167,3 +170,34 @@ def _replace_variables(request: HttpRequest, namespace: str, variables: dict[str
 def variables_inherited(request: HttpRequest, namespace: str) -> HttpResponse:
     namespace_for_user(request.user, namespace, need=Role.EDITOR)
     return JsonResponse(inherited_variables(namespace))
+
+
+def _with_parents(namespaces: list[str]) -> list[str]:
+    """Kestra lists a namespace's parents too: ``company`` for ``company.team``."""
+    found: set[str] = set()
+    for namespace in namespaces:
+        parts = namespace.split(".")
+        found.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    return sorted(found)
+
+
+@api_view(("GET",))
+def namespaces_search(request: HttpRequest) -> HttpResponse:
+    """Kestra's ``GET /namespaces/search``: the namespaces holding flows one may see
+    (and their parents), ``q`` or ``filters[q][...]`` narrowing them by name."""
+    flows = visible(Flow.objects.live(), request.user)
+    names = _with_parents(list(flows.values_list("namespace", flat=True).distinct()))
+    words: list[str] = [request.GET.get("q", "")] + [
+        request.GET[key] for key in request.GET if key.startswith("filters[q]")
+    ]
+    for word in (w.strip().lower() for w in words if w.strip()):
+        names = [name for name in names if word in name]
+    for key in request.GET:
+        if key.startswith("filters[") and not key.startswith("filters[q]"):
+            return api_error(400, f"{key}: namespaces are searched by q only")
+    try:
+        page, total = paged_list(names, request)
+    except FilterInvalid as exc:
+        return api_error(400, str(exc))
+    results = [{"id": name, "deleted": False} for name in page]
+    return JsonResponse({"results": results, "total": total})

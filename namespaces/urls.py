@@ -29,6 +29,7 @@ urlpatterns = [
         name="namespace_process_runner",
     ),
     # Kestra's REST paths.
+    path("api/v1/namespaces/search", api.namespaces_search),
     path("api/v1/namespaces/<str:namespace>", api.namespace_item),
     path("api/v1/namespaces/<str:namespace>/secrets", api.secrets),
     path("api/v1/namespaces/<str:namespace>/secrets/<str:key>", api.secret_item),

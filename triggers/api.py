@@ -18,7 +18,7 @@ from accounts.access import flow_for_user, trigger_for_user
 from accounts.audit import audit_trigger_changed
 from accounts.models import Role
 from accounts.permissions import visible
-from executions.api import execution_json
+from executions.api_json import execution_json
 from flows.language.triggers import WebhookTrigger
 from flows.models import Flow
 from flowsite.api import api_error, api_view, request_text
