@@ -39,16 +39,18 @@ def state_json(current: str, history: list[tuple[str, datetime | None]]) -> dict
     start = next(m for _, m in history if m is not None) if any(m for _, m in history) else None
     terminal = current in TERMINAL_STATES
     end = next((m for _, m in reversed(history) if m is not None), None) if terminal else None
-    duration = format_iso_duration((end or timezone.now()) - start) if start else "PT0S"
+    now = timezone.now()
+    duration = format_iso_duration((end or now) - start) if start else "PT0S"
     return {
         "current": current,
         "histories": histories,
         "startDate": _instant(start),
         "endDate": _instant(end),
         "duration": duration,
-        # Kestra's read-only getters, which its serializer writes out as well.
-        "getStartDate": _instant(start),
-        "getEndDate": _instant(end),
+        # Kestra's computed getters, which its OpenAPI document declares required: the
+        # span the duration covers, up to now while the run goes on (endDate stays null).
+        "getStartDate": _instant(start or now),
+        "getEndDate": _instant(end or now),
         "getDuration": duration,
     }
 
