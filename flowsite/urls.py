@@ -13,6 +13,7 @@ from flows import api as flows_api
 from flows import editor_views as flows_editor
 from flows import revision_views as flows_revisions
 from flows import views as flows_views
+from flowsite import openapi_views
 
 urlpatterns = [
     path("", login_required(RedirectView.as_view(pattern_name="namespaces")), name="home"),
@@ -110,6 +111,8 @@ urlpatterns = [
     path("api/v1/logs/search", api_logs.logs_search),
     path("api/v1/logs/<str:execution_id>", api_logs.execution_logs),
     path("api/v1/logs/<str:execution_id>/download", api_logs.execution_logs_download),
+    path("swagger/kestra.yml", openapi_views.swagger_yaml, name="swagger_yaml"),
+    path("api-docs/", openapi_views.api_docs, name="api_docs"),
     path("", include("accounts.urls")),
     path("", include("triggers.urls")),
     path("", include("namespaces.urls")),

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from kestrapy import KestraClient
 from kestrapy.base_api import BaseApi
+from kestrapy.models.query_filter import QueryFilter
 
 from accounts.tokens import token_create
 
@@ -53,3 +54,13 @@ def kestra_bob(server_url: str, bob: Any) -> Iterator[KestraClient]:
 def kestra_charlie(server_url: str, charlie: Any) -> Iterator[KestraClient]:
     """charlie's client: no role anywhere."""
     yield from client_of(server_url, charlie)
+
+
+def where(field: str, operation: str, value: Any) -> QueryFilter:
+    """One of kestrapy's search filters, as its users write them."""
+    return QueryFilter.model_validate({"field": field, "operation": operation, "value": value})
+
+
+def body_of(refused: Any) -> str:
+    """The JSON body of an error kestrapy raised."""
+    return str(refused.value.body)

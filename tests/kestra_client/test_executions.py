@@ -12,13 +12,12 @@ from kestrapy.exceptions import (
     NotFoundException,
     UnprocessableEntityException,
 )
-from kestrapy.models.query_filter import QueryFilter
 
 from executions.models import Execution, State
 from flows.models import Flow
 from tests.conftest import wait_until
 from tests.flows_helpers import PROCESS, finished
-from tests.kestra_client.conftest import TENANT
+from tests.kestra_client.conftest import TENANT, body_of, where
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,7 +115,7 @@ def test_a_bad_input_is_refused_and_nothing_runs(kestra) -> None:
     with pytest.raises(UnprocessableEntityException) as refused:
         kestra.executions.create_execution(TENANT, "dev", "greet", inputs={"times": "many"})
 
-    assert "times" in refused.value.body
+    assert "times" in body_of(refused)
     assert not Execution.objects.exists()
 
 
@@ -186,14 +185,11 @@ def test_follow_of_an_unknown_execution_is_a_json_404(kestra) -> None:
     with pytest.raises(NotFoundException) as missing:
         list(kestra.executions.follow_execution("nope", TENANT))
 
-    assert "not found" in missing.value.body
+    assert "not found" in body_of(missing)
 
 
 def filtered(kestra, **filters) -> list[str]:
-    query = [
-        QueryFilter(field=field, operation=op, value=value)
-        for field, (op, value) in filters.items()
-    ]
+    query = [where(field, op, value) for field, (op, value) in filters.items()]
     found = kestra.executions.search_executions(TENANT, size=100, filters=query)
     assert found["total"] == len(found["results"])
     return sorted(e["id"] for e in found["results"])
@@ -222,9 +218,7 @@ def test_search_filters_by_namespace_flow_state_labels_dates_and_text(kestra, wo
     assert filtered(kestra, state=("IN", ["FAILED", "KILLED"])) == [failed.id]
     assert filtered(kestra, state=("EQUALS", "SUCCESS"), namespace=("EQUALS", "dev")) == [dev.id]
     assert filtered(kestra, labels=("EQUALS", {"team": "data"})) == [dev.id]
-    assert filtered(kestra, labels=("NOT_EQUALS", {"team": "data"})) == sorted(
-        [data.id, failed.id]
-    )
+    assert filtered(kestra, labels=("NOT_EQUALS", {"team": "data"})) == sorted([data.id, failed.id])
     assert data.id in filtered(kestra, startDate=("GREATER_THAN_OR_EQUAL_TO", moment))
     assert dev.id not in filtered(kestra, startDate=("GREATER_THAN", moment))
     assert data.id in filtered(kestra, startDate=("LESS_THAN_OR_EQUAL_TO", moment))
@@ -252,10 +246,10 @@ def test_search_never_returns_executions_of_a_namespace_one_cannot_see(
 @pytest.mark.parametrize(
     "query",
     [
-        QueryFilter(field="namespace", operation="GREATER_THAN", value="dev"),
-        QueryFilter(field="state", operation="EQUALS", value="DONE"),
-        QueryFilter(field="startDate", operation="GREATER_THAN", value="yesterday"),
-        QueryFilter(field="flowRevision", operation="EQUALS", value="1"),
+        where("namespace", "GREATER_THAN", "dev"),
+        where("state", "EQUALS", "DONE"),
+        where("startDate", "GREATER_THAN", "yesterday"),
+        where("flowRevision", "EQUALS", "1"),
     ],
     ids=["operation", "state", "date", "field"],
 )
@@ -263,4 +257,4 @@ def test_a_filter_that_cannot_be_read_is_refused_not_ignored(kestra, query) -> N
     with pytest.raises(BadRequestException) as refused:
         kestra.executions.search_executions(TENANT, filters=[query])
 
-    assert "filters[" in refused.value.body
+    assert "filters[" in body_of(refused)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 from kestrapy.exceptions import NotFoundException, UnprocessableEntityException
-from kestrapy.models.query_filter import QueryFilter
 
 from flows.models import Flow
-from tests.kestra_client.conftest import TENANT
+from tests.kestra_client.conftest import TENANT, body_of, where
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,12 +68,8 @@ def test_it_searches_flows_by_namespace_and_text(kestra) -> None:
     kestra.flows.create_flow(TENANT, GREET.replace("id: greet", "id: wave"))
     kestra.flows.create_flow(TENANT, GREET.replace("namespace: dev", "namespace: company"))
 
-    in_dev = kestra.flows.search_flows(
-        TENANT, filters=[QueryFilter(field="namespace", operation="EQUALS", value="dev")]
-    )
-    waves = kestra.flows.search_flows(
-        TENANT, filters=[QueryFilter(field="q", operation="EQUALS", value="wav")]
-    )
+    in_dev = kestra.flows.search_flows(TENANT, filters=[where("namespace", "EQUALS", "dev")])
+    waves = kestra.flows.search_flows(TENANT, filters=[where("q", "EQUALS", "wav")])
     first_page = kestra.flows.search_flows(TENANT, page=1, size=2)
 
     assert (in_dev.total, sorted(f.id for f in in_dev.results)) == (2, ["greet", "wave"])
@@ -105,4 +100,4 @@ def test_an_invalid_flow_is_refused_with_what_is_wrong(kestra) -> None:
     with pytest.raises(UnprocessableEntityException) as refused:
         kestra.flows.create_flow(TENANT, GREET.replace("message:", "mesage:"))
 
-    assert "mesage" in refused.value.body
+    assert "mesage" in body_of(refused)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 from kestrapy.exceptions import BadRequestException
-from kestrapy.models.query_filter import QueryFilter
 
 from executions.models import Execution
 from flows.models import Flow
 from tests.flows_helpers import PROCESS, finished
-from tests.kestra_client.conftest import TENANT
+from tests.kestra_client.conftest import TENANT, body_of, where
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,9 +55,7 @@ def test_it_narrows_the_lines_by_level_task_run_task_and_attempt(kestra, chatty)
     at_least_info = kestra.logs.list_logs_from_execution(chatty.pk, TENANT, min_level="INFO")
     of_run = kestra.logs.list_logs_from_execution(chatty.pk, TENANT, task_run_id=work.pk)
     of_task = kestra.logs.list_logs_from_execution(chatty.pk, TENANT, task_id="announce")
-    second = kestra.logs.list_logs_from_execution(
-        chatty.pk, TENANT, task_id="work", attempt=1
-    )
+    second = kestra.logs.list_logs_from_execution(chatty.pk, TENANT, task_id="work", attempt=1)
 
     assert "Starting" not in [line.message for line in at_least_info]
     assert {line.task_id for line in of_run} == {"work"}
@@ -83,16 +80,12 @@ def test_it_searches_lines_across_the_executions_one_may_see(
         TENANT,
         size=50,
         filters=[
-            QueryFilter(field="namespace", operation="EQUALS", value="dev"),
-            QueryFilter(field="taskId", operation="EQUALS", value="announce"),
+            where("namespace", "EQUALS", "dev"),
+            where("taskId", "EQUALS", "announce"),
         ],
     )
-    by_text = kestra.logs.search_logs(
-        TENANT, filters=[QueryFilter(field="q", operation="EQUALS", value="try 1")]
-    )
-    by_level = kestra.logs.search_logs(
-        TENANT, size=100, filters=[QueryFilter(field="level", operation="EQUALS", value="INFO")]
-    )
+    by_text = kestra.logs.search_logs(TENANT, filters=[where("q", "EQUALS", "try 1")])
+    by_level = kestra.logs.search_logs(TENANT, size=100, filters=[where("level", "EQUALS", "INFO")])
     charlie = kestra_charlie.logs.search_logs(TENANT)
 
     assert [(line.task_id, line.message) for line in by_task.results] == [("announce", "Starting")]
@@ -105,4 +98,4 @@ def test_a_level_that_is_not_one_is_refused(kestra, chatty) -> None:
     with pytest.raises(BadRequestException) as refused:
         kestra.logs.list_logs_from_execution(chatty.pk, TENANT, min_level="LOUD")
 
-    assert "minLevel" in refused.value.body
+    assert "minLevel" in body_of(refused)

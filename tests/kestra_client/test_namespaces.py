@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 from kestrapy.exceptions import NotFoundException
-from kestrapy.models.query_filter import QueryFilter
 
 from flows.models import Flow
 from namespaces.models import NamespaceVariable
-from tests.kestra_client.conftest import TENANT
+from tests.kestra_client.conftest import TENANT, where
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,7 +34,7 @@ def namespaces(alice) -> None:
 def test_it_searches_the_namespaces_with_their_parents(kestra, namespaces) -> None:
     found = kestra.namespaces.search_namespaces(TENANT, size=50)
     data = kestra.namespaces.search_namespaces(
-        TENANT, size=50, filters=[QueryFilter(field="q", operation="EQUALS", value="data")]
+        TENANT, size=50, filters=[where("q", "EQUALS", "data")]
     )
 
     assert [n.id for n in found.results] == [

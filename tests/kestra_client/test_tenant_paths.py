@@ -12,7 +12,7 @@ import requests
 from kestrapy import KestraClient
 from kestrapy.exceptions import ForbiddenException, NotFoundException
 
-from tests.kestra_client.conftest import TENANT
+from tests.kestra_client.conftest import TENANT, body_of
 from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,9 +57,7 @@ def test_the_tenant_less_paths_are_kept(server_url: str, alice: Any) -> None:
     assert with_tenant.json() == without.json()
 
 
-def test_charlie_is_refused_on_the_tenant_paths(
-    server_url: str, alice: Any, charlie: Any
-) -> None:
+def test_charlie_is_refused_on_the_tenant_paths(server_url: str, alice: Any, charlie: Any) -> None:
     with basic(server_url, "alice") as kestra:
         kestra.flows.create_flow(TENANT, HELLO)
 
@@ -78,4 +76,4 @@ def test_another_tenant_is_a_json_404(server_url: str, alice: Any) -> None:
         with pytest.raises(NotFoundException) as refused:
             kestra.flows.flow("dev", "hello", "acme")
 
-    assert "Tenant 'acme' not found" in json.loads(refused.value.body)["message"]
+    assert "Tenant 'acme' not found" in json.loads(body_of(refused))["message"]
