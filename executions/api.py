@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
@@ -29,8 +32,13 @@ from flowsite.query_filters import (
 from . import lifecycle
 from .api_json import execution_json
 from .lifecycle import execution_start
-from .models import Execution, State
+from .models import TERMINAL_STATES, Execution, State
 from .search import KESTRA_NAMES, execution_search
+
+# ?wait=true holds one of the web server's threads: for so long at most, then the
+# execution is answered as it is.
+WAIT_SECONDS = 120
+WAIT_POLL_SECONDS = 0.1
 
 # Kestra's filters on executions (filters[field][OPERATION]=value).
 EXECUTION_FILTERS: dict[str, FilterField] = {
@@ -108,7 +116,23 @@ def executions_pair(request: HttpRequest, first: str, second: str) -> HttpRespon
     """POST /executions/{namespace}/{id} starts a run; /executions/{id}/kill kills one."""
     if second == "kill" and request.method != "POST":
         return execution_kill(request, first)
-    return execution_create(request, first, second)
+    response = execution_create(request, first, second)
+    waits = request.GET.get("wait") == "true"
+    if not waits or response.status_code != 200 or not isinstance(response, HttpResponse):
+        return response
+    # Kestra's ?wait=true: the execution once it has ended. After the creating
+    # transaction, which must commit for the worker to see the run at all.
+    execution = _ended(json.loads(response.content)["id"])
+    return JsonResponse(execution_json(execution))
+
+
+def _ended(execution_id: str) -> Execution:
+    """The execution once it has ended, or as it is after WAIT_SECONDS."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    running = Execution.objects.filter(pk=execution_id).exclude(state__in=TERMINAL_STATES)
+    while running.exists() and time.monotonic() < deadline:
+        time.sleep(WAIT_POLL_SECONDS)
+    return Execution.objects.select_related("flow_revision", "parent_task_run").get(pk=execution_id)
 
 
 def _kill(request: HttpRequest, execution_id: str) -> Execution | HttpResponse:

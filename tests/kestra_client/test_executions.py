@@ -109,6 +109,16 @@ def test_it_starts_an_execution_with_inputs_and_labels(kestra, worker) -> None:
     assert execution.state == State.SUCCESS
 
 
+def test_wait_answers_the_execution_once_it_has_ended(kestra, worker) -> None:
+    saved(GREET)
+
+    execution = kestra.executions.create_execution(TENANT, "dev", "greet", wait=True)
+
+    assert execution.state.current == "SUCCESS"
+    assert execution.state.end_date is not None
+    assert [run.state.current for run in execution.task_run_list] == ["SUCCESS"]
+
+
 def test_a_bad_input_is_refused_and_nothing_runs(kestra) -> None:
     saved(GREET)
 
