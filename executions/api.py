@@ -84,7 +84,8 @@ def execution_create(request: HttpRequest, namespace: str, flow_id: str) -> Http
     except InputsInvalid as exc:
         return api_error(422, "Invalid inputs", errors=exc.errors)
     audit_execution_ran(actor=request.user, execution=execution, flow=flow)
-    return JsonResponse(execution_json(execution))
+    page = request.build_absolute_uri(execution.get_absolute_url())
+    return JsonResponse({**execution_json(execution), "url": page})
 
 
 @api_view(("GET",))

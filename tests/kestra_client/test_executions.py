@@ -87,6 +87,7 @@ def test_it_starts_an_execution_without_inputs_and_gets_it_once_ended(kestra, wo
     execution = kestra.executions.execution(started.id, TENANT)
 
     assert started.state.current in ("CREATED", "RUNNING")
+    assert started.url.endswith(f"/executions/{started.id}/")
     assert execution.inputs == {"name": "world", "times": 1}
     assert execution.state.current == "SUCCESS"
     assert [h.state for h in execution.state.histories][0] == "CREATED"
