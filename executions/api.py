@@ -105,7 +105,11 @@ def executions_search(request: HttpRequest) -> HttpResponse:
     try:
         condition = filter_condition(request.GET, EXECUTION_FILTERS)
         executions = search.apply(visible(Execution.objects.all(), request.user))
-        executions = executions.filter(condition).select_related("flow_revision", "parent_task_run")
+        executions = (
+            executions.filter(condition)
+            .select_related("flow_revision", "parent_task_run")
+            .prefetch_related("task_runs__attempts")
+        )
         found, total = paged(executions, request)
     except FilterInvalid as exc:
         return api_error(400, str(exc))
@@ -172,7 +176,10 @@ def executions_of_flow(request: HttpRequest) -> HttpResponse:
     flow = flow_for_user(request.user, namespace, flow_id)
     executions = Execution.objects.filter(namespace=flow.namespace, flow_id=flow.flow_id)
     try:
-        found, total = paged(executions.select_related("flow_revision"), request)
+        found, total = paged(
+            executions.select_related("flow_revision").prefetch_related("task_runs__attempts"),
+            request,
+        )
     except FilterInvalid as exc:
         return api_error(400, str(exc))
     return JsonResponse({"results": [execution_json(e) for e in found], "total": total})

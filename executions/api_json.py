@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from flowsite.values import format_instant, format_iso_duration
@@ -102,7 +103,10 @@ def labels_json(labels: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def execution_json(execution: Execution) -> dict[str, Any]:
-    runs = execution.task_runs.prefetch_related("attempts")
+    # Two queries for all the task runs and their attempts; none when the caller
+    # prefetched them for a whole page of executions.
+    prefetch_related_objects([execution], "task_runs__attempts")
+    runs = execution.task_runs.all()
     history = [
         (State.CREATED, execution.created_at),
         (State.RUNNING, execution.started_at),
