@@ -32,7 +32,20 @@ from .schema import flow_schema
 
 def flow_json(flow: Flow, *, source: bool = True) -> dict[str, Any]:
     """Kestra's Flow (with ``source``: FlowWithSource), as its clients read it."""
-    definition = flow.definition
+    try:
+        definition = flow.definition
+    except FlowInvalid:  # saved before the language refused it: still listed, never a 500
+        return {
+            "id": flow.flow_id,
+            "namespace": flow.namespace,
+            "revision": flow.revision,
+            "disabled": False,
+            "draft": False,
+            "deleted": flow.deleted_at is not None,
+            "tasks": [],
+            "updated": format_instant(flow.updated_at),
+            **({"source": flow.source} if source else {}),
+        }
     body = definition.model_dump(by_alias=True, exclude_defaults=True, mode="json")
     body.update(
         {

@@ -101,3 +101,15 @@ def test_an_invalid_flow_is_refused_with_what_is_wrong(kestra) -> None:
         kestra.flows.create_flow(TENANT, GREET.replace("message:", "mesage:"))
 
     assert "mesage" in body_of(refused)
+
+
+def test_a_flow_saved_before_the_language_refused_it_is_still_listed(api) -> None:
+    flow = Flow.save_source(GREET)
+    Flow.objects.filter(pk=flow.pk).update(source="id: greet\nnamespace: dev\ntasks: nope\n")
+
+    found = api.get("/api/v1/main/flows/search")
+    listed = api.get("/api/v1/main/flows/dev")
+
+    assert found.status_code == listed.status_code == 200
+    assert [f["id"] for f in found.json()["results"]] == ["greet"]
+    assert [f["id"] for f in listed.json()] == ["greet"]
