@@ -71,7 +71,7 @@ QUERY: dict[str, tuple[tuple[str, str, str], ...]] = {
     "namespaces/search": (("q", "string", "A part of the namespace"), *PAGE),
     "triggers/search": PAGE,
 }
-for _route in ("logs/{}", "logs/{}/download"):
+for _route in ("logs/{}", "logs/{}/download", "logs/{}/follow"):
     QUERY[_route] = (
         ("minLevel", "string", "TRACE, DEBUG, INFO, WARN or ERROR: this level and above"),
         ("taskRunId", "string", "Lines of this task run"),
@@ -80,6 +80,7 @@ for _route in ("logs/{}", "logs/{}/download"):
     )
 CONTENT = {
     "executions/{}/follow": "text/event-stream",
+    "logs/{}/follow": "text/event-stream",
     "logs/{}/download": "text/plain",
     "executions/{}/file": "application/octet-stream",
 }

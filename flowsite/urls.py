@@ -111,6 +111,7 @@ urlpatterns = [
     path("api/v1/logs/search", api_logs.logs_search),
     path("api/v1/logs/<str:execution_id>", api_logs.execution_logs),
     path("api/v1/logs/<str:execution_id>/download", api_logs.execution_logs_download),
+    path("api/v1/logs/<str:execution_id>/follow", api_follow.logs_follow),
     path("swagger/kestra.yml", openapi_views.swagger_yaml, name="swagger_yaml"),
     path("api-docs/", openapi_views.api_docs, name="api_docs"),
     path("", include("accounts.urls")),

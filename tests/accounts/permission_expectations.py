@@ -224,6 +224,9 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "api/v1/logs/<str:execution_id>/download": [
         Case("GET", "/api/v1/logs/{execution}/download", Need.VIEWER, API)
     ],
+    "api/v1/logs/<str:execution_id>/follow": [
+        Case("GET", "/api/v1/logs/{execution}/follow", Need.VIEWER, API)
+    ],
     "api/v1/namespaces/search": [
         Case("GET", "/api/v1/namespaces/search", Need.LOGIN, API, lists_namespace=True)
     ],

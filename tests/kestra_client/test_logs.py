@@ -3,11 +3,14 @@ and attempt; the same as a text download; and a search across executions."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from kestrapy.exceptions import BadRequestException
 
 from executions.models import Execution
 from flows.models import Flow
+from tests.conftest import wait_until
 from tests.flows_helpers import PROCESS, finished
 from tests.kestra_client.conftest import TENANT, body_of, where
 
@@ -29,6 +32,20 @@ tasks:
       - echo try {{{{ taskrun.attemptsCount }}}}
       - 'test "{{{{ taskrun.attemptsCount }}}}" -ge 1'
     retry: {{type: constant, interval: PT0.1S, maxAttempts: 3}}
+"""
+
+WAITS = """\
+id: waits
+namespace: dev
+tasks:
+  - id: first
+    type: io.kestra.plugin.core.log.Log
+    message: before
+  - id: hold
+    type: io.kestra.plugin.core.flow.Pause
+  - id: then
+    type: io.kestra.plugin.core.log.Log
+    message: after
 """
 
 
@@ -99,3 +116,27 @@ def test_a_level_that_is_not_one_is_refused(kestra, chatty) -> None:
         kestra.logs.list_logs_from_execution(chatty.pk, TENANT, min_level="LOUD")
 
     assert "minLevel" in body_of(refused)
+
+
+def test_follow_streams_the_lines_of_an_ended_execution_then_stops(kestra, chatty) -> None:
+    followed = list(kestra.logs.follow_logs_from_execution(chatty.pk, TENANT))
+    listed = kestra.logs.list_logs_from_execution(chatty.pk, TENANT)
+
+    assert [line.message for line in followed] == [line.message for line in listed]
+
+
+def test_follow_streams_lines_as_they_are_written(kestra, worker) -> None:
+    Flow.save_source(WAITS)
+    started = kestra.executions.create_execution(TENANT, "dev", "waits")
+    wait_until(lambda: Execution.objects.filter(pk=started.id, state="PAUSED").exists())
+
+    seen = []
+    for line in kestra.logs.follow_logs_from_execution(started.id, TENANT, min_level="INFO"):
+        seen.append(line.message)
+        if line.message == "before":  # resumed from elsewhere while the stream is open
+            threading.Thread(
+                target=kestra.executions.resume_execution, args=(started.id, TENANT)
+            ).start()
+
+    assert seen[0] == "before"
+    assert "after" in seen
