@@ -25,6 +25,7 @@ from flowsite.query_filters import (
     labels_field,
     paged,
     search_text_field,
+    sorted_by,
     text_field,
     time_range_field,
 )
@@ -53,6 +54,18 @@ EXECUTION_FILTERS: dict[str, FilterField] = {
     "scope": constant_field({"USER": True, "SYSTEM": False}),
     "kind": constant_field({"NORMAL": True, "TEST": False, "PLAYGROUND": False}),
     "childFilter": constant_field({"MAIN": True, "CHILD": True}),
+}
+
+# Kestra's sort=field:asc|desc on executions.
+EXECUTION_SORTS = {
+    "id": "id",
+    "namespace": "namespace",
+    "flowId": "flow_id",
+    "state.current": "state",
+    "state.startDate": "created_at",
+    "state.endDate": "ended_at",
+    "startDate": "created_at",
+    "endDate": "ended_at",
 }
 
 
@@ -105,10 +118,12 @@ def executions_search(request: HttpRequest) -> HttpResponse:
     try:
         condition = filter_condition(request.GET, EXECUTION_FILTERS)
         executions = search.apply(visible(Execution.objects.all(), request.user))
-        executions = (
+        executions = sorted_by(
             executions.filter(condition)
             .select_related("flow_revision", "parent_task_run")
-            .prefetch_related("task_runs__attempts")
+            .prefetch_related("task_runs__attempts"),
+            request,
+            EXECUTION_SORTS,
         )
         found, total = paged(executions, request)
     except FilterInvalid as exc:

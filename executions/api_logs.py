@@ -19,6 +19,7 @@ from flowsite.query_filters import (
     filter_condition,
     paged,
     search_text_field,
+    sorted_by,
     text_field,
     time_range_field,
 )
@@ -55,6 +56,8 @@ LOG_FILTERS: dict[str, FilterField] = {
     "q": search_text_field("message"),
     "scope": constant_field({"USER": True, "SYSTEM": False}),
 }
+
+LOG_SORTS = {"timestamp": "id", "level": "level", "taskId": "task_id"}
 
 
 def _execution_lines(request: HttpRequest, execution: Execution) -> QuerySet[LogLine]:
@@ -106,7 +109,8 @@ def logs_search(request: HttpRequest) -> HttpResponse:
     try:
         condition = filter_condition(request.GET, LOG_FILTERS)
         lines = LogLine.objects.filter(execution__in=executions).filter(condition)
-        found, total = paged(lines.select_related("execution").order_by("-id"), request)
+        lines = sorted_by(lines.select_related("execution").order_by("-id"), request, LOG_SORTS)
+        found, total = paged(lines, request)
     except FilterInvalid as exc:
         return api_error(400, str(exc))
     results = [log_entry_json(line, line.execution) for line in found]

@@ -20,6 +20,7 @@ from flowsite.query_filters import (
     filter_condition,
     paged,
     search_text_field,
+    sorted_by,
     text_field,
 )
 from flowsite.values import format_instant
@@ -86,6 +87,9 @@ def _yaml_body(request: HttpRequest) -> str | HttpResponse:
     if not text.strip():
         return api_error(400, "The request body is empty: send the flow's YAML")
     return text
+
+
+FLOW_SORTS = {"id": "flow_id", "namespace": "namespace", "updated": "updated_at"}
 
 
 @api_view(("POST",))
@@ -171,7 +175,10 @@ def flows_search(request: HttpRequest) -> HttpResponse:
     """Kestra's ``GET /flows/search``: the flows one may see, by ``filters[...]``."""
     flows = visible(Flow.objects.live(), request.user).order_by("namespace", "flow_id")
     try:
-        found, total = paged(flows.filter(filter_condition(request.GET, FLOW_FILTERS)), request)
+        flows = sorted_by(
+            flows.filter(filter_condition(request.GET, FLOW_FILTERS)), request, FLOW_SORTS
+        )
+        found, total = paged(flows, request)
     except FilterInvalid as exc:
         return api_error(400, str(exc))
     return JsonResponse({"results": [flow_json(f, source=False) for f in found], "total": total})

@@ -38,7 +38,11 @@ SPLIT_ROUTES = {
         ("executions/{executionId}/kill", "DELETE", "Kill an execution (older path: 202)"),
     ),
 }
-PAGE = (("page", "integer", "Page number, from 1"), ("size", "integer", "Page size (10)"))
+PAGE = (
+    ("page", "integer", "Page number, from 1"),
+    ("size", "integer", "Page size (10)"),
+    ("sort", "string", "field:asc or field:desc, repeated"),
+)
 
 
 def _filters(fields: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
@@ -68,8 +72,8 @@ QUERY: dict[str, tuple[tuple[str, str, str], ...]] = {
     "logs/search": (*PAGE, *_filters(LOG_FILTERS)),
     "flows/search": (*PAGE, *_filters(FLOW_FILTERS)),
     "flows/distinct-namespaces": (("q", "string", "A part of the namespace"),),
-    "namespaces/search": (("q", "string", "A part of the namespace"), *PAGE),
-    "triggers/search": PAGE,
+    "namespaces/search": (("q", "string", "A part of the namespace"), *PAGE[:2]),
+    "triggers/search": PAGE[:2],
 }
 for _route in ("logs/{}", "logs/{}/download", "logs/{}/follow"):
     QUERY[_route] = (

@@ -336,3 +336,17 @@ def _page_and_size(request: HttpRequest) -> tuple[int, int]:
     if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
         raise FilterInvalid(f"page must be 1 or more, size between 1 and {MAX_PAGE_SIZE}")
     return page, size
+
+
+def sorted_by(rows: QuerySet[Any], request: HttpRequest, columns: Mapping[str, str]) -> Any:
+    """``rows`` in the order Kestra's ``sort=field:asc|desc`` parameters ask (the
+    first one first); FilterInvalid for a field or direction it cannot sort by."""
+    order = []
+    for sort in request.GET.getlist("sort"):
+        field, _, direction = sort.partition(":")
+        if field not in columns:
+            raise FilterInvalid(f"sort: cannot sort by '{field}' (one of {', '.join(columns)})")
+        if direction.lower() not in ("", "asc", "desc"):
+            raise FilterInvalid(f"sort: '{direction}' is not asc or desc")
+        order.append(("-" if direction.lower() == "desc" else "") + columns[field])
+    return rows.order_by(*order) if order else rows

@@ -13,6 +13,7 @@ from kestrapy.exceptions import (
     UnprocessableEntityException,
 )
 
+from executions.lifecycle import execution_start
 from executions.models import Execution, State
 from flows.models import Flow
 from tests.conftest import wait_until
@@ -252,6 +253,21 @@ def test_search_never_returns_executions_of_a_namespace_one_cannot_see(
     assert filtered(kestra_charlie, namespace=("IN", ["dev", "company.data"])) == []
     with pytest.raises(NotFoundException):
         kestra_bob.executions.execution(dev.id, TENANT)
+
+
+def test_search_sorts_as_asked(kestra) -> None:
+    flow = saved(GREET)
+    first = execution_start(flow=flow)
+    second = execution_start(flow=flow)
+
+    oldest = kestra.executions.search_executions(TENANT, sort=["state.startDate:asc"])
+    newest = kestra.executions.search_executions(TENANT, sort=["state.startDate:desc"])
+
+    assert [e["id"] for e in oldest["results"]] == [first.pk, second.pk]
+    assert [e["id"] for e in newest["results"]] == [second.pk, first.pk]
+    with pytest.raises(BadRequestException) as refused:
+        kestra.executions.search_executions(TENANT, sort=["mood:asc"])
+    assert "mood" in body_of(refused)
 
 
 @pytest.mark.parametrize(
