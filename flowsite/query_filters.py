@@ -232,11 +232,16 @@ def parse_moment(param: str, text: str) -> datetime:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
+# Where a filter sits: () at the top, (("or", "0"),) in the first member of an OR group,
+# (("or", "0"), ("and", "1")) in a group inside it.
+GroupPath = tuple[tuple[str, str], ...]
+MAX_DEPTH = 2
+
+
 def filter_condition(params: QueryDict, fields: Mapping[str, FilterField]) -> Q:
     """The condition all ``filters[...]`` parameters of ``params`` put together; raises
     FilterInvalid for one that names an unknown field or operation, or a bad value."""
-    top: list[Q] = []
-    groups: dict[tuple[str, str], dict[str, list[Q]]] = {}
+    placed: list[tuple[GroupPath, Q]] = []
     for name in params:
         if not name.startswith("filters"):
             continue
@@ -244,63 +249,36 @@ def filter_condition(params: QueryDict, fields: Mapping[str, FilterField]) -> Q:
         if match is None:
             raise FilterInvalid(f"{name}: write filters[field][OPERATION]=value")
         segments = _SEGMENT.findall(match.group(1))
+        path: GroupPath = ()
+        while segments and segments[0].lower() in ("and", "or"):
+            if len(segments) < 2 or not segments[1].isdigit() or len(path) == MAX_DEPTH:
+                raise FilterInvalid(
+                    f"{name}: write filters[or][0][field][OPERATION], groups two deep at most"
+                )
+            path += ((segments[0].lower(), segments[1]),)
+            segments = segments[2:]
         for value in params.getlist(name):
-            _place(name, segments, value, fields, top, groups)
+            placed.append((path, _leaf_condition(name, segments, value, fields)))
+    return _combined(placed, 0)
+
+
+def _combined(placed: list[tuple[GroupPath, Q]], depth: int) -> Q:
+    """The filters at ``depth`` ANDed, with each group below joined by its own AND or OR."""
     condition = Q()
-    for part in top:
-        condition &= part
-    for (logical, _), members in sorted(groups.items()):
-        joined = Q()
-        for index in sorted(members, key=_index):
-            inner = Q()
-            for part in members[index]:
-                inner &= part
-            joined = joined | inner if logical == "or" else joined & inner
+    groups: dict[str, dict[str, list[tuple[GroupPath, Q]]]] = {}
+    for path, part in placed:
+        if len(path) == depth:
+            condition &= part
+        else:
+            logical, index = path[depth]
+            groups.setdefault(logical, {}).setdefault(index, []).append((path, part))
+    for logical, members in groups.items():
+        parts = [_combined(members[i], depth + 1) for i in sorted(members, key=int)]
+        joined = parts[0]
+        for part in parts[1:]:
+            joined = joined | part if logical == "or" else joined & part
         condition &= joined
     return condition
-
-
-def _index(text: str) -> int:
-    return int(text) if text.isdigit() else 0
-
-
-def _place(
-    name: str,
-    segments: list[str],
-    value: str,
-    fields: Mapping[str, FilterField],
-    top: list[Q],
-    groups: dict[tuple[str, str], dict[str, list[Q]]],
-) -> None:
-    """One parameter into its place: at the top, or in the (one level of) group it names."""
-    if segments and segments[0].lower() in ("and", "or"):
-        if len(segments) < 3 or not segments[1].isdigit():
-            raise FilterInvalid(f"{name}: write filters[{segments[0]}][0][field][OPERATION]")
-        logical, index, rest = segments[0].lower(), segments[1], segments[2:]
-        if rest and rest[0].lower() in ("and", "or"):
-            # filters[or][0][and][1][field][OP]: a group inside the group.
-            if len(rest) < 4 or not rest[1].isdigit():
-                raise FilterInvalid(f"{name}: write filters[or][0][and][0][field][OPERATION]")
-            inner_groups: dict[tuple[str, str], dict[str, list[Q]]] = {}
-            inner_top: list[Q] = []
-            _place(name, rest, value, fields, inner_top, inner_groups)
-            bucket = groups.setdefault((logical, ""), {}).setdefault(index, [])
-            for (inner_logical, _), members in inner_groups.items():
-                bucket.append(_joined(inner_logical, members))
-            return
-        groups.setdefault((logical, ""), {}).setdefault(index, []).append(
-            _leaf_condition(name, rest, value, fields)
-        )
-        return
-    top.append(_leaf_condition(name, segments, value, fields))
-
-
-def _joined(logical: str, members: dict[str, list[Q]]) -> Q:
-    joined = Q()
-    for index in sorted(members, key=_index):
-        for part in members[index]:
-            joined = joined | part if logical == "or" else joined & part
-    return joined
 
 
 def _leaf_condition(

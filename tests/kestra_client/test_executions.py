@@ -12,6 +12,7 @@ from kestrapy.exceptions import (
     NotFoundException,
     UnprocessableEntityException,
 )
+from kestrapy.models.query_filter import QueryFilter
 
 from executions.lifecycle import execution_start
 from executions.models import Execution, State
@@ -200,11 +201,21 @@ def test_follow_of_an_unknown_execution_is_a_json_404(kestra) -> None:
     assert "not found" in body_of(missing)
 
 
+def found(kestra, query) -> list[str]:
+    page = kestra.executions.search_executions(TENANT, size=100, filters=query)
+    assert page["total"] == len(page["results"])
+    return sorted(e["id"] for e in page["results"])
+
+
 def filtered(kestra, **filters) -> list[str]:
-    query = [where(field, op, value) for field, (op, value) in filters.items()]
-    found = kestra.executions.search_executions(TENANT, size=100, filters=query)
-    assert found["total"] == len(found["results"])
-    return sorted(e["id"] for e in found["results"])
+    return found(kestra, [where(field, op, value) for field, (op, value) in filters.items()])
+
+
+def group(logical: str, **filters) -> QueryFilter:
+    children = [
+        {"field": field, "operation": op, "value": value} for field, (op, value) in filters.items()
+    ]
+    return QueryFilter.model_validate({"logical": logical, "children": children})
 
 
 def test_search_filters_by_namespace_flow_state_labels_dates_and_text(kestra, worker) -> None:
@@ -236,6 +247,14 @@ def test_search_filters_by_namespace_flow_state_labels_dates_and_text(kestra, wo
     assert data.id in filtered(kestra, startDate=("LESS_THAN_OR_EQUAL_TO", moment))
     assert filtered(kestra, q=("EQUALS", failed.id)) == [failed.id]
     assert filtered(kestra, timeRange=("EQUALS", "PT1H")) == sorted([dev.id, data.id, failed.id])
+    failed_or_data = group("or", state=("EQUALS", "FAILED"), namespace=("EQUALS", "company.data"))
+    assert found(kestra, [failed_or_data]) == sorted([data.id, failed.id])
+    in_dev = where("namespace", "EQUALS", "dev")
+    labelled_or_failed = group(
+        "or", state=("EQUALS", "FAILED"), labels=("EQUALS", {"team": "data"})
+    )
+    assert found(kestra, [in_dev, labelled_or_failed]) == sorted([dev.id, failed.id])
+    assert found(kestra, [in_dev, group("or", state=("EQUALS", "KILLED"))]) == []
 
 
 def test_search_never_returns_executions_of_a_namespace_one_cannot_see(
