@@ -13,15 +13,20 @@ error (500) is rewritten into Kestra's shape, ``{"message": ...}``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
 API_PREFIX = "/api/"
 VERSIONED = "/api/v1/"
 TENANT = "main"  # Kestra OSS's only tenant
+ROUTE_PREFIX = "api/v1/"
+_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")  # Django's <str:name>
 DEFAULT_MESSAGES = {
     400: "Bad request",
     401: "Authentication required",
@@ -31,6 +36,26 @@ DEFAULT_MESSAGES = {
     413: "Request body too large",
     500: "Internal server error: the error is logged on the server",
 }
+
+
+def api_routes() -> Iterator[tuple[str, Callable[..., Any]]]:
+    """Each URL pattern under /api/v1/, as ``executions/{executionId}`` and its view."""
+
+    def walk(patterns: list[Any], prefix: str) -> Iterator[tuple[str, Callable[..., Any]]]:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern) and route.startswith(ROUTE_PREFIX):
+                yield _PARAMETER.sub(r"{\1}", route[len(ROUTE_PREFIX) :]), pattern.callback
+
+    yield from walk(get_resolver().url_patterns, "")
+
+
+@cache
+def _resources() -> frozenset[str]:
+    """The first segments of the tenant-less paths: flows, executions, logs..."""
+    return frozenset(route.split("/")[0] for route, _ in api_routes())
 
 
 def tenant_stripped(path: str) -> tuple[str, str | None]:
@@ -71,7 +96,7 @@ class ApiPathsMiddleware:
         if tenant == TENANT:
             script_name = asked[: len(asked) - len(request.path_info)]
             request.path_info, request.path = stripped, script_name + stripped
-        elif tenant is not None and not _resolves(request.path_info) and _resolves(stripped):
+        elif tenant is not None and tenant not in _resources() and _resolves(stripped):
             return api_error_response(
                 404, f"Tenant '{tenant}' not found: Flowsite's only tenant is '{TENANT}'", asked
             )

@@ -16,16 +16,12 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
-from django.urls import URLPattern, URLResolver, get_resolver
-
 from executions.api import EXECUTION_FILTERS
 from executions.api_logs import LOG_FILTERS
 from flows.api import FLOW_FILTERS
 
-from .api_paths import TENANT
+from .api_paths import TENANT, api_routes
 
-PREFIX = "api/v1/"
-_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")  # Django's <str:name>
 # Views that are not ``api_view``s and so do not say their methods themselves.
 OTHER_METHODS = {
     "flows.api.flow_schema_view": ("GET",),
@@ -96,20 +92,6 @@ _PATH_PARAMETER = re.compile(r"\{(\w+)\}")
 def _shape(path: str) -> str:
     """The path with its parameters unnamed, as QUERY and CONTENT are keyed."""
     return _PATH_PARAMETER.sub("{}", path)
-
-
-def api_routes() -> Iterator[tuple[str, Callable[..., Any]]]:
-    """Each URL pattern under /api/v1/, as ``executions/{executionId}`` and its view."""
-
-    def walk(patterns: list[Any], prefix: str) -> Iterator[tuple[str, Callable[..., Any]]]:
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, route)
-            elif isinstance(pattern, URLPattern) and route.startswith(PREFIX):
-                yield _PARAMETER.sub(r"{\1}", route[len(PREFIX) :]), pattern.callback
-
-    yield from walk(get_resolver().url_patterns, "")
 
 
 def _methods(view: Callable[..., Any]) -> tuple[str, ...]:

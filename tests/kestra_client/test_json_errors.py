@@ -118,6 +118,15 @@ def test_an_unknown_path_is_a_json_404(alice: Any) -> None:
     assert_json_error(client().get("/api/nowhere"), 404)
 
 
+def test_only_the_tenant_main_is_served(alice: Any) -> None:
+    refused = assert_json_error(client().get("/api/v1/acme/flows/search"), 404)
+    assert refused["message"] == "Tenant 'acme' not found: Flowsite's only tenant is 'main'"
+    assert client().get("/api/v1/main/flows/search").status_code == 200
+    assert client().get("/api/v1/flows/search").status_code == 200
+    # A tenant-less path is never taken for a tenant: POST-only /flows answers 405.
+    assert_json_error(client().get("/api/v1/flows"), 405)
+
+
 def test_a_wrong_method_is_a_json_405_naming_the_allowed_ones(hello: Flow) -> None:
     response = client().patch("/api/v1/main/flows/dev/hello")
     assert_json_error(response, 405)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from django.test import Client
 
-from flowsite.openapi import api_routes
+from flowsite.api_paths import api_routes
 
 pytestmark = pytest.mark.django_db
 
