@@ -13,6 +13,7 @@ from django.utils import timezone
 from flows.inputs import Upload, inputs_resolve
 from flows.language.flow import tasks_walk
 from flows.language.states import ACTIVE_EXECUTION_STATES
+from flows.language.tasks import FlowableTask
 from flows.models import Flow, FlowRevision
 
 from .models import TERMINAL_STATES, Execution, State, TaskRun
@@ -21,11 +22,11 @@ from .planner import (
     execution_end,
     execution_followups,
     execution_locked,
-    is_flowable,
     plan,
 )
 from .queue import enqueue_in_transaction
 from .storage import storage_input_uri, storage_save
+from .walk import is_flowable
 
 
 class NotAllowed(Exception):
@@ -185,7 +186,14 @@ def execution_restart(*, execution_id: str) -> Execution:
                 f"Only a FAILED or KILLED execution can be restarted; this one is {execution.state}"
             )
         definition = execution.flow_revision.definition
-        handlers = {t.id for t in tasks_walk(definition.errors + definition.finally_)}
+        everything = definition.tasks + definition.errors + definition.finally_
+        local = [
+            h
+            for t in tasks_walk(everything)
+            if isinstance(t, FlowableTask)
+            for h in t.errors + t.finally_
+        ]
+        handlers = {t.id for t in tasks_walk(definition.errors + definition.finally_ + local)}
         runs = list(execution.task_runs.all())
         again: list[str] = []
         gone: set[str] = set()

@@ -24,6 +24,7 @@ from .base import (
     ScriptRun,
 )
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
+from .each import EachParallelTask, EachSequentialTask
 from .flowable import (
     TASK_MODELS,
     TASK_TYPES,
@@ -52,6 +53,8 @@ __all__ = [
     "WORKERLESS_TYPES",
     "BaseTask",
     "DockerOptions",
+    "EachParallelTask",
+    "EachSequentialTask",
     "FailTask",
     "FlowableTask",
     "ForEachTask",

@@ -10,7 +10,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,9 @@ from flows.expressions import ExpressionError
 
 from ..states import State
 from ..values import TASK_ID_PATTERN, Duration
+
+if TYPE_CHECKING:
+    from .flowable import Task
 
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
 # How the topology and the execution page lay a flowable task's children out.
@@ -74,7 +77,11 @@ class Retry(LanguageModel):
     min_interval: Duration | None = Field(None, description="Shortest wait (random)")
     delay_factor: float | None = Field(None, gt=0, description="Growth per attempt (exponential)")
     warning_on_retry: bool = Field(False, description="End WARNING when it needed a retry")
-    behavior: Literal["RETRY_FAILED_TASK"] | None = None
+    behavior: Literal["RETRY_FAILED_TASK", "CREATE_NEW_EXECUTION"] | None = Field(
+        None,
+        description="On a flowable task: RETRY_FAILED_TASK runs it again in this execution "
+        "(the default), CREATE_NEW_EXECUTION replays the execution from it",
+    )
 
     @model_validator(mode="after")
     def _bounded(self) -> Retry:
@@ -266,11 +273,31 @@ class BaseTask(LanguageModel):
 
 
 class FlowableTask(BaseTask):
+    # Kestra's ``errors`` and ``finally`` on every flowable task: run under it when its
+    # children failed, and last whatever happened. Their ``Task`` is completed where the
+    # union of all task types is built (flowable.py).
+    errors: list[Task] = Field(
+        default_factory=list, description="Tasks run when one of its tasks failed"
+    )
+    finally_: list[Task] = Field(
+        default_factory=list, alias="finally", description="Tasks run last, whatever happened"
+    )
+
     flowable: ClassVar[bool] = True
     layout: ClassVar[Layout] = "stacked"
     # The property whose expression ``start`` renders to decide (If's condition...): an
     # error there fails the task, named with it.
     decided_by: ClassVar[str] = ""
+    # A loop over values (ForEach...): its children's ``taskrun.value`` is their own, and
+    # their outputs are found under it (``outputs.<task>[<value>]``).
+    iterates_values: ClassVar[bool] = False
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # Its own child lists first, then the handlers every flowable has.
+        own = tuple(p for p in cls.child_properties if p not in ("errors", "finally_"))
+        cls.child_properties = (*own, "errors", "finally_")
 
     def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
         """What it decides once, when it starts; kept as its run's outputs."""
