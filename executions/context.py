@@ -165,10 +165,12 @@ def _taskrun(run: TaskRun) -> dict[str, Any]:
 
 
 def _iteration(run: TaskRun, by_id: dict[str, TaskRun]) -> int | None:
-    """Inside a loop, which turn this run belongs to (from 0), read from its path:
-    ``loop[2]/task`` is the third."""
+    """Inside LoopUntil, which turn this run belongs to (from 1), read from its path:
+    ``loop[2]/task`` is the second."""
     parent = by_id.get(run.parent_id) if run.parent_id else None
     if parent is None or not run.path.startswith(parent.path + "["):
         return None
+    if getattr(TASK_TYPES.get(parent.task_type), "iterates_values", False):
+        return None  # a loop over values: its children have a value, not a turn
     turn = run.path[len(parent.path) + 1 :].split("]", 1)[0]
     return int(turn) if turn.isdigit() else None

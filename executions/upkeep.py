@@ -54,18 +54,26 @@ def upkeep_tick(now: datetime | None = None) -> None:
 
 
 def delayed_work_start(now: datetime | None = None) -> None:
-    """Retries whose wait is over, pauses whose duration is over."""
+    """Retries whose wait is over, pauses whose duration is over, loops whose next turn
+    is due."""
     now = now or timezone.now()
     for run in TaskRun.objects.filter(state=State.RETRYING, wake_at__lte=now)[:500]:
         if TaskRun.objects.filter(pk=run.pk, state=State.RETRYING).update(
             state=State.CREATED, wake_at=None
         ):
             enqueue_task_run(run.pk)
+    # A flowable task waiting between turns (LoopUntil): it decides again now.
+    for run_id, execution_id in TaskRun.objects.filter(
+        state=State.RUNNING, wake_at__lte=now
+    ).values_list("pk", "execution_id")[:500]:
+        with transaction.atomic():
+            if TaskRun.objects.filter(pk=run_id, state=State.RUNNING).update(wake_at=None):
+                execution_advance(execution_id=execution_id)
     for execution_id in TaskRun.objects.filter(state=State.PAUSED, wake_at__lte=now).values_list(
         "execution_id", flat=True
     )[:500]:
         try:
-            execution_resume(execution_id=execution_id)
+            execution_resume(execution_id=execution_id, by_clock=now)
         except NotAllowed:
             continue
 

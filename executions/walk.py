@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from flows.expressions import is_truthy, render, render_value
 from flows.language import FlowDefinition
-from flows.language.tasks import WORKERLESS_TYPES, BaseTask, FlowableTask
+from flows.language.tasks import WORKERLESS_TYPES, BaseTask, FlowableTask, Undecided
 
 from .context import render_context
 from .live import LogWriter
@@ -40,6 +41,20 @@ class Walk:
 
     def _context(self, run: TaskRun) -> dict[str, Any]:
         return render_context(self.execution, self.definition, list(self.runs.values()), run)
+
+    def later(self, run: Any, *, after: timedelta, outputs: dict[str, Any]) -> None:
+        run.outputs, run.wake_at = outputs, timezone.now() + after
+        run.save(update_fields=["outputs", "wake_at"])
+
+    def now(self) -> datetime:
+        return timezone.now()
+
+    def pause(self, run: Any, *, until: datetime | None, message: str) -> None:
+        run.state, run.wake_at = State.PAUSED, until
+        run.save(update_fields=["state", "wake_at"])
+        writer = LogWriter(run)
+        writer.system(message)
+        writer.flush()
 
     def started(self, prefix: str) -> bool:
         return any(path.startswith(prefix) for path in self.runs)
@@ -100,6 +115,10 @@ class Walk:
             return self.handled(
                 state, task.errors, task.finally_, parent=run, value=run.value, prefix=prefix
             )
+        except Undecided as exc:
+            run.error = str(exc)
+            log_error(run)
+            return State.FAILED
         except Exception as exc:  # a bug of ours: this task fails, the run goes on
             logger.exception("Task run %s: deciding what follows failed", run.pk)
             run.error = f"Flowsite failed to decide what task '{task.id}' runs next: {exc!r}"

@@ -22,6 +22,7 @@ from .base import (
     RunView,
     ScalarText,
     ScriptRun,
+    Undecided,
 )
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
 from .each import EachParallelTask, EachSequentialTask
@@ -36,6 +37,7 @@ from .flowable import (
     SwitchTask,
     Task,
 )
+from .loops import LoopUntilTask
 from .scripts import (
     DockerOptions,
     PythonCommands,
@@ -61,6 +63,7 @@ __all__ = [
     "IfTask",
     "LanguageModel",
     "LogTask",
+    "LoopUntilTask",
     "NotSupportedYet",
     "Outcome",
     "OutputValues",
@@ -84,4 +87,5 @@ __all__ = [
     "SwitchTask",
     "Task",
     "TaskRunner",
+    "Undecided",
 ]

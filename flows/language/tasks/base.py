@@ -10,20 +10,19 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import (
-    AfterValidator,
     AliasChoices,
-    BaseModel,
-    ConfigDict,
     Field,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
 from flows.expressions import ExpressionError
 
+from ..model import LanguageModel as LanguageModel
+from ..model import NotSupportedYet as NotSupportedYet
+from ..model import ScalarText as ScalarText
 from ..states import State
 from ..values import TASK_ID_PATTERN, Duration
 
@@ -33,28 +32,6 @@ if TYPE_CHECKING:
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
 # How the topology and the execution page lay a flowable task's children out.
 Layout = Literal["stacked", "tasks-side-by-side", "branches-side-by-side", "loop"]
-
-
-def _not_supported_yet(value: Any) -> Any:
-    if value is not None:
-        raise ValueError("is not supported yet by Flowsite")
-    return value
-
-
-# Excluded from dumps and left out of the JSON Schema (see flows/schema.py): editors
-# should not offer what the server refuses.
-NotSupportedYet = Annotated[
-    Any,
-    AfterValidator(_not_supported_yet),
-    Field(exclude=True, json_schema_extra={"x-not-supported-yet": True}),
-]
-ScalarText = {"type": ["string", "number", "boolean"]}
-
-
-class LanguageModel(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
-    )
 
 
 class Retry(LanguageModel):
@@ -104,6 +81,11 @@ class Retry(LanguageModel):
             if self.max_interval is not None:
                 interval = min(interval, self.max_interval)
         return interval
+
+
+class Undecided(Exception):
+    """A flowable task could not decide what follows (its condition did not render...):
+    it fails, and the message, from ``BaseTask.undecided``, says why."""
 
 
 @dataclass
@@ -182,8 +164,11 @@ class RunView(Protocol):
     """A flowable task's own run, as its decisions need it."""
 
     path: str
+    state: str
     value: str | None
     outputs: dict[str, Any]
+    started_at: datetime | None
+    wake_at: datetime | None  # set by ``Planner.later``: it waits until then
 
 
 class Planner(Protocol):
@@ -205,6 +190,16 @@ class Planner(Protocol):
         """Whether any task run's path starts with ``prefix``."""
 
     def render(self, expression: str, run: RunView) -> Any: ...
+
+    def later(self, run: RunView, *, after: timedelta, outputs: dict[str, Any]) -> None:
+        """Keep ``outputs`` on ``run`` and decide again once ``after`` has passed: the
+        clock wakes it then (``run.wake_at`` says when)."""
+
+    def now(self) -> datetime: ...
+
+    def pause(self, run: RunView, *, until: datetime | None, message: str) -> None:
+        """Put ``run`` PAUSED, until resumed or until ``until`` (the clock resumes it),
+        saying ``message`` in its logs; the execution pauses once nothing else runs."""
 
     def render_value(self, value: Any, run: RunView) -> Any: ...
 
