@@ -28,6 +28,7 @@ from .runners.base import RunResult, RunSpec, TaskError, drive
 from .runners.docker import DockerRunner
 from .runners.process import ProcessRunner
 from .storage import SCHEME, input_files_materialize, storage_save, storage_uri, uri_execution
+from .workdir import workdir_files, workdir_holder, workdir_keep, workdir_task
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,13 @@ class WorkerRuntime:
         if script.process and not process_runner_allowed(execution.namespace):
             raise TaskError(process_runner_refusal(execution.namespace))
         input_files = input_files_materialize(script.input_files or {}, reader=execution)
+        definition = execution.flow_revision.definition
+        holder = workdir_holder(task_run, definition)
+        if holder is not None:  # inside a WorkingDirectory: its files first
+            shared = workdir_files(
+                execution=execution, definition=definition, holder=holder, task_run=task_run
+            )
+            input_files = {**shared, **input_files}
         spec = RunSpec(
             execution_id=task_run.execution_id,
             task_run_id=task_run.pk,
@@ -105,6 +113,9 @@ class WorkerRuntime:
             keep_file=lambda name, content: storage_save(
                 storage_uri(execution, task_run, name), content
             ),
+            keep_workdir=None
+            if holder is None
+            else lambda files: workdir_keep(execution=execution, holder=holder, files=files),
         )
 
     def start_subflow(
@@ -179,7 +190,9 @@ def attempt_prepare(
         writer.add_secrets(namespace_secrets(execution.namespace).values())
         if execution.state in (State.KILLING, State.KILLED):
             return Outcome(State.KILLED)
-        return _rendered(task, task_run, execution, definition, writer)
+        rendered = _rendered(task, task_run, execution, definition, writer)
+        holder = workdir_holder(task_run, definition) if task_run.parent_id else None
+        return rendered if holder is None else workdir_task(rendered, holder[1])
     except TOLD_ERRORS as exc:
         if isinstance(exc, ExpressionError) and stop_requested(execution.pk):
             return Outcome(State.KILLED)  # the kill stopped the render

@@ -87,10 +87,12 @@ def test_resume_inputs_are_checked_then_read_as_the_pauses_on_resume_outputs(wor
     assert messages(execution)[-1] == "approved=true because no reason"
 
 
-def test_the_resume_api_takes_on_resume_inputs_and_names_a_bad_one(
-    worker, client, alice
-) -> None:
-    execution = paused(execution_start(flow=save_flow(ON_RESUME.replace("id: pause-on-resume", "id: pause-on-resume-api"))))
+def test_the_resume_api_takes_on_resume_inputs_and_names_a_bad_one(worker, client, alice) -> None:
+    execution = paused(
+        execution_start(
+            flow=save_flow(ON_RESUME.replace("id: pause-on-resume", "id: pause-on-resume-api"))
+        )
+    )
     url = f"/api/v1/executions/{execution.pk}/resume"
     auth = {"HTTP_AUTHORIZATION": basic_auth()}
     refused = client.post(url, {"approved": "perhaps"}, **auth)

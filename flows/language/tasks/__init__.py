@@ -48,6 +48,7 @@ from .scripts import (
     TaskRunner,
 )
 from .subflow import SubflowTask
+from .working_directory import NamespaceFilesOptions, WorkingDirectoryTask
 
 __all__ = [
     "TASK_MODELS",
@@ -88,4 +89,6 @@ __all__ = [
     "Task",
     "TaskRunner",
     "Undecided",
+    "NamespaceFilesOptions",
+    "WorkingDirectoryTask",
 ]

@@ -16,6 +16,7 @@ from .each import EachParallelTask, EachSequentialTask, each_progress, each_valu
 from .loops import LoopUntilTask
 from .scripts import PythonCommands, PythonScript, ShellCommands, ShellScript
 from .subflow import SubflowTask
+from .working_directory import WorkingDirectoryTask
 
 
 class SequentialTask(FlowableTask):
@@ -158,6 +159,7 @@ TASK_MODELS: tuple[type[BaseTask], ...] = (
     EachSequentialTask,
     EachParallelTask,
     LoopUntilTask,
+    WorkingDirectoryTask,
 )
 
 if TYPE_CHECKING:
