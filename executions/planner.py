@@ -21,7 +21,7 @@ from accounts.reach import CrossingRefused, subflow_require
 from flows.expressions import render_value
 from flows.language import FlowDefinition
 from flows.language.states import ACTIVE_EXECUTION_STATES
-from flows.language.tasks import SubflowTask
+from flows.language.tasks import ForEachItemTask, SubflowTask
 
 from .context import render_context
 from .live import LogWriter, execution_wake
@@ -199,6 +199,9 @@ def _subflow_ended(child: Execution) -> None:
     if run.state != State.RUNNING:
         return
     task = run.execution.flow_revision.definition.task(run.task_id)
+    if isinstance(task, ForEachItemTask):
+        _batch_ended(run, task)
+        return
     if not isinstance(task, SubflowTask) or not task.wait:
         return
     state, now, outputs = task.state_after(child), timezone.now(), {}
@@ -218,6 +221,25 @@ def _subflow_ended(child: Execution) -> None:
         writer.flush()
     TaskRun.objects.filter(pk=run.pk, state=State.RUNNING).update(
         state=state, ended_at=now, outputs=outputs, error=error
+    )
+    attempts_end(run, state, now, error)
+    transaction.on_commit(lambda: execution_advance(execution_id=run.execution_id))
+
+
+def _batch_ended(run: TaskRun, task: ForEachItemTask) -> None:
+    """One of a ForEachItem's children ended: once all did, it ends. Its row is locked
+    first, so that of two children ending at once, the second sees the first ended."""
+    locked = TaskRun.objects.select_for_update().get(pk=run.pk)
+    total = (locked.outputs or {}).get("numberOfBatches")
+    if locked.state != State.RUNNING or total is None:
+        return  # it ended already, or it is still starting them (it looks again then)
+    children = list(Execution.objects.filter(parent_task_run=locked))
+    if len(children) < total or not all(child.is_terminal for child in children):
+        return
+    state, now = task.state_after(children), timezone.now()
+    error = "" if state != State.FAILED else "One of its subflow executions failed"
+    TaskRun.objects.filter(pk=run.pk, state=State.RUNNING).update(
+        state=state, ended_at=now, outputs=task.outputs_after(children), error=error
     )
     attempts_end(run, state, now, error)
     transaction.on_commit(lambda: execution_advance(execution_id=run.execution_id))

@@ -37,6 +37,7 @@ from .flowable import (
     SwitchTask,
     Task,
 )
+from .for_each_item import ForEachItemTask
 from .loops import LoopUntilTask
 from .scripts import (
     DockerOptions,
@@ -91,4 +92,5 @@ __all__ = [
     "Undecided",
     "NamespaceFilesOptions",
     "WorkingDirectoryTask",
+    "ForEachItemTask",
 ]

@@ -159,6 +159,28 @@ class Runtime(Protocol):
         inherit_labels: bool,
     ) -> ChildExecution: ...
 
+    def start_subflows(
+        self,
+        *,
+        namespace: str,
+        flow_id: str,
+        inputs: list[dict[str, Any]],
+        labels: dict[str, str],
+        inherit_labels: bool,
+        outputs: dict[str, Any],
+    ) -> Sequence[ChildExecution]:
+        """One child execution per item of ``inputs``, all or none, and ``outputs`` kept
+        on this task run with them: none of them starts before all are there."""
+
+    def read_file(self, uri: str, *, what: str) -> bytes:
+        """A stored file this execution may read; ``what`` names it in a refusal."""
+
+    def keep_file(self, name: str, content: bytes) -> str:
+        """Store ``content`` as this task run's file ``name``; its kestra:/// URI."""
+
+    def render_with(self, value: Any, *, taskrun: dict[str, Any]) -> Any:
+        """``value`` rendered for this task run, ``taskrun`` adding to its variables."""
+
 
 class RunView(Protocol):
     """A flowable task's own run, as its decisions need it."""
@@ -227,6 +249,8 @@ class BaseTask(LanguageModel):
     holds_worker: ClassVar[bool] = True
     # Properties holding child tasks: not rendered with the task, each child renders its own.
     child_properties: ClassVar[tuple[str, ...]] = ()
+    # Properties the task renders itself while it runs, with variables only it knows.
+    rendered_later: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def type_names(cls) -> tuple[str, ...]:

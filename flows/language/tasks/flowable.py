@@ -13,6 +13,7 @@ from ..states import State
 from .base import BaseTask, FlowableTask, Layout, Planner, RunView
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
 from .each import EachParallelTask, EachSequentialTask, each_progress, each_values
+from .for_each_item import ForEachItemTask
 from .loops import LoopUntilTask
 from .scripts import PythonCommands, PythonScript, ShellCommands, ShellScript
 from .subflow import SubflowTask
@@ -160,6 +161,7 @@ TASK_MODELS: tuple[type[BaseTask], ...] = (
     EachParallelTask,
     LoopUntilTask,
     WorkingDirectoryTask,
+    ForEachItemTask,
 )
 
 if TYPE_CHECKING:
