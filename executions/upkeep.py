@@ -126,9 +126,10 @@ def task_run_lost(run: TaskRun) -> bool:
     )
     unless_changed = {"heartbeat_at": run.heartbeat_at}
     definition = run.execution.flow_revision.definition
-    task = definition.task(run.task_id)
+    task = definition.task_as_run(run.task_id)
     stopping = run.execution.state in (State.KILLING, State.KILLED)
-    if task.retry is not None and not stopping and retry_allowed(task, run):
+    in_place = task.retry is not None and task.retry.behavior != "CREATE_NEW_EXECUTION"
+    if in_place and not stopping and retry_allowed(task, run):
         again = task_run_retry_later(run, message, unless_changed=unless_changed)
     else:
         again = task_run_fail(run, message, unless_changed=unless_changed) is not None
@@ -157,7 +158,7 @@ def task_run_retry_later(run: TaskRun, message: str, *, unless_changed: dict[str
     """End the open attempt of a RUNNING task run FAILED and leave its next attempt to
     the clock (RETRYING until its delay is over). False when it was no longer RUNNING."""
     definition = run.execution.flow_revision.definition
-    retry = definition.task(run.task_id).retry
+    retry = definition.task_as_run(run.task_id).retry
     assert retry is not None
     delay = retry.delay_before(run.attempt)
     now = timezone.now()

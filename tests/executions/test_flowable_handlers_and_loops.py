@@ -9,7 +9,9 @@ import pytest
 
 from executions.lifecycle import execution_start
 from executions.models import Execution, State, TaskRun
+from executions.signals import execution_ended
 from flows.language import FlowInvalid, parse_flow
+from tests.conftest import wait_until
 from tests.flows_helpers import finished, messages, save_flow
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -200,3 +202,62 @@ tasks:
     errors: nope
 """)
     assert any(error.line == 8 and "errors" in str(error) for error in caught.value.errors)
+
+
+def test_a_flowables_retry_retries_its_failed_task_in_place(worker) -> None:
+    execution = run(f"""
+id: flowable-retry
+namespace: dev
+tasks:
+  - id: group
+    type: io.kestra.plugin.core.flow.Sequential
+    retry:
+      type: constant
+      interval: PT0.1S
+      maxAttempts: 3
+    tasks:
+      - id: flaky
+        type: io.kestra.plugin.scripts.shell.Commands
+        taskRunner: {{type: io.kestra.plugin.core.runner.Process}}
+        commands:
+          - 'test "{{{{ taskrun.attemptsCount }}}}" -ge 2'
+      - {{id: after, type: {LOG}, message: "went on"}}
+""")
+    assert execution.state == State.SUCCESS
+    flaky = TaskRun.objects.get(execution=execution, task_id="flaky")
+    assert list(flaky.attempts.values_list("state", flat=True)) == [
+        State.FAILED,
+        State.FAILED,
+        State.SUCCESS,
+    ]
+
+
+def test_a_flowables_retry_in_a_new_execution_replays_until_max_attempts(
+    worker, django_capture_on_commit_callbacks
+) -> None:
+    first = run(f"""
+id: flowable-retry-new
+namespace: dev
+tasks:
+  - id: group
+    type: io.kestra.plugin.core.flow.Sequential
+    retry:
+      type: constant
+      interval: PT1S
+      maxAttempts: 2
+      behavior: CREATE_NEW_EXECUTION
+    tasks:
+      - {{id: broken, type: {FAIL}, errorMessage: always}}
+""")
+    assert first.state == State.FAILED
+    assert TaskRun.objects.get(execution=first, task_id="broken").attempts.count() == 1
+
+    def replay() -> Execution | None:
+        return Execution.objects.filter(original_id=first.pk).first()
+
+    second = finished(wait_until(replay, what="the retry in a new execution"))
+    assert second.state == State.FAILED
+    # Its end asks for no third: two executions are the two attempts allowed.
+    with django_capture_on_commit_callbacks() as callbacks:
+        execution_ended.send(sender=Execution, execution=second)
+    assert callbacks == []
