@@ -112,9 +112,10 @@ class Walk:
             if state is None:
                 return None
             prefix = run.path + "/"
-            return self.handled(
+            state = self.handled(
                 state, task.errors, task.finally_, parent=run, value=run.value, prefix=prefix
             )
+            return None if state is None else task.settle(state)
         except Undecided as exc:
             run.error = str(exc)
             log_error(run)

@@ -10,8 +10,10 @@ one that ran updates its ``outputFiles``.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tarfile
+import time
 from typing import Any
 
 from flows.expressions import render_value
@@ -21,7 +23,7 @@ from flows.language.tasks import BaseTask, WorkingDirectoryTask
 from .context import render_context
 from .models import Execution, TaskRun
 from .runners.globs import glob_matcher
-from .storage import input_files_materialize, storage_read, storage_save, storage_uri
+from .storage import SCHEME, input_files_materialize, storage_read, storage_save, storage_uri
 
 WORKDIR_ARCHIVE = "working-directory.tar"
 
@@ -50,19 +52,57 @@ def workdir_files(
     task, the WorkingDirectory's ``inputFiles``, rendered for ``task_run``."""
     run, task = holder
     try:
-        data = storage_read(storage_uri(execution, run, WORKDIR_ARCHIVE))
+        return _unpacked(storage_read(storage_uri(execution, run, WORKDIR_ARCHIVE)))
     except FileNotFoundError:
-        if task.input_files is None:
-            return {}
+        pass
+    files = _cached(execution, holder)
+    if task.input_files is not None:
         context = render_context(execution, definition, list(execution.task_runs.all()), task_run)
-        return input_files_materialize(render_value(task.input_files, context), reader=execution)
+        rendered = render_value(task.input_files, context)
+        files.update(input_files_materialize(rendered, reader=execution))
+    return files
+
+
+def _unpacked(data: bytes, *, fresh_after: float | None = None) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         for member in tar:
+            if fresh_after is not None and member.mtime < fresh_after:
+                return {}  # the cache outlived its ttl
             content = tar.extractfile(member) if member.isreg() else None
             if content is not None:
                 files[member.name] = content.read()
     return files
+
+
+def _packed(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    now = time.time()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(content), int(now)
+            tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def _cache_uri(execution: Execution, holder: tuple[TaskRun, WorkingDirectoryTask]) -> str:
+    """Per flow, WorkingDirectory and loop value: where its ``cache`` is kept."""
+    run, _ = holder
+    value = hashlib.sha256((run.value or "").encode()).hexdigest()[:16]
+    namespace = execution.namespace.replace(".", "/")
+    return f"{SCHEME}{namespace}/{execution.flow_id}/cache/{run.task_id}/{value}/cache.tar"
+
+
+def _cached(execution: Execution, holder: tuple[TaskRun, WorkingDirectoryTask]) -> dict[str, bytes]:
+    cache = holder[1].cache
+    if cache is None:
+        return {}
+    fresh_after = time.time() - cache.ttl.total_seconds() if cache.ttl is not None else None
+    try:
+        return _unpacked(storage_read(_cache_uri(execution, holder)), fresh_after=fresh_after)
+    except FileNotFoundError:
+        return {}
 
 
 def workdir_keep(
@@ -73,13 +113,12 @@ def workdir_keep(
 ) -> None:
     """Keep the directory a task inside left, and the WorkingDirectory's outputFiles."""
     run, task = holder
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, content in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            tar.addfile(info, io.BytesIO(content))
-    storage_save(storage_uri(execution, run, WORKDIR_ARCHIVE), buffer.getvalue())
+    storage_save(storage_uri(execution, run, WORKDIR_ARCHIVE), _packed(files))
+    if task.cache is not None:  # kept again only when what it holds changed
+        cached = glob_matcher(task.cache.patterns)
+        taken = {name: content for name, content in files.items() if cached(name)}
+        if taken and taken != _cached(execution, holder):
+            storage_save(_cache_uri(execution, holder), _packed(taken))
     if not task.output_files:
         return
     matches = glob_matcher(task.output_files)

@@ -261,3 +261,21 @@ tasks:
     with django_capture_on_commit_callbacks() as callbacks:
         execution_ended.send(sender=Execution, execution=second)
     assert callbacks == []
+
+
+def test_allow_failure_runs_its_errors_then_only_warns_and_the_flow_goes_on(worker) -> None:
+    execution = run(f"""
+id: allow-failure
+namespace: dev
+tasks:
+  - id: tolerant
+    type: io.kestra.core.tasks.flows.AllowFailure
+    tasks:
+      - {{id: boom, type: {FAIL}, errorMessage: broken}}
+    errors:
+      - {{id: noted, type: {LOG}, message: noted}}
+  - {{id: after, type: {LOG}, message: after}}
+""")
+    assert execution.state == State.WARNING
+    assert states(execution)["tolerant"] == State.WARNING
+    assert messages(execution)[-2:] == ["noted", "after"]

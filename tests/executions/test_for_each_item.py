@@ -122,3 +122,16 @@ def test_a_batch_cut_two_ways_at_once_is_refused_where_it_is_written() -> None:
     with pytest.raises(FlowInvalid) as caught:
         parse_flow(parent("{rows: 2, partitions: 3}").replace("\nid:", "id:", 1))
     assert any("only one of them" in str(error) for error in caught.value.errors)
+
+
+def test_a_batch_size_may_come_from_an_input(worker) -> None:
+    source = parent("{rows: '{{ inputs.size }}'}", flow_id="items-sized").replace(
+        "    type: FILE\n", "    type: FILE\n  - id: size\n    type: INT\n", 1
+    )
+    save_flow(CHILD)
+    upload = SimpleUploadedFile("orders.txt", b"a\nb\nc\n")
+    execution = finished(
+        execution_start(flow=save_flow(source), inputs={"size": 2}, files={"orders": upload}), 90
+    )
+    assert execution.state == State.SUCCESS
+    assert batches(execution) == [b"a\nb\n", b"c\n"]

@@ -4,6 +4,8 @@ the Process runner, on Docker, and from one to the other; the directory starts w
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from executions.lifecycle import execution_start
@@ -117,7 +119,7 @@ tasks:
     assert stdout(execution) == ["clean"]
 
 
-def test_a_working_directory_refuses_cache_and_an_output_pattern_that_leaves_it() -> None:
+def test_a_working_directory_refuses_an_output_pattern_that_leaves_it() -> None:
     with pytest.raises(FlowInvalid) as caught:
         parse_flow(f"""id: bad
 namespace: dev
@@ -129,3 +131,31 @@ tasks:
       - {{id: a, type: {SHELL}, commands: [echo]}}
 """)
     assert any(error.line == 6 for error in caught.value.errors)
+
+
+CACHED = """
+id: workdir-cache-{unique}
+namespace: dev
+tasks:
+  - id: shared
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    cache:
+      patterns: ["deps/**"]
+      ttl: PT1H
+    tasks:
+      - id: install
+        type: io.kestra.plugin.scripts.shell.Commands
+        taskRunner: {{type: io.kestra.plugin.core.runner.Process}}
+        commands:
+          - 'if [ -f deps/lib.txt ]; then echo "cached $(cat deps/lib.txt)"; else mkdir -p deps; echo "{{{{ execution.id }}}}" > deps/lib.txt; echo installed; fi'
+"""
+
+
+def test_a_cache_carries_its_files_to_the_next_execution_of_the_flow(worker) -> None:
+    # The storage outlives the test database: a flow of its own starts with no cache.
+    source = CACHED.format(unique=uuid.uuid4().hex[:12])
+    first = run(source)
+    assert stdout(first) == ["installed"]
+    second = run(source)
+    assert second.state == State.SUCCESS
+    assert stdout(second) == [f"cached {first.pk}"]

@@ -10,6 +10,7 @@ the union of all of them is built, since flowable tasks hold any task).
 
 from __future__ import annotations
 
+from .allow_failure import AllowFailureTask
 from .base import (
     BaseTask,
     FlowableTask,
@@ -93,4 +94,5 @@ __all__ = [
     "NamespaceFilesOptions",
     "WorkingDirectoryTask",
     "ForEachItemTask",
+    "AllowFailureTask",
 ]

@@ -327,6 +327,10 @@ class FlowableTask(BaseTask):
         tasks: list[BaseTask] = getattr(self, "tasks", [])
         return planner.sequence(tasks, parent=run, value=run.value, prefix=run.path + "/", limit=1)
 
+    def settle(self, state: State) -> State:
+        """Its own state once its tasks, errors and finally ended in ``state``."""
+        return state
+
     def drawn_branches(self) -> list[tuple[str, list[Any]]]:
         """Its child lists in the order drawn, each with its label."""
         return [("", list(getattr(self, "tasks", [])))]

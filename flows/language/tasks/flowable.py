@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field, field_validator
 from flows.expressions import is_truthy
 
 from ..states import State
+from .allow_failure import AllowFailureTask
 from .base import BaseTask, FlowableTask, Layout, Planner, RunView
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
 from .each import EachParallelTask, EachSequentialTask, each_progress, each_values
@@ -162,6 +163,7 @@ TASK_MODELS: tuple[type[BaseTask], ...] = (
     LoopUntilTask,
     WorkingDirectoryTask,
     ForEachItemTask,
+    AllowFailureTask,
 )
 
 if TYPE_CHECKING:

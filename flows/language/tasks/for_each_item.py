@@ -5,9 +5,9 @@ batch, its inputs rendered with ``{{ taskrun.items }}`` (the batch's file) and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ..model import LanguageModel
 from ..states import State
@@ -15,15 +15,29 @@ from ..values import MemorySize, values_as_text
 from .base import BaseTask, ChildExecution, Outcome, Runtime
 
 
+def _count_or_expression(value: Any) -> Any:
+    # An expression ({{ inputs.batch }}) renders to a number when the task runs.
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, str) and "{{" not in value:
+        raise ValueError(f"must be a number or an expression, got '{value[:100]}'")
+    if isinstance(value, int) and value < 1:
+        raise ValueError(f"must be 1 or more, got {value}")
+    return value
+
+
+CountOrExpression = Annotated[int | str, BeforeValidator(_count_or_expression)]
+
+
 class Batch(LanguageModel):
     """How the items are cut: ``rows`` lines a batch (the default, 1), about ``bytes``
     a batch, or ``partitions`` batches in all."""
 
-    rows: int | None = Field(None, ge=1, description="Lines in each batch")
+    rows: CountOrExpression | None = Field(None, description="Lines in each batch")
     size: MemorySize | None = Field(
         None, alias="bytes", description="Size of each batch, e.g. 10KB"
     )
-    partitions: int | None = Field(None, ge=1, description="How many batches in all")
+    partitions: CountOrExpression | None = Field(None, description="How many batches in all")
     separator: str = Field("\n", min_length=1, description="What ends an item")
 
     @model_validator(mode="after")
@@ -40,9 +54,10 @@ class Batch(LanguageModel):
             parts.pop()
         items = [part + separator for part in parts]
         if self.partitions is not None:
-            size, extra = divmod(len(items), self.partitions)
+            partitions = _positive(self.partitions, "partitions")
+            size, extra = divmod(len(items), partitions)
             batches, start = [], 0
-            for index in range(self.partitions):
+            for index in range(partitions):
                 end = start + size + (1 if index < extra else 0)
                 batches.append(b"".join(items[start:end]))
                 start = end
@@ -55,8 +70,14 @@ class Batch(LanguageModel):
                     current = b""
                 current += item
             return [*batches, current] if current else batches
-        rows = self.rows or 1
+        rows = _positive(self.rows or 1, "rows")
         return [b"".join(items[i : i + rows]) for i in range(0, len(items), rows)]
+
+
+def _positive(value: int | str, name: str) -> int:
+    if isinstance(value, str) or value < 1:
+        raise ValueError(f"batch {name} must be a whole number from 1, got '{value}'")
+    return value
 
 
 class SubflowCall(LanguageModel):

@@ -11,8 +11,8 @@ from pydantic import Field, field_validator
 
 from flowsite.values import relative_path_check
 
-from ..model import LanguageModel, NotSupportedYet
-from ..values import values_as_text
+from ..model import LanguageModel
+from ..values import Duration, values_as_text
 from .base import FlowableTask
 
 if TYPE_CHECKING:
@@ -25,6 +25,20 @@ class NamespaceFilesOptions(LanguageModel):
     enabled: bool = Field(True, description="Put the namespace's files in the directory")
     include: list[str] = Field(default_factory=list, description="Glob patterns to take")
     exclude: list[str] = Field(default_factory=list, description="Glob patterns to leave")
+
+
+class WorkdirCache(LanguageModel):
+    """Kestra's ``cache``: files kept from one execution of the flow to the next."""
+
+    patterns: list[str] = Field(min_length=1, description="Glob patterns of the files kept")
+    ttl: Duration | None = Field(None, description="How long a kept cache is used (ISO-8601)")
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_stay_inside(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            relative_path_check(pattern.removeprefix("./"), what="cache pattern")
+        return value
 
 
 class WorkingDirectoryTask(FlowableTask):
@@ -47,7 +61,9 @@ class WorkingDirectoryTask(FlowableTask):
     namespace_files: NamespaceFilesOptions | None = Field(
         None, description="The namespace's files, for the script tasks inside"
     )
-    cache: NotSupportedYet = None
+    cache: WorkdirCache | None = Field(
+        None, description="Files kept for the next executions: patterns, ttl"
+    )
     child_properties: ClassVar[tuple[str, ...]] = ("tasks",)
 
     _input_files_as_text = field_validator("input_files", mode="before")(values_as_text)
