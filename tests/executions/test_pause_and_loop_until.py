@@ -195,3 +195,16 @@ def test_a_loop_condition_that_cannot_render_fails_the_loop_naming_it(worker) ->
     assert execution.state == State.FAILED
     loop = TaskRun.objects.get(execution=execution, task_id="loop")
     assert "condition" in loop.error and "outputs.nope.value" in loop.error
+
+
+def test_wait_for_without_check_frequency_keeps_the_older_one_second_turns(
+    worker, clock
+) -> None:
+    source = (
+        LOOP.replace("core.flow.LoopUntil", "core.flow.WaitFor")
+        .replace("'3'", "'2'")
+        .replace("    checkFrequency:\n      interval: PT0.1S\n", "")
+    )
+    execution = finished(execution_start(flow=save_flow(source)))
+    assert execution.state == State.SUCCESS
+    assert messages(execution) == ["turn 1", "turn 2", "done after 2"]

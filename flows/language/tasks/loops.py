@@ -42,6 +42,23 @@ class LoopUntilTask(FlowableTask):
     child_properties: ClassVar[tuple[str, ...]] = ("tasks",)
     layout: ClassVar[Layout] = "stacked"
 
+    @property
+    def frequency(self) -> CheckFrequency:
+        """Its checkFrequency. Written as WaitFor, what it leaves out takes the defaults
+        of Kestra before 0.23, when the task had that name: every second, at most 100
+        turns and an hour; as LoopUntil, Kestra 1.x's: every minute, no limit."""
+        given = self.check_frequency
+        if self.type != "io.kestra.plugin.core.flow.WaitFor":
+            return given
+        older = {
+            "interval": timedelta(seconds=1),
+            "max_iterations": 100,
+            "max_duration": timedelta(hours=1),
+        }
+        return given.model_copy(
+            update={k: v for k, v in older.items() if k not in given.model_fields_set}
+        )
+
     def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
         return {"iterationCount": 1}
 
@@ -59,7 +76,7 @@ class LoopUntilTask(FlowableTask):
             raise Undecided(self.undecided("condition", self.condition, exc)) from exc
         if done:
             return state
-        frequency = self.check_frequency
+        frequency = self.frequency
         began = run.started_at or planner.now()
         lasted = planner.now() + frequency.interval - began
         if (frequency.max_iterations is not None and turn >= frequency.max_iterations) or (
