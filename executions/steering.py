@@ -41,10 +41,11 @@ def _replay(request: HttpRequest, execution: Execution) -> Execution:
 
 
 def _resume(request: HttpRequest, execution: Execution) -> Execution:
-    # A Pause's onResume inputs, sent as a run's inputs are (the page's form posts its
-    # CSRF token among them).
+    # A Pause's onResume inputs, sent as a run's inputs are; the page's form posts its
+    # CSRF token among them, and a field left empty as nothing.
     inputs, files = inputs_sent(request)
-    inputs.pop("csrfmiddlewaretoken", None)
+    if inputs.pop("csrfmiddlewaretoken", None) is not None:  # the page's form
+        inputs = {name: value for name, value in inputs.items() if value != ""}
     execution_resume(execution_id=execution.pk, inputs=inputs, files=files)
     audit_execution_steered(actor=request.user, execution=execution, action="resumed")
     return execution

@@ -197,9 +197,7 @@ def test_a_loop_condition_that_cannot_render_fails_the_loop_naming_it(worker) ->
     assert "condition" in loop.error and "outputs.nope.value" in loop.error
 
 
-def test_wait_for_without_check_frequency_keeps_the_older_one_second_turns(
-    worker, clock
-) -> None:
+def test_wait_for_without_check_frequency_keeps_the_older_one_second_turns(worker, clock) -> None:
     source = (
         LOOP.replace("core.flow.LoopUntil", "core.flow.WaitFor")
         .replace("'3'", "'2'")
@@ -208,3 +206,18 @@ def test_wait_for_without_check_frequency_keeps_the_older_one_second_turns(
     execution = finished(execution_start(flow=save_flow(source)))
     assert execution.state == State.SUCCESS
     assert messages(execution) == ["turn 1", "turn 2", "done after 2"]
+
+
+def test_the_execution_page_asks_for_the_on_resume_inputs_and_resumes_with_them(
+    worker, client, alice, password
+) -> None:
+    execution = paused(execution_start(flow=save_flow(ON_RESUME)))
+    client.login(username="alice", password=password)
+    page = client.get(f"/executions/{execution.pk}/").content.decode()
+    assert 'name="approved"' in page and 'name="reason"' in page
+    url = f"/executions/{execution.pk}/resume/"
+    refused = client.post(url, {"approved": "", "reason": ""}, follow=True)
+    assert "Input &#x27;approved&#x27;" in refused.content.decode()
+    assert paused(execution).state == State.PAUSED
+    client.post(url, {"approved": "true", "reason": ""})
+    assert messages(finished(execution))[-1] == "approved=true because no reason"
