@@ -12,12 +12,14 @@ from collections.abc import Callable
 from typing import Any
 
 from flows.language import FlowDefinition
-from flows.language.tasks import TASK_TYPES
+from flows.language.tasks import TASK_TYPES, ForEachItemTask
 from flowsite.values import format_instant
 from namespaces.lookup import namespace_secrets, namespace_variables
 
 from .models import Execution, TaskRun
 from .storage import storage_read_for
+
+FOR_EACH_ITEM_TYPES = ForEachItemTask.type_names()
 
 
 class SecretMissing(Exception):
@@ -40,6 +42,11 @@ def task_outputs(runs: list[TaskRun]) -> dict[str, Any]:
         keys = [*own_values(_ancestors(run, by_id), by_id), *own_values([run], by_id)]
         if not keys:
             outputs[run.task_id] = run.outputs
+            if run.task_type in FOR_EACH_ITEM_TYPES:  # Kestra's names for its inner tasks
+                outputs[f"{run.task_id}_items"] = run.outputs
+                outputs[f"{run.task_id}_merge"] = {
+                    "subflowOutputs": run.outputs.get("subflowOutputs")
+                }
             continue
         slot = outputs.setdefault(run.task_id, {})
         for key in keys[:-1]:

@@ -10,6 +10,7 @@ processes are only touched after the commit, by the worker jobs.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -28,6 +29,7 @@ from .live import LogWriter, execution_wake
 from .models import TERMINAL_STATES, Execution, State, TaskRun, TaskRunAttempt
 from .queue import enqueue_in_transaction
 from .signals import execution_ended
+from .storage import storage_save, storage_uri
 from .walk import Walk, is_flowable, is_waiting
 
 logger = logging.getLogger(__name__)
@@ -238,8 +240,15 @@ def _batch_ended(run: TaskRun, task: ForEachItemTask) -> None:
         return
     state, now = task.state_after(children), timezone.now()
     error = "" if state != State.FAILED else "One of its subflow executions failed"
+    outputs = task.outputs_after(children)
+    children.sort(key=lambda child: child.created_at)
+    if any(child.outputs for child in children):
+        # Kestra's merged subflow outputs: one per line (JSON is ION text too).
+        lines = "".join(json.dumps(child.outputs, default=str) + "\n" for child in children)
+        uri = storage_save(storage_uri(run.execution, run, "outputs.ion"), lines.encode())
+        outputs.update(uri=uri, subflowOutputs=uri)
     TaskRun.objects.filter(pk=run.pk, state=State.RUNNING).update(
-        state=state, ended_at=now, outputs=task.outputs_after(children), error=error
+        state=state, ended_at=now, outputs=outputs, error=error
     )
     attempts_end(run, state, now, error)
     transaction.on_commit(lambda: execution_advance(execution_id=run.execution_id))

@@ -3,6 +3,8 @@ per batch with ``taskrun.items`` and ``taskrun.iteration``, and Kestra's outputs
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -29,6 +31,10 @@ tasks:
   - id: show
     type: io.kestra.plugin.core.log.Log
     message: "batch {{ inputs.number }}"
+outputs:
+  - id: seen
+    type: INT
+    value: "{{ inputs.number }}"
 """
 
 
@@ -51,7 +57,7 @@ tasks:
       number: "{{{{ taskrun.iteration }}}}"
 {extra}  - id: report
     type: io.kestra.plugin.core.log.Log
-    message: "{{{{ outputs.each.numberOfBatches }}}} batches, {{{{ outputs.each.iterations.SUCCESS }}}} ok"
+    message: "{{{{ outputs.each.numberOfBatches }}}} batches, {{{{ outputs.each_items.iterations.SUCCESS }}}} ok"
 """
 
 
@@ -72,8 +78,11 @@ def test_it_runs_the_subflow_once_per_batch_of_rows_and_counts_them(worker) -> N
     assert execution.state == State.SUCCESS
     assert batches(execution) == [b"a\nb\n", b"c\nd\n", b"e\n"]
     each = TaskRun.objects.get(execution=execution, task_id="each")
-    assert each.outputs == {"numberOfBatches": 3, "iterations": {"SUCCESS": 3}}
+    assert each.outputs["numberOfBatches"] == 3
+    assert each.outputs["iterations"] == {"CREATED": 0, "RUNNING": 0, "SUCCESS": 3}
     assert messages(execution)[-1] == "3 batches, 3 ok"
+    merged = storage_read(each.outputs["subflowOutputs"]).decode().splitlines()
+    assert sorted(json.loads(line)["seen"] for line in merged) == ["1", "2", "3"]
 
 
 def test_it_cuts_by_partitions_and_by_bytes(worker) -> None:
@@ -88,7 +97,7 @@ def test_a_failed_batch_fails_the_task_unless_told_otherwise(worker) -> None:
     strict = start(parent("{rows: 1}", flow_id="items-strict"), b"x\ny\nz\n", failing_third)
     assert strict.state == State.FAILED
     each = TaskRun.objects.get(execution=strict, task_id="each")
-    assert each.outputs["iterations"] == {"SUCCESS": 2, "FAILED": 1}
+    assert each.outputs["iterations"] == {"CREATED": 0, "RUNNING": 0, "SUCCESS": 2, "FAILED": 1}
 
 
 def test_the_older_subflow_block_is_accepted(worker) -> None:

@@ -176,7 +176,7 @@ class ForEachItemTask(BaseTask):
     @staticmethod
     def outputs_after(children: Sequence[ChildExecution]) -> dict[str, Any]:
         """Kestra's outputs: how many batches, and how many children ended in each state."""
-        iterations: dict[str, int] = {}
+        iterations: dict[str, int] = {"CREATED": 0, "RUNNING": 0}
         for child in children:
             iterations[child.state] = iterations.get(child.state, 0) + 1
         return {"numberOfBatches": len(children), "iterations": iterations}
