@@ -27,6 +27,7 @@ from .live import LogWriter
 from .models import Execution, LogLine, State, TaskRun
 from .runners.base import RunResult, RunSpec, TaskError, drive
 from .runners.docker import DockerRunner
+from .runners.globs import glob_matcher
 from .runners.process import ProcessRunner
 from .storage import (
     SCHEME,
@@ -202,6 +203,26 @@ class WorkerRuntime:
         )
         context["taskrun"] = {**context["taskrun"], **taskrun}
         return render_value(value, context)
+
+    def shared_files(self) -> dict[str, bytes]:
+        definition = self.execution.flow_revision.definition
+        holder = workdir_holder(self.task_run, definition)
+        if holder is None:
+            return {}
+        return workdir_files(
+            execution=self.execution, definition=definition, holder=holder, task_run=self.task_run
+        )
+
+    def shared_files_keep(self, files: dict[str, bytes]) -> None:
+        holder = workdir_holder(self.task_run, self.execution.flow_revision.definition)
+        if holder is not None:
+            workdir_keep(execution=self.execution, holder=holder, files=files)
+
+    def files_materialize(self, files: dict[str, str] | str) -> dict[str, bytes]:
+        return input_files_materialize(files, reader=self.execution)
+
+    def glob_match(self, patterns: list[str], name: str) -> bool:
+        return glob_matcher(patterns)(name)
 
 
 def subflow_depth_require(caller: Execution, *, namespace: str, flow_id: str) -> None:

@@ -159,3 +159,29 @@ def test_a_cache_carries_its_files_to_the_next_execution_of_the_flow(worker) -> 
     second = run(source)
     assert second.state == State.SUCCESS
     assert stdout(second) == [f"cached {first.pk}"]
+
+
+def test_local_files_put_files_in_the_directory_and_keep_the_ones_asked_for(worker) -> None:
+    execution = run(f"""
+id: workdir-local-files
+namespace: dev
+tasks:
+  - id: shared
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: put
+        type: io.kestra.core.tasks.storages.LocalFiles
+        inputs:
+          config.txt: "mode={{{{ flow.id }}}}"
+      - id: use
+        type: {SHELL}
+        taskRunner: {{type: {PROCESS}}}
+        commands: ["cat config.txt > result.txt"]
+      - id: take
+        type: io.kestra.plugin.core.storage.LocalFiles
+        outputs: ["*.txt"]
+""")
+    assert execution.state == State.SUCCESS
+    take = TaskRun.objects.get(execution=execution, task_id="take")
+    assert sorted(take.outputs["uris"]) == ["config.txt", "result.txt"]
+    assert storage_read(take.outputs["uris"]["result.txt"]) == b"mode=workdir-local-files"

@@ -39,6 +39,7 @@ from .flowable import (
     Task,
 )
 from .for_each_item import ForEachItemTask
+from .local_files import LocalFilesTask
 from .loops import LoopUntilTask
 from .scripts import (
     DockerOptions,
@@ -95,4 +96,5 @@ __all__ = [
     "WorkingDirectoryTask",
     "ForEachItemTask",
     "AllowFailureTask",
+    "LocalFilesTask",
 ]

@@ -181,6 +181,17 @@ class Runtime(Protocol):
     def render_with(self, value: Any, *, taskrun: dict[str, Any]) -> Any:
         """``value`` rendered for this task run, ``taskrun`` adding to its variables."""
 
+    def shared_files(self) -> dict[str, bytes]:
+        """The files of the WorkingDirectory this task runs in (none outside one)."""
+
+    def shared_files_keep(self, files: dict[str, bytes]) -> None:
+        """Make ``files`` the WorkingDirectory's files (nothing outside one)."""
+
+    def files_materialize(self, files: dict[str, str] | str) -> dict[str, bytes]:
+        """Kestra's inputFiles forms, as the files they write."""
+
+    def glob_match(self, patterns: list[str], name: str) -> bool: ...
+
 
 class RunView(Protocol):
     """A flowable task's own run, as its decisions need it."""

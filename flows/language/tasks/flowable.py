@@ -15,6 +15,7 @@ from .base import BaseTask, FlowableTask, Layout, Planner, RunView
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
 from .each import EachParallelTask, EachSequentialTask, each_progress, each_values
 from .for_each_item import ForEachItemTask
+from .local_files import LocalFilesTask
 from .loops import LoopUntilTask
 from .scripts import PythonCommands, PythonScript, ShellCommands, ShellScript
 from .subflow import SubflowTask
@@ -164,6 +165,7 @@ TASK_MODELS: tuple[type[BaseTask], ...] = (
     WorkingDirectoryTask,
     ForEachItemTask,
     AllowFailureTask,
+    LocalFilesTask,
 )
 
 if TYPE_CHECKING:
