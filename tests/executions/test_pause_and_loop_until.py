@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from executions.lifecycle import execution_resume, execution_start
+from executions.lifecycle import execution_kill, execution_resume, execution_start
 from executions.models import Execution, State, TaskRun
 from executions.upkeep import delayed_work_start
 from flows.inputs import InputsInvalid
@@ -221,3 +221,20 @@ def test_the_execution_page_asks_for_the_on_resume_inputs_and_resumes_with_them(
     assert paused(execution).state == State.PAUSED
     client.post(url, {"approved": "true", "reason": ""})
     assert messages(finished(execution))[-1] == "approved=true because no reason"
+
+
+def test_killing_a_loop_waiting_for_its_next_turn_ends_it_killed(worker) -> None:
+    source = LOOP.replace("'3'", "'never'").replace("interval: PT0.1S", "interval: PT1H")
+    execution = execution_start(flow=save_flow(source))
+
+    def waiting() -> TaskRun | None:
+        return TaskRun.objects.filter(
+            execution=execution, task_id="loop", wake_at__isnull=False
+        ).first()
+
+    wait_until(waiting, what="the loop to wait for its second turn")
+    execution_kill(execution_id=execution.pk)
+    execution = finished(execution)
+    assert execution.state == State.KILLED
+    assert state_of(execution, "loop") == State.KILLED
+    assert "done" not in {run.task_id for run in execution.task_runs.all()}
