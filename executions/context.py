@@ -2,8 +2,9 @@
 
 ``{{ inputs.x }}``, ``{{ vars.x }}``, ``{{ outputs.task.vars.k }}``, ``{{ execution.id }}``,
 ``{{ flow.namespace }}``, ``{{ taskrun.value }}``, ``{{ parent.taskrun.value }}``,
-``{{ trigger.date }}``, ``{{ labels.team }}``, ``{{ namespace.x }}``, and the functions
-``secret('NAME')`` and ``read(uri)``.
+``{{ trigger.date }}``, ``{{ labels.team }}``, ``{{ namespace.x }}``,
+``{{ taskrun.iteration }}`` (a LoopUntil's turn), and the functions ``secret('NAME')``,
+``read(uri)`` and ``currentEachOutput(outputs.t)``.
 """
 
 from __future__ import annotations

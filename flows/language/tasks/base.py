@@ -56,8 +56,9 @@ class Retry(LanguageModel):
     warning_on_retry: bool = Field(False, description="End WARNING when it needed a retry")
     behavior: Literal["RETRY_FAILED_TASK", "CREATE_NEW_EXECUTION"] | None = Field(
         None,
-        description="On a flowable task: RETRY_FAILED_TASK runs it again in this execution "
-        "(the default), CREATE_NEW_EXECUTION replays the execution from it",
+        description="RETRY_FAILED_TASK (the default): new attempts in this execution; "
+        "CREATE_NEW_EXECUTION: the execution is replayed from the failed task. On a flowable "
+        "task, it is the retry of the tasks inside it that have none of their own",
     )
 
     @model_validator(mode="after")
