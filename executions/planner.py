@@ -1,9 +1,10 @@
 """Deciding, after every change, what runs next: the walk of a flow's task tree.
 
 A flow is a tree: flowable tasks (Sequential, Parallel, If, Switch, ForEach, LoopUntil,
-Pause, WorkingDirectory...) hold other tasks. Each plan walks the whole tree against the execution's task runs while holding the
-execution's row lock, creates the task runs that may start, and settles the state of
-flowable runs and of the execution from their children's. What a flowable task decides
+Pause, WorkingDirectory...) hold other tasks. Each plan walks the whole tree against the
+execution's task runs while holding the execution's row lock, creates the task runs that
+may start, and settles the state of flowable runs and of the execution from their
+children's. What a flowable task decides
 is its model's to say (``start``, ``progress``); the walk (walk.py) only asks. Docker and
 processes are only touched after the commit, by the worker jobs.
 """
