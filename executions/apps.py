@@ -11,6 +11,8 @@ class ExecutionsConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
+        from . import retries  # noqa: F401 - connects its receiver
+
         post_spawn.connect(_warm_up_worker, dispatch_uid="flowsite-warm-up")
 
 

@@ -2,8 +2,9 @@
 
 ``{{ inputs.x }}``, ``{{ vars.x }}``, ``{{ outputs.task.vars.k }}``, ``{{ execution.id }}``,
 ``{{ flow.namespace }}``, ``{{ taskrun.value }}``, ``{{ parent.taskrun.value }}``,
-``{{ trigger.date }}``, ``{{ labels.team }}``, ``{{ namespace.x }}``, and the functions
-``secret('NAME')`` and ``read(uri)``.
+``{{ trigger.date }}``, ``{{ labels.team }}``, ``{{ namespace.x }}``,
+``{{ taskrun.iteration }}`` (a LoopUntil's turn), and the functions ``secret('NAME')``,
+``read(uri)`` and ``currentEachOutput(outputs.t)``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from flows.language import FlowDefinition
+from flows.language.tasks import TASK_TYPES, ForEachItemTask
 from flowsite.values import format_instant
 from namespaces.lookup import namespace_secrets, namespace_variables
 
 from .models import Execution, TaskRun
 from .storage import storage_read_for
+
+FOR_EACH_ITEM_TYPES = ForEachItemTask.type_names()
 
 
 class SecretMissing(Exception):
@@ -28,19 +32,63 @@ def _iso(moment: Any) -> str | None:
 
 
 def task_outputs(runs: list[TaskRun]) -> dict[str, Any]:
-    """``outputs.<task>``; a task run inside a ForEach is under its loop value:
-    ``outputs.<task>[<value>]``."""
+    """``outputs.<task>``, as Kestra nests them: a task run inside a loop over values
+    (ForEach...) is under the values it ran for, outer ones first:
+    ``outputs.<task>[<value>]``, ``outputs.<task>[<outer>][<inner>]``."""
+    by_id = {run.pk: run for run in runs}
     outputs: dict[str, Any] = {}
     for run in sorted(runs, key=lambda r: (r.created_at, r.position)):
         if not run.outputs:
             continue
-        if run.value is None:
+        keys = [*own_values(_ancestors(run, by_id), by_id), *own_values([run], by_id)]
+        if not keys:
             outputs[run.task_id] = run.outputs
-        else:
-            slot = outputs.setdefault(run.task_id, {})
-            if isinstance(slot, dict):
-                slot[run.value] = run.outputs
+            if run.task_type in FOR_EACH_ITEM_TYPES:  # Kestra's names for its inner tasks
+                outputs[f"{run.task_id}_items"] = run.outputs
+                outputs[f"{run.task_id}_merge"] = {
+                    "subflowOutputs": run.outputs.get("subflowOutputs")
+                }
+            continue
+        slot = outputs.setdefault(run.task_id, {})
+        for key in keys[:-1]:
+            slot = slot.setdefault(key, {}) if isinstance(slot, dict) else {}
+        if isinstance(slot, dict):
+            slot[keys[-1]] = run.outputs
     return outputs
+
+
+def _ancestors(run: TaskRun, by_id: dict[str, TaskRun]) -> list[TaskRun]:
+    """The runs ``run`` is inside, outermost first."""
+    chain: list[TaskRun] = []
+    parent = by_id.get(run.parent_id) if run.parent_id else None
+    while parent is not None:
+        chain.append(parent)
+        parent = by_id.get(parent.parent_id) if parent.parent_id else None
+    return chain[::-1]
+
+
+def own_values(runs: list[TaskRun], by_id: dict[str, TaskRun]) -> list[str]:
+    """The loop values ``runs`` were started for: a run's value is its own when its
+    parent loops over values; tasks nested deeper only carry it along."""
+    values = []
+    for run in runs:
+        parent = by_id.get(run.parent_id) if run.parent_id else None
+        model = TASK_TYPES.get(parent.task_type) if parent is not None else None
+        if run.value is not None and getattr(model, "iterates_values", False):
+            values.append(run.value)
+    return values
+
+
+def current_each_output(outputs: Any, run: TaskRun, by_id: dict[str, TaskRun]) -> Any:
+    """Kestra's ``currentEachOutput(outputs.t)``: the outputs of ``t`` for the loop
+    values the calling task runs for, outer ones first."""
+    if not isinstance(outputs, dict):
+        raise ValueError("currentEachOutput() expects the outputs of a task, e.g. outputs.first")
+    current: Any = outputs
+    for value in own_values([*_ancestors(run, by_id), run], by_id):
+        if isinstance(current, dict) and value in current:
+            current = current[value]
+    return current
 
 
 def render_context(
@@ -75,6 +123,10 @@ def render_context(
         by_id = {r.pk: r for r in runs}
         context["task"] = {"id": run.task_id, "type": run.task_type}
         context["taskrun"] = _taskrun(run)
+        iteration = _iteration(run, by_id)
+        if iteration is not None:
+            context["taskrun"]["iteration"] = iteration
+        context["currentEachOutput"] = lambda outputs: current_each_output(outputs, run, by_id)
         parents = []
         parent = by_id.get(run.parent_id) if run.parent_id else None
         while parent is not None:
@@ -118,3 +170,15 @@ def _taskrun(run: TaskRun) -> dict[str, Any]:
         "attemptsCount": max(run.attempt - 1, 0),
         "state": run.state,
     }
+
+
+def _iteration(run: TaskRun, by_id: dict[str, TaskRun]) -> int | None:
+    """Inside LoopUntil, which turn this run belongs to (from 1), read from its path:
+    ``loop[2]/task`` is the second."""
+    parent = by_id.get(run.parent_id) if run.parent_id else None
+    if parent is None or not run.path.startswith(parent.path + "["):
+        return None
+    if getattr(TASK_TYPES.get(parent.task_type), "iterates_values", False):
+        return None  # a loop over values: its children have a value, not a turn
+    turn = run.path[len(parent.path) + 1 :].split("]", 1)[0]
+    return int(turn) if turn.isdigit() else None

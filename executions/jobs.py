@@ -54,7 +54,7 @@ class _Attempt:
     """One attempt in progress: its row, its log writer, and the task as it runs."""
 
     def __init__(self, task_run: TaskRun, execution: Execution, definition: FlowDefinition):
-        task = definition.task(task_run.task_id)
+        task = definition.task_as_run(task_run.task_id)
         self.row = TaskRunAttempt.objects.create(
             task_run=task_run, number=task_run.attempt, worker=worker_name()
         )
@@ -104,7 +104,7 @@ def task_run_execute(*, task_run_id: str) -> list[str]:
         definition = execution.flow_revision.definition
         attempt = _Attempt(task_run, execution, definition)
     execution_wake(execution.pk)
-    task = definition.task(task_run.task_id)
+    task = definition.task_as_run(task_run.task_id)
     with heartbeat.hold(task_run.pk):
         tried = _attempts(task, task_run, execution, definition, attempt)
     if tried is None:  # its next attempt waits for the clock
@@ -140,6 +140,8 @@ def _attempts(
     while True:
         outcome = attempt.perform(task_run, execution)
         if outcome.state != State.FAILED or task.retry is None or not retry_allowed(task, task_run):
+            return outcome, attempt
+        if task.retry.behavior == "CREATE_NEW_EXECUTION":  # a new execution retries it
             return outcome, attempt
         with transaction.atomic():
             attempt.close(outcome)

@@ -5,6 +5,7 @@ decide what runs next; workers are reached through the queue after the commit.""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -13,6 +14,7 @@ from django.utils import timezone
 from flows.inputs import Upload, inputs_resolve
 from flows.language.flow import tasks_walk
 from flows.language.states import ACTIVE_EXECUTION_STATES
+from flows.language.tasks import FlowableTask, PauseTask
 from flows.models import Flow, FlowRevision
 
 from .models import TERMINAL_STATES, Execution, State, TaskRun
@@ -21,11 +23,11 @@ from .planner import (
     execution_end,
     execution_followups,
     execution_locked,
-    is_flowable,
     plan,
 )
 from .queue import enqueue_in_transaction
 from .storage import storage_input_uri, storage_save
+from .walk import is_flowable
 
 
 class NotAllowed(Exception):
@@ -155,21 +157,72 @@ def execution_kill(*, execution_id: str) -> bool:
     return True
 
 
-def execution_resume(*, execution_id: str) -> None:
-    """Resume a paused execution: its Pause tasks end SUCCESS and the run goes on."""
+def execution_resume(
+    *,
+    execution_id: str,
+    inputs: Mapping[str, Any] | None = None,
+    files: Mapping[str, Upload] | None = None,
+    by_clock: datetime | None = None,
+) -> None:
+    """Resume a paused execution: its Pause tasks go on (their older ``tasks`` run, or
+    they end SUCCESS) with ``outputs.<pause>.onResume`` holding their ``onResume`` inputs,
+    checked as a run's inputs are (InputsInvalid names each bad one). ``by_clock``: the
+    clock's time; only the pauses whose duration is over by then go on, as their
+    ``behavior`` says (RESUME, WARN, FAIL, CANCEL)."""
     with transaction.atomic():
         execution = execution_locked(execution_id)
-        paused = execution.task_runs.filter(state=State.PAUSED)
-        if execution.state != State.PAUSED and not paused.exists():
+        paused = list(execution.task_runs.filter(state=State.PAUSED))
+        if execution.state != State.PAUSED and not paused:
             raise NotAllowed(f"Execution {execution_id} is not paused ({execution.state})")
+        definition = execution.flow_revision.definition
         now = timezone.now()
         for run in paused:
-            run.state, run.ended_at, run.wake_at = State.SUCCESS, now, None
-            run.save(update_fields=["state", "ended_at", "wake_at"])
-            attempts_end(run, State.SUCCESS, now)
+            if by_clock and (run.wake_at is None or run.wake_at > by_clock):
+                continue
+            task = definition.task(run.task_id)
+            if not isinstance(task, PauseTask):  # a row from before Pause was flowable
+                run.state, run.ended_at, run.wake_at = State.SUCCESS, now, None
+                run.save(update_fields=["state", "ended_at", "wake_at"])
+                attempts_end(run, State.SUCCESS, now)
+                continue
+            over = task.when_over if by_clock is not None else "RESUME"
+            if over == "CANCEL":
+                execution.task_runs.filter(
+                    state__in=(State.CREATED, State.PAUSED, State.RETRYING)
+                ).update(state=State.KILLED, ended_at=now, wake_at=None)
+                execution.state = State.KILLING
+                execution.save(update_fields=["state"])
+                enqueue_in_transaction(plan(execution, definition))
+                return
+            if over in ("WARN", "FAIL"):
+                run.state, run.ended_at = (State.WARNING if over == "WARN" else State.FAILED), now
+                run.error = "" if over == "WARN" else f"Pause '{task.id}' was not resumed in time"
+            else:
+                run.state = State.RUNNING
+                run.outputs = {
+                    **run.outputs,
+                    "onResume": _on_resume_inputs(execution, task, inputs or {}, files or {}),
+                }
+            run.wake_at = None
+            run.save(update_fields=["state", "ended_at", "wake_at", "error", "outputs"])
         execution.state = State.RUNNING
         execution.save(update_fields=["state"])
-        enqueue_in_transaction(plan(execution, execution.flow_revision.definition))
+        enqueue_in_transaction(plan(execution, definition))
+
+
+def _on_resume_inputs(
+    execution: Execution, task: PauseTask, data: Mapping[str, Any], files: Mapping[str, Upload]
+) -> dict[str, Any]:
+    if not task.on_resume:
+        return {}
+    return inputs_resolve(
+        task.on_resume,
+        data,
+        files,
+        store_file=lambda input_id, upload: storage_save(
+            storage_input_uri(execution, input_id, upload.name or input_id), upload
+        ),
+    )
 
 
 def execution_restart(*, execution_id: str) -> Execution:
@@ -185,7 +238,14 @@ def execution_restart(*, execution_id: str) -> Execution:
                 f"Only a FAILED or KILLED execution can be restarted; this one is {execution.state}"
             )
         definition = execution.flow_revision.definition
-        handlers = {t.id for t in tasks_walk(definition.errors + definition.finally_)}
+        everything = definition.tasks + definition.errors + definition.finally_
+        local = [
+            h
+            for t in tasks_walk(everything)
+            if isinstance(t, FlowableTask)
+            for h in t.errors + t.finally_
+        ]
+        handlers = {t.id for t in tasks_walk(definition.errors + definition.finally_ + local)}
         runs = list(execution.task_runs.all())
         again: list[str] = []
         gone: set[str] = set()

@@ -1,202 +1,43 @@
 """Deciding, after every change, what runs next: the walk of a flow's task tree.
 
-A flow is a tree: flowable tasks (Sequential, Parallel, If, Switch, ForEach) hold other
-tasks. Each plan walks the whole tree against the execution's task runs while holding the
-execution's row lock, creates the task runs that may start, and settles the state of
-flowable runs and of the execution from their children's. What a flowable task decides
-is its model's to say (``start``, ``progress``); this module only walks. Docker and
+A flow is a tree: flowable tasks (Sequential, Parallel, If, Switch, ForEach, LoopUntil,
+Pause, WorkingDirectory...) hold other tasks. Each plan walks the whole tree against the
+execution's task runs while holding the execution's row lock, creates the task runs that
+may start, and settles the state of flowable runs and of the execution from their
+children's. What a flowable task decides
+is its model's to say (``start``, ``progress``); the walk (walk.py) only asks. Docker and
 processes are only touched after the commit, by the worker jobs.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.reach import CrossingRefused, subflow_require
-from flows.expressions import is_truthy, render, render_value
+from flows.expressions import render_value
 from flows.language import FlowDefinition
 from flows.language.states import ACTIVE_EXECUTION_STATES
-from flows.language.tasks import WORKERLESS_TYPES, BaseTask, FlowableTask, SubflowTask
+from flows.language.tasks import ForEachItemTask, SubflowTask
 
 from .context import render_context
 from .live import LogWriter, execution_wake
 from .models import TERMINAL_STATES, Execution, State, TaskRun, TaskRunAttempt
 from .queue import enqueue_in_transaction
 from .signals import execution_ended
+from .storage import storage_save, storage_uri
+from .walk import Walk, is_flowable, is_waiting
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class _Walk:
-    """One pass over the tree: the runs as they are, and what the pass created. It is the
-    Planner that flowable task models decide through."""
-
-    execution: Execution
-    definition: FlowDefinition
-    runs: dict[str, TaskRun]
-    created: list[TaskRun] = field(default_factory=list)
-
-    def render(self, expression: str, run: Any) -> Any:
-        return render(expression, self._context(run))
-
-    def render_value(self, value: Any, run: Any) -> Any:
-        return render_value(value, self._context(run))
-
-    def _context(self, run: TaskRun) -> dict[str, Any]:
-        return render_context(self.execution, self.definition, list(self.runs.values()), run)
-
-    def started(self, prefix: str) -> bool:
-        return any(path.startswith(prefix) for path in self.runs)
-
-    def sequence(
-        self,
-        tasks: Sequence[BaseTask],
-        *,
-        parent: Any,
-        value: str | None,
-        prefix: str,
-        limit: int,
-    ) -> State | None:
-        active = 0
-        failed = killed = warning = False
-        for position, task in enumerate(tasks):
-            if task.disabled:
-                continue
-            run = self.runs.get(prefix + task.id)
-            if run is None:
-                if failed or killed or (limit and active >= limit):
-                    break
-                if self.execution.state == State.KILLING:
-                    break
-                run = self._create(task, parent, value, prefix + task.id, position)
-            if run.state not in TERMINAL_STATES and isinstance(task, FlowableTask):
-                state = self._progress(task, run)
-                if state is not None:
-                    run.state, run.ended_at = state, timezone.now()
-                    run.save(update_fields=["state", "ended_at", "error"])
-            if run.state not in TERMINAL_STATES:
-                active += 1
-                if limit == 1:
-                    break
-                continue
-            if run.state == State.KILLED:
-                killed = True
-            elif run.state == State.FAILED and not task.allow_failure:
-                failed = True
-                if limit == 1:
-                    break
-            elif run.state in (State.WARNING, State.FAILED):
-                warning = True
-        if active:
-            return None
-        if killed:
-            return State.KILLED
-        if failed:
-            return State.FAILED
-        return State.WARNING if warning else State.SUCCESS
-
-    def _progress(self, task: FlowableTask, run: TaskRun) -> State | None:
-        try:
-            return task.progress(self, run)
-        except Exception as exc:  # a bug of ours: this task fails, the run goes on
-            logger.exception("Task run %s: deciding what follows failed", run.pk)
-            run.error = f"Flowsite failed to decide what task '{task.id}' runs next: {exc!r}"
-            _log_error(run)
-            return State.FAILED
-
-    def _create(
-        self, task: BaseTask, parent: TaskRun | None, value: str | None, path: str, position: int
-    ) -> TaskRun:
-        run = TaskRun(
-            execution=self.execution,
-            parent=parent,
-            task_id=task.id,
-            path=path,
-            value=value,
-            position=position,
-            task_type=task.type,  # type: ignore[attr-defined]  # every model has its own
-        )
-        self.runs[path] = run
-        now = timezone.now()
-        # Whatever fails while deciding fails this task, named, and the run goes on.
-        deciding = ("runIf", task.run_if)
-        try:
-            if task.run_if is not None and not is_truthy(self.render(task.run_if, run)):
-                run.state, run.started_at, run.ended_at = State.SKIPPED, now, now
-            elif isinstance(task, FlowableTask):
-                run.state, run.started_at = State.RUNNING, now
-                if task.decided_by:
-                    deciding = (task.decided_by, getattr(task, task.decided_by))
-                run.outputs = task.start(self, run)
-        except Exception as exc:
-            run.started_at = run.started_at or now
-            run.state, run.ended_at, run.error = State.FAILED, now, task.undecided(*deciding, exc)
-        run.save(force_insert=True)
-        if run.state == State.FAILED and run.error:
-            _log_error(run)
-        self.created.append(run)
-        return run
-
-    def busy(self) -> bool:
-        """Whether a worker is running a leaf task of this execution."""
-        return any(
-            run.state in (State.CREATED, State.RUNNING, State.RETRYING)
-            and not is_flowable(run, self.definition)
-            and not _is_waiting(run)
-            for run in self.runs.values()
-        )
-
-    def root_state(self) -> State | None:
-        """The execution's state from its tasks, then errors, then finally; None while
-        running."""
-        definition = self.definition
-        main = self.sequence(definition.tasks, parent=None, value=None, prefix="", limit=1)
-        if main is None:
-            return None
-        if self.execution.state == State.KILLING or main == State.KILLED:
-            return State.KILLED if not self.busy() else None
-        state = main
-        if main == State.FAILED and definition.errors:
-            handled = self.sequence(definition.errors, parent=None, value=None, prefix="", limit=1)
-            if handled is None:
-                return None
-        if definition.finally_:
-            last = self.sequence(definition.finally_, parent=None, value=None, prefix="", limit=1)
-            if last is None:
-                return None
-            if last == State.FAILED:
-                state = State.FAILED
-            elif last == State.WARNING and state == State.SUCCESS:
-                state = State.WARNING
-        return state
-
-
-def is_flowable(run: TaskRun, definition: FlowDefinition) -> bool:
-    try:
-        return bool(definition.task(run.task_id).flowable)
-    except KeyError:
-        return False
-
-
-def _log_error(run: TaskRun) -> None:
-    writer = LogWriter(run)
-    writer.system(run.error, "ERROR")
-    writer.flush()
-
-
-def _is_waiting(run: TaskRun) -> bool:
-    # A Subflow waiting for its child, or a Pause: no worker holds it.
-    return run.state == State.PAUSED or (
-        run.state == State.RUNNING and run.task_type in WORKERLESS_TYPES
-    )
+# Tests reach the walk by this name.
+_Walk = Walk
 
 
 def plan(
@@ -261,7 +102,7 @@ def _plan_failed(execution: Execution, definition: FlowDefinition, message: str)
     still running a task plans again when it ends, and lands here again if it must."""
     runs = list(execution.task_runs.all())
     leaves = [run for run in runs if not is_flowable(run, definition)]
-    held = [run for run in leaves if run.state == State.RUNNING and not _is_waiting(run)]
+    held = [run for run in leaves if run.state == State.RUNNING and not is_waiting(run)]
     if held:
         _leftovers_end((run for run in leaves if run not in held), message)
         return
@@ -361,6 +202,9 @@ def _subflow_ended(child: Execution) -> None:
     if run.state != State.RUNNING:
         return
     task = run.execution.flow_revision.definition.task(run.task_id)
+    if isinstance(task, ForEachItemTask):
+        _batch_ended(run, task)
+        return
     if not isinstance(task, SubflowTask) or not task.wait:
         return
     state, now, outputs = task.state_after(child), timezone.now(), {}
@@ -378,6 +222,32 @@ def _subflow_ended(child: Execution) -> None:
         writer = LogWriter(run)
         writer.system(error, "ERROR")
         writer.flush()
+    TaskRun.objects.filter(pk=run.pk, state=State.RUNNING).update(
+        state=state, ended_at=now, outputs=outputs, error=error
+    )
+    attempts_end(run, state, now, error)
+    transaction.on_commit(lambda: execution_advance(execution_id=run.execution_id))
+
+
+def _batch_ended(run: TaskRun, task: ForEachItemTask) -> None:
+    """One of a ForEachItem's children ended: once all did, it ends. Its row is locked
+    first, so that of two children ending at once, the second sees the first ended."""
+    locked = TaskRun.objects.select_for_update().get(pk=run.pk)
+    total = (locked.outputs or {}).get("numberOfBatches")
+    if locked.state != State.RUNNING or total is None:
+        return  # it ended already, or it is still starting them (it looks again then)
+    children = list(Execution.objects.filter(parent_task_run=locked))
+    if len(children) < total or not all(child.is_terminal for child in children):
+        return
+    state, now = task.state_after(children), timezone.now()
+    error = "" if state != State.FAILED else "One of its subflow executions failed"
+    outputs = task.outputs_after(children)
+    children.sort(key=lambda child: child.created_at)
+    if any(child.outputs for child in children):
+        # Kestra's merged subflow outputs: one per line (JSON is ION text too).
+        lines = "".join(json.dumps(child.outputs, default=str) + "\n" for child in children)
+        uri = storage_save(storage_uri(run.execution, run, "outputs.ion"), lines.encode())
+        outputs.update(uri=uri, subflowOutputs=uri)
     TaskRun.objects.filter(pk=run.pk, state=State.RUNNING).update(
         state=state, ended_at=now, outputs=outputs, error=error
     )

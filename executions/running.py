@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from accounts.reach import CrossingRefused, file_require, subflow_require
 from flows.expressions import ExpressionError, has_expression, render_bounds, render_value
@@ -26,8 +27,17 @@ from .live import LogWriter
 from .models import Execution, LogLine, State, TaskRun
 from .runners.base import RunResult, RunSpec, TaskError, drive
 from .runners.docker import DockerRunner
+from .runners.globs import glob_matcher
 from .runners.process import ProcessRunner
-from .storage import SCHEME, input_files_materialize, storage_save, storage_uri, uri_execution
+from .storage import (
+    SCHEME,
+    input_files_materialize,
+    storage_read_for,
+    storage_save,
+    storage_uri,
+    uri_execution,
+)
+from .workdir import workdir_files, workdir_holder, workdir_keep, workdir_task
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +91,13 @@ class WorkerRuntime:
         if script.process and not process_runner_allowed(execution.namespace):
             raise TaskError(process_runner_refusal(execution.namespace))
         input_files = input_files_materialize(script.input_files or {}, reader=execution)
+        definition = execution.flow_revision.definition
+        holder = workdir_holder(task_run, definition)
+        if holder is not None:  # inside a WorkingDirectory: its files first
+            shared = workdir_files(
+                execution=execution, definition=definition, holder=holder, task_run=task_run
+            )
+            input_files = {**shared, **input_files}
         spec = RunSpec(
             execution_id=task_run.execution_id,
             task_run_id=task_run.pk,
@@ -105,6 +122,9 @@ class WorkerRuntime:
             keep_file=lambda name, content: storage_save(
                 storage_uri(execution, task_run, name), content
             ),
+            keep_workdir=None
+            if holder is None
+            else lambda files: workdir_keep(execution=execution, holder=holder, files=files),
         )
 
     def start_subflow(
@@ -136,6 +156,73 @@ class WorkerRuntime:
         except InputsInvalid as exc:
             detail = "; ".join(f"{k}: {v}" if k else v for k, v in exc.errors.items())
             raise TaskError(f"Subflow {namespace}.{flow_id} refused its inputs: {detail}") from exc
+
+    def start_subflows(
+        self,
+        *,
+        namespace: str,
+        flow_id: str,
+        inputs: list[dict[str, Any]],
+        labels: dict[str, str],
+        inherit_labels: bool,
+        outputs: dict[str, Any],
+    ) -> list[Execution]:
+        # One transaction: their jobs are enqueued on its commit, so no child can end
+        # before this task run knows how many there are (see planner._batch_ended).
+        with transaction.atomic():
+            children = [
+                self.start_subflow(
+                    namespace=namespace,
+                    flow_id=flow_id,
+                    inputs=one,
+                    labels=labels,
+                    inherit_labels=inherit_labels,
+                )
+                for one in inputs
+            ]
+            TaskRun.objects.filter(pk=self.task_run.pk).update(outputs=outputs)
+        return children
+
+    def read_file(self, uri: str, *, what: str) -> bytes:
+        try:
+            return storage_read_for(self.execution, uri, what=what)
+        except (FileNotFoundError, ValueError) as exc:
+            raise TaskError(f"{what}: {exc}") from None
+
+    def keep_file(self, name: str, content: bytes) -> str:
+        return storage_save(storage_uri(self.execution, self.task_run, name), content)
+
+    def render_with(self, value: Any, *, taskrun: dict[str, Any]) -> Any:
+        execution = self.execution
+        context = render_context(
+            execution,
+            execution.flow_revision.definition,
+            list(execution.task_runs.all()),
+            self.task_run,
+            on_secret=lambda secret: self.writer.add_secrets([secret]),
+        )
+        context["taskrun"] = {**context["taskrun"], **taskrun}
+        return render_value(value, context)
+
+    def shared_files(self) -> dict[str, bytes]:
+        definition = self.execution.flow_revision.definition
+        holder = workdir_holder(self.task_run, definition)
+        if holder is None:
+            return {}
+        return workdir_files(
+            execution=self.execution, definition=definition, holder=holder, task_run=self.task_run
+        )
+
+    def shared_files_keep(self, files: dict[str, bytes]) -> None:
+        holder = workdir_holder(self.task_run, self.execution.flow_revision.definition)
+        if holder is not None:
+            workdir_keep(execution=self.execution, holder=holder, files=files)
+
+    def files_materialize(self, files: dict[str, str] | str) -> dict[str, bytes]:
+        return input_files_materialize(files, reader=self.execution)
+
+    def glob_match(self, patterns: list[str], name: str) -> bool:
+        return glob_matcher(patterns)(name)
 
 
 def subflow_depth_require(caller: Execution, *, namespace: str, flow_id: str) -> None:
@@ -179,7 +266,9 @@ def attempt_prepare(
         writer.add_secrets(namespace_secrets(execution.namespace).values())
         if execution.state in (State.KILLING, State.KILLED):
             return Outcome(State.KILLED)
-        return _rendered(task, task_run, execution, definition, writer)
+        rendered = _rendered(task, task_run, execution, definition, writer)
+        holder = workdir_holder(task_run, definition) if task_run.parent_id else None
+        return rendered if holder is None else workdir_task(rendered, holder[1])
     except TOLD_ERRORS as exc:
         if isinstance(exc, ExpressionError) and stop_requested(execution.pk):
             return Outcome(State.KILLED)  # the kill stopped the render
@@ -218,7 +307,7 @@ def _rendered(
     """The task with every expression in its properties rendered (children excluded:
     each renders when it runs). The context is only built for a task that needs it."""
     raw = task.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    for name in task.child_properties:
+    for name in (*task.child_properties, *task.rendered_later):
         alias = type(task).model_fields[name].alias or name
         raw.pop(alias, None)
         raw.pop(name, None)
@@ -235,7 +324,7 @@ def _rendered(
     timeout = task.timeout.total_seconds() if task.timeout is not None else None
     with render_bounds(timeout, should_stop=lambda: stop_requested(execution.pk)):
         rendered = render_value(raw, context)
-    for name in task.child_properties:  # put the children back, unrendered
+    for name in (*task.child_properties, *task.rendered_later):  # back, unrendered
         raw_alias = type(task).model_fields[name].alias or name
         rendered[raw_alias] = getattr(task, name)
     try:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import execution_for_user
 from accounts.audit import audit_execution_steered
 from accounts.models import Role
+from flows.inputs import InputsInvalid, inputs_sent
 from flowsite.api import api_error, api_view
 
 from .api_json import execution_json
@@ -40,7 +41,12 @@ def _replay(request: HttpRequest, execution: Execution) -> Execution:
 
 
 def _resume(request: HttpRequest, execution: Execution) -> Execution:
-    execution_resume(execution_id=execution.pk)
+    # A Pause's onResume inputs, sent as a run's inputs are; the page's form posts its
+    # CSRF token among them, and a field left empty as nothing.
+    inputs, files = inputs_sent(request)
+    if inputs.pop("csrfmiddlewaretoken", None) is not None:  # the page's form
+        inputs = {name: value for name, value in inputs.items() if value != ""}
+    execution_resume(execution_id=execution.pk, inputs=inputs, files=files)
     audit_execution_steered(actor=request.user, execution=execution, action="resumed")
     return execution
 
@@ -58,8 +64,11 @@ def _page_steer(steer: Steer) -> Callable[[HttpRequest, str], HttpResponseBase]:
         execution = execution_for_user(request.user, execution_id, need=Role.RUNNER)
         try:
             return redirect(steer(request, execution))
-        except NotAllowed as exc:
+        except (NotAllowed, ValueError) as exc:
             messages.error(request, str(exc))
+            return redirect(execution)
+        except InputsInvalid as exc:
+            messages.error(request, "; ".join(exc.errors.values()))
             return redirect(execution)
 
     return view
@@ -81,6 +90,10 @@ def _api_steer(steer: Steer) -> Callable[[HttpRequest, str], HttpResponseBase]:
             result = steer(request, execution)
         except NotAllowed as exc:
             return api_error(409, str(exc))
+        except ValueError as exc:
+            return api_error(400, str(exc))
+        except InputsInvalid as exc:
+            return api_error(422, "Invalid inputs", errors=exc.errors)
         result.refresh_from_db()
         return JsonResponse(execution_json(result))
 

@@ -54,18 +54,26 @@ def upkeep_tick(now: datetime | None = None) -> None:
 
 
 def delayed_work_start(now: datetime | None = None) -> None:
-    """Retries whose wait is over, pauses whose duration is over."""
+    """Retries whose wait is over, pauses whose duration is over, loops whose next turn
+    is due."""
     now = now or timezone.now()
     for run in TaskRun.objects.filter(state=State.RETRYING, wake_at__lte=now)[:500]:
         if TaskRun.objects.filter(pk=run.pk, state=State.RETRYING).update(
             state=State.CREATED, wake_at=None
         ):
             enqueue_task_run(run.pk)
+    # A flowable task waiting between turns (LoopUntil): it decides again now.
+    for run_id, execution_id in TaskRun.objects.filter(
+        state=State.RUNNING, wake_at__lte=now
+    ).values_list("pk", "execution_id")[:500]:
+        with transaction.atomic():
+            if TaskRun.objects.filter(pk=run_id, state=State.RUNNING).update(wake_at=None):
+                execution_advance(execution_id=execution_id)
     for execution_id in TaskRun.objects.filter(state=State.PAUSED, wake_at__lte=now).values_list(
         "execution_id", flat=True
     )[:500]:
         try:
-            execution_resume(execution_id=execution_id)
+            execution_resume(execution_id=execution_id, by_clock=now)
         except NotAllowed:
             continue
 
@@ -118,9 +126,10 @@ def task_run_lost(run: TaskRun) -> bool:
     )
     unless_changed = {"heartbeat_at": run.heartbeat_at}
     definition = run.execution.flow_revision.definition
-    task = definition.task(run.task_id)
+    task = definition.task_as_run(run.task_id)
     stopping = run.execution.state in (State.KILLING, State.KILLED)
-    if task.retry is not None and not stopping and retry_allowed(task, run):
+    in_place = task.retry is not None and task.retry.behavior != "CREATE_NEW_EXECUTION"
+    if in_place and not stopping and retry_allowed(task, run):
         again = task_run_retry_later(run, message, unless_changed=unless_changed)
     else:
         again = task_run_fail(run, message, unless_changed=unless_changed) is not None
@@ -149,7 +158,7 @@ def task_run_retry_later(run: TaskRun, message: str, *, unless_changed: dict[str
     """End the open attempt of a RUNNING task run FAILED and leave its next attempt to
     the clock (RETRYING until its delay is over). False when it was no longer RUNNING."""
     definition = run.execution.flow_revision.definition
-    retry = definition.task(run.task_id).retry
+    retry = definition.task_as_run(run.task_id).retry
     assert retry is not None
     delay = retry.delay_before(run.attempt)
     now = timezone.now()

@@ -15,9 +15,10 @@ from accounts.access import execution_for_user
 from accounts.audit import audit_execution_killed
 from accounts.models import Role
 from accounts.permissions import abilities, visible
+from flows.language.tasks import PauseTask
 
 from . import lifecycle
-from .models import Execution, State
+from .models import Execution, State, TaskRun
 from .presentation import execution_tree, gantt_rows, outputs_by_task, pretty_json
 from .search import execution_search
 
@@ -42,7 +43,22 @@ def _context(request: HttpRequest, execution: Execution) -> dict[str, Any]:
         "task_outputs": outputs_by_task(tree),
         "execution_outputs": pretty_json(execution.outputs) if execution.outputs else "",
         "has_files": _template_exists("executions/_files.html"),
+        "resume_inputs": _resume_inputs(execution, runs),
     }
+
+
+def _resume_inputs(execution: Execution, runs: list[TaskRun]) -> list[Any]:
+    """The ``onResume`` inputs of the Pause tasks waiting to be resumed: the Resume
+    form asks for them."""
+    if execution.state != State.PAUSED:
+        return []
+    definition = execution.flow_revision.definition
+    asked = []
+    for run in runs:
+        task = definition.task(run.task_id) if run.state == State.PAUSED else None
+        if isinstance(task, PauseTask):
+            asked += task.on_resume
+    return asked
 
 
 def _page_context(request: HttpRequest, execution: Execution) -> dict[str, Any]:

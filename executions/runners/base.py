@@ -209,11 +209,14 @@ def drive(
     *,
     should_stop: Callable[[], bool],
     keep_file: FileKeeper | None = None,
+    keep_workdir: Callable[[dict[str, bytes]], None] | None = None,
 ) -> RunResult:
     """Run ``spec`` to its end, streaming lines into ``sink``.
 
     When the script ran to its end (whatever its exit code: a failed task's files help
-    to see why), the files ``spec.output_files`` matches go to ``keep_file``.
+    to see why), the files ``spec.output_files`` matches go to ``keep_file``, and every
+    file of the working directory to ``keep_workdir`` (a WorkingDirectory's next task
+    finds them).
     """
     handle = runner.start(spec, sink)
     try:
@@ -223,6 +226,15 @@ def drive(
             result.error = handle.end_reason(result.exit_code)
         if spec.output_files and keep_file and not stopped:
             result.output_files = _collect(handle, spec, sink, keep_file)
+        if keep_workdir is not None and not stopped:
+            files: dict[str, bytes] = {}
+
+            def take(name: str, content: IO[bytes]) -> str:
+                files[name] = content.read()
+                return name
+
+            handle.collect(["**"], take)
+            keep_workdir(files)
         return result
     finally:
         handle.cleanup()

@@ -66,6 +66,7 @@ class FlowDefinition(LanguageModel):
     )
     tasks: list[Task] = Field(min_length=1, description="The tasks, run in order")
     _task_index: dict[str, BaseTask] | None = PrivateAttr(None)
+    _parent_index: dict[str, BaseTask] | None = PrivateAttr(None)
 
     inputs: list[Input] = Field(
         default_factory=list, description="Values asked for when a run starts, typed"
@@ -121,6 +122,25 @@ class FlowDefinition(LanguageModel):
                 )
             seen.add(flow_input.id)
         return self
+
+    def task_as_run(self, task_id: str) -> BaseTask:
+        """The task as a worker runs it: with no ``retry`` of its own, it takes the one of
+        the nearest flowable task around it that has one (Kestra: a flowable's retry
+        retries its failed tasks)."""
+        task = self.task(task_id)
+        if task.retry is not None or task.flowable:
+            return task
+        if self._parent_index is None:
+            self._parent_index = {
+                child.id: parent
+                for parent in tasks_walk(self.tasks + self.errors + self.finally_)
+                for children in parent.child_task_lists()
+                for child in children
+            }
+        parent = self._parent_index.get(task_id)
+        while parent is not None and parent.retry is None:
+            parent = self._parent_index.get(parent.id)
+        return task if parent is None else task.model_copy(update={"retry": parent.retry})
 
     def task(self, task_id: str) -> BaseTask:
         """A task anywhere in the flow: in the tasks, a flowable's branches, errors or finally."""

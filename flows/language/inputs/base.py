@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from flowsite.bounded import load_json
 
-from ..tasks import LanguageModel, NotSupportedYet, ScalarText
+from ..model import LanguageModel, NotSupportedYet, ScalarText
 from ..values import type_names
 
 INPUT_ID_PATTERN = r"^[a-zA-Z0-9][.a-zA-Z0-9_-]*$"

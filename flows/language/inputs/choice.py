@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from ..tasks import NotSupportedYet
+from ..model import NotSupportedYet
 from .base import BaseInput, ValueList, as_list, as_text, located_error, quoted
 
 

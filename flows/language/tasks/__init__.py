@@ -10,6 +10,7 @@ the union of all of them is built, since flowable tasks hold any task).
 
 from __future__ import annotations
 
+from .allow_failure import AllowFailureTask
 from .base import (
     BaseTask,
     FlowableTask,
@@ -22,8 +23,10 @@ from .base import (
     RunView,
     ScalarText,
     ScriptRun,
+    Undecided,
 )
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
+from .each import EachParallelTask, EachSequentialTask
 from .flowable import (
     TASK_MODELS,
     TASK_TYPES,
@@ -35,6 +38,9 @@ from .flowable import (
     SwitchTask,
     Task,
 )
+from .for_each_item import ForEachItemTask
+from .local_files import LocalFilesTask
+from .loops import LoopUntilTask
 from .scripts import (
     DockerOptions,
     PythonCommands,
@@ -45,6 +51,7 @@ from .scripts import (
     TaskRunner,
 )
 from .subflow import SubflowTask
+from .working_directory import NamespaceFilesOptions, WorkingDirectoryTask
 
 __all__ = [
     "TASK_MODELS",
@@ -52,12 +59,15 @@ __all__ = [
     "WORKERLESS_TYPES",
     "BaseTask",
     "DockerOptions",
+    "EachParallelTask",
+    "EachSequentialTask",
     "FailTask",
     "FlowableTask",
     "ForEachTask",
     "IfTask",
     "LanguageModel",
     "LogTask",
+    "LoopUntilTask",
     "NotSupportedYet",
     "Outcome",
     "OutputValues",
@@ -81,4 +91,10 @@ __all__ = [
     "SwitchTask",
     "Task",
     "TaskRunner",
+    "Undecided",
+    "NamespaceFilesOptions",
+    "WorkingDirectoryTask",
+    "ForEachItemTask",
+    "AllowFailureTask",
+    "LocalFilesTask",
 ]

@@ -10,48 +10,28 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import (
-    AfterValidator,
     AliasChoices,
-    BaseModel,
-    ConfigDict,
     Field,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
 from flows.expressions import ExpressionError
 
+from ..model import LanguageModel as LanguageModel
+from ..model import NotSupportedYet as NotSupportedYet
+from ..model import ScalarText as ScalarText
 from ..states import State
 from ..values import TASK_ID_PATTERN, Duration
+
+if TYPE_CHECKING:
+    from .flowable import Task
 
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
 # How the topology and the execution page lay a flowable task's children out.
 Layout = Literal["stacked", "tasks-side-by-side", "branches-side-by-side", "loop"]
-
-
-def _not_supported_yet(value: Any) -> Any:
-    if value is not None:
-        raise ValueError("is not supported yet by Flowsite")
-    return value
-
-
-# Excluded from dumps and left out of the JSON Schema (see flows/schema.py): editors
-# should not offer what the server refuses.
-NotSupportedYet = Annotated[
-    Any,
-    AfterValidator(_not_supported_yet),
-    Field(exclude=True, json_schema_extra={"x-not-supported-yet": True}),
-]
-ScalarText = {"type": ["string", "number", "boolean"]}
-
-
-class LanguageModel(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
-    )
 
 
 class Retry(LanguageModel):
@@ -74,7 +54,12 @@ class Retry(LanguageModel):
     min_interval: Duration | None = Field(None, description="Shortest wait (random)")
     delay_factor: float | None = Field(None, gt=0, description="Growth per attempt (exponential)")
     warning_on_retry: bool = Field(False, description="End WARNING when it needed a retry")
-    behavior: Literal["RETRY_FAILED_TASK"] | None = None
+    behavior: Literal["RETRY_FAILED_TASK", "CREATE_NEW_EXECUTION"] | None = Field(
+        None,
+        description="RETRY_FAILED_TASK (the default): new attempts in this execution; "
+        "CREATE_NEW_EXECUTION: the execution is replayed from the failed task. On a flowable "
+        "task, it is the retry of the tasks inside it that have none of their own",
+    )
 
     @model_validator(mode="after")
     def _bounded(self) -> Retry:
@@ -97,6 +82,11 @@ class Retry(LanguageModel):
             if self.max_interval is not None:
                 interval = min(interval, self.max_interval)
         return interval
+
+
+class Undecided(Exception):
+    """A flowable task could not decide what follows (its condition did not render...):
+    it fails, and the message, from ``BaseTask.undecided``, says why."""
 
 
 @dataclass
@@ -170,13 +160,49 @@ class Runtime(Protocol):
         inherit_labels: bool,
     ) -> ChildExecution: ...
 
+    def start_subflows(
+        self,
+        *,
+        namespace: str,
+        flow_id: str,
+        inputs: list[dict[str, Any]],
+        labels: dict[str, str],
+        inherit_labels: bool,
+        outputs: dict[str, Any],
+    ) -> Sequence[ChildExecution]:
+        """One child execution per item of ``inputs``, all or none, and ``outputs`` kept
+        on this task run with them: none of them starts before all are there."""
+
+    def read_file(self, uri: str, *, what: str) -> bytes:
+        """A stored file this execution may read; ``what`` names it in a refusal."""
+
+    def keep_file(self, name: str, content: bytes) -> str:
+        """Store ``content`` as this task run's file ``name``; its kestra:/// URI."""
+
+    def render_with(self, value: Any, *, taskrun: dict[str, Any]) -> Any:
+        """``value`` rendered for this task run, ``taskrun`` adding to its variables."""
+
+    def shared_files(self) -> dict[str, bytes]:
+        """The files of the WorkingDirectory this task runs in (none outside one)."""
+
+    def shared_files_keep(self, files: dict[str, bytes]) -> None:
+        """Make ``files`` the WorkingDirectory's files (nothing outside one)."""
+
+    def files_materialize(self, files: dict[str, str] | str) -> dict[str, bytes]:
+        """Kestra's inputFiles forms, as the files they write."""
+
+    def glob_match(self, patterns: list[str], name: str) -> bool: ...
+
 
 class RunView(Protocol):
     """A flowable task's own run, as its decisions need it."""
 
     path: str
+    state: str
     value: str | None
     outputs: dict[str, Any]
+    started_at: datetime | None
+    wake_at: datetime | None  # set by ``Planner.later``: it waits until then
 
 
 class Planner(Protocol):
@@ -198,6 +224,16 @@ class Planner(Protocol):
         """Whether any task run's path starts with ``prefix``."""
 
     def render(self, expression: str, run: RunView) -> Any: ...
+
+    def later(self, run: RunView, *, after: timedelta, outputs: dict[str, Any]) -> None:
+        """Keep ``outputs`` on ``run`` and decide again once ``after`` has passed: the
+        clock wakes it then (``run.wake_at`` says when)."""
+
+    def now(self) -> datetime: ...
+
+    def pause(self, run: RunView, *, until: datetime | None, message: str) -> None:
+        """Put ``run`` PAUSED, until resumed or until ``until`` (the clock resumes it),
+        saying ``message`` in its logs; the execution pauses once nothing else runs."""
 
     def render_value(self, value: Any, run: RunView) -> Any: ...
 
@@ -225,6 +261,8 @@ class BaseTask(LanguageModel):
     holds_worker: ClassVar[bool] = True
     # Properties holding child tasks: not rendered with the task, each child renders its own.
     child_properties: ClassVar[tuple[str, ...]] = ()
+    # Properties the task renders itself while it runs, with variables only it knows.
+    rendered_later: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def type_names(cls) -> tuple[str, ...]:
@@ -266,11 +304,31 @@ class BaseTask(LanguageModel):
 
 
 class FlowableTask(BaseTask):
+    # Kestra's ``errors`` and ``finally`` on every flowable task: run under it when its
+    # children failed, and last whatever happened. Their ``Task`` is completed where the
+    # union of all task types is built (flowable.py).
+    errors: list[Task] = Field(
+        default_factory=list, description="Tasks run when one of its tasks failed"
+    )
+    finally_: list[Task] = Field(
+        default_factory=list, alias="finally", description="Tasks run last, whatever happened"
+    )
+
     flowable: ClassVar[bool] = True
     layout: ClassVar[Layout] = "stacked"
     # The property whose expression ``start`` renders to decide (If's condition...): an
     # error there fails the task, named with it.
     decided_by: ClassVar[str] = ""
+    # A loop over values (ForEach...): its children's ``taskrun.value`` is their own, and
+    # their outputs are found under it (``outputs.<task>[<value>]``).
+    iterates_values: ClassVar[bool] = False
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # Its own child lists first, then the handlers every flowable has.
+        own = tuple(p for p in cls.child_properties if p not in ("errors", "finally_"))
+        cls.child_properties = (*own, "errors", "finally_")
 
     def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
         """What it decides once, when it starts; kept as its run's outputs."""
@@ -280,6 +338,10 @@ class FlowableTask(BaseTask):
         """Create what may start under ``run``; its state once all ended, else None."""
         tasks: list[BaseTask] = getattr(self, "tasks", [])
         return planner.sequence(tasks, parent=run, value=run.value, prefix=run.path + "/", limit=1)
+
+    def settle(self, state: State) -> State:
+        """Its own state once its tasks, errors and finally ended in ``state``."""
+        return state
 
     def drawn_branches(self) -> list[tuple[str, list[Any]]]:
         """Its child lists in the order drawn, each with its label."""

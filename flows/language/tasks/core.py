@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import AliasChoices, Field
 
 from flows.expressions import is_truthy
 
+from ..inputs import Input
 from ..states import State
 from ..values import Duration
-from .base import BaseTask, LogLevel, Outcome, Runtime
+from .base import BaseTask, FlowableTask, LogLevel, Outcome, Planner, Runtime, RunView
+
+if TYPE_CHECKING:
+    from .flowable import Task
 
 
 class LogTask(BaseTask):
@@ -76,8 +80,10 @@ class FailTask(BaseTask):
         return Outcome(State.SUCCESS)
 
 
-class PauseTask(BaseTask):
-    """Pauses the execution until it is resumed, or for a set duration."""
+class PauseTask(FlowableTask):
+    """Pauses the execution until it is resumed (with its ``onResume`` inputs, when it
+    declares some), or for a set duration. It runs on no worker: the engine pauses it.
+    Its older ``tasks`` run once it is resumed."""
 
     type: Literal["io.kestra.plugin.core.flow.Pause", "io.kestra.core.tasks.flows.Pause"]
     pause_duration: Duration | None = Field(
@@ -85,10 +91,42 @@ class PauseTask(BaseTask):
         validation_alias=AliasChoices("pauseDuration", "delay", "pause_duration"),
         description="Resume by itself after this long; without it, wait for Resume",
     )
+    behavior: Literal["RESUME", "WARN", "FAIL", "CANCEL"] | None = Field(
+        None,
+        description="When pauseDuration (or the older timeout) is over: RESUME (the default "
+        "with pauseDuration), WARN, FAIL (the default with a timeout only) or CANCEL",
+    )
+    on_resume: list[Input] = Field(
+        default_factory=list, description="Inputs asked for when it is resumed"
+    )
+    tasks: list[Task] = Field(
+        default_factory=list, description="Older syntax: tasks run once it is resumed"
+    )
+    child_properties: ClassVar[tuple[str, ...]] = ("tasks",)
 
-    def run(self, runtime: Runtime) -> Outcome:
-        wake_at = datetime.now(UTC) + self.pause_duration if self.pause_duration else None
-        runtime.log(
-            f"Paused until {wake_at:%Y-%m-%d %H:%M:%S} UTC" if wake_at else "Paused until resumed"
+    @property
+    def wait(self) -> timedelta | None:
+        """How long it stays paused unless resumed: pauseDuration, or the older timeout."""
+        return self.pause_duration or self.timeout
+
+    @property
+    def when_over(self) -> str:
+        """What happens once ``wait`` is over."""
+        if self.behavior is not None:
+            return self.behavior
+        return "RESUME" if self.pause_duration is not None else "FAIL"
+
+    def progress(self, planner: Planner, run: RunView) -> State | None:
+        if run.state == State.PAUSED:
+            return None
+        if "onResume" not in run.outputs:  # it has not paused yet
+            wait = self.wait
+            wake_at = planner.now() + wait if wait is not None else None
+            shown = f"{wake_at:%Y-%m-%d %H:%M:%S} UTC" if wake_at else "resumed"
+            planner.pause(run, until=wake_at, message=f"Paused until {shown}")
+            return None
+        if not self.tasks:
+            return State.SUCCESS
+        return planner.sequence(
+            self.tasks, parent=run, value=run.value, prefix=run.path + "/", limit=1
         )
-        return Outcome(State.PAUSED, wake_at=wake_at)

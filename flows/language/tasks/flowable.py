@@ -3,19 +3,23 @@ engine's Planner, which of its children may start, and settles its state from th
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import AliasChoices, Field, field_validator
 
 from flows.expressions import is_truthy
-from flowsite.bounded import load_json
 
 from ..states import State
+from .allow_failure import AllowFailureTask
 from .base import BaseTask, FlowableTask, Layout, Planner, RunView
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
+from .each import EachParallelTask, EachSequentialTask, each_progress, each_values
+from .for_each_item import ForEachItemTask
+from .local_files import LocalFilesTask
+from .loops import LoopUntilTask
 from .scripts import PythonCommands, PythonScript, ShellCommands, ShellScript
 from .subflow import SubflowTask
+from .working_directory import WorkingDirectoryTask
 
 
 class SequentialTask(FlowableTask):
@@ -123,43 +127,17 @@ class ForEachTask(FlowableTask):
     layout: ClassVar[Layout] = "loop"
     decided_by: ClassVar[str] = "values"
 
+    iterates_values: ClassVar[bool] = True
+
     def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
-        values = planner.render_value(self.values, run)
-        if isinstance(values, str):
-            try:
-                values = load_json(values)
-            except ValueError as exc:
-                raise ValueError(
-                    f"ForEach values must be a list or a JSON list, got '{values[:200]}'"
-                ) from exc
-        if not isinstance(values, list):
-            raise ValueError(f"ForEach values must be a list, got {type(values).__name__}")
-        return {"values": [v if isinstance(v, str) else json.dumps(v) for v in values]}
+        return {"values": each_values(planner.render_value(self.values, run), owner="ForEach")}
 
     def progress(self, planner: Planner, run: RunView) -> State | None:
         """One sequence of its tasks per value, at most ``concurrencyLimit`` at once; no new
         value starts once one failed or was killed."""
-        active = 0
-        states: list[State] = []
-        for index, value in enumerate(run.outputs.get("values", [])):
-            prefix = f"{run.path}[{index}]/"
-            if not planner.started(prefix) and (
-                (self.concurrency_limit and active >= self.concurrency_limit)
-                or State.FAILED in states
-                or State.KILLED in states
-            ):
-                break
-            state = planner.sequence(self.tasks, parent=run, value=value, prefix=prefix, limit=1)
-            if state is None:
-                active += 1
-            else:
-                states.append(state)
-        if active:
-            return None
-        for worst in (State.KILLED, State.FAILED, State.WARNING):
-            if worst in states:
-                return worst
-        return State.SUCCESS
+        return each_progress(
+            planner, run, self.tasks, values_at_once=self.concurrency_limit, tasks_at_once=1
+        )
 
 
 # --- the registry: every task type, and the union flowable tasks hold -----------------
@@ -181,6 +159,13 @@ TASK_MODELS: tuple[type[BaseTask], ...] = (
     IfTask,
     SwitchTask,
     ForEachTask,
+    EachSequentialTask,
+    EachParallelTask,
+    LoopUntilTask,
+    WorkingDirectoryTask,
+    ForEachItemTask,
+    AllowFailureTask,
+    LocalFilesTask,
 )
 
 if TYPE_CHECKING:
@@ -193,7 +178,7 @@ else:
 
 for _model in TASK_MODELS:
     if _model.flowable:
-        _model.model_rebuild()
+        _model.model_rebuild(_types_namespace={"Task": Task})
 
 TASK_TYPES: dict[str, type[BaseTask]] = {
     name: model for model in TASK_MODELS for name in model.type_names()
