@@ -25,6 +25,7 @@ from .planner import (
     plan,
 )
 from .queue import enqueue_in_transaction
+from .signals import execution_changed
 from .storage import storage_input_uri, storage_save
 
 
@@ -169,6 +170,7 @@ def execution_resume(*, execution_id: str) -> None:
             attempts_end(run, State.SUCCESS, now)
         execution.state = State.RUNNING
         execution.save(update_fields=["state"])
+        execution_changed.send(sender=Execution, execution=execution)
         enqueue_in_transaction(plan(execution, execution.flow_revision.definition))
 
 

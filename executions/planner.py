@@ -29,7 +29,7 @@ from .context import render_context
 from .live import LogWriter, execution_wake
 from .models import TERMINAL_STATES, Execution, State, TaskRun, TaskRunAttempt
 from .queue import enqueue_in_transaction
-from .signals import execution_ended
+from .signals import execution_changed, execution_ended
 
 logger = logging.getLogger(__name__)
 
@@ -239,6 +239,7 @@ def _plan(
     ):
         execution.state = State.PAUSED
         execution.save(update_fields=["state"])
+        execution_changed.send(sender=Execution, execution=execution)
     transaction.on_commit(lambda: execution_wake(execution.pk))
     return leaves
 

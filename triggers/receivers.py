@@ -11,7 +11,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from executions.models import Execution
-from executions.signals import execution_ended
+from executions.signals import execution_changed, execution_ended
 from flows.models import Flow
 
 from .flow_triggers import flow_triggers_fire, flow_triggers_waiting, stop_after_apply
@@ -38,6 +38,22 @@ def _execution_ended(sender: object, execution: Execution, **kwargs: Any) -> Non
             waiting = flow_triggers_waiting(execution=execution)
     except Exception:
         logger.exception("Flow triggers failed after execution %s ended", execution.pk)
+        return
+    if waiting:
+        transaction.on_commit(partial(_flow_triggers_fire, execution, waiting))
+
+
+@receiver(execution_changed, dispatch_uid="triggers-execution-changed")
+def _execution_changed(sender: object, execution: Execution, **kwargs: Any) -> None:
+    # RUNNING, PAUSED: only Flow triggers that list the state hear it (Kestra fires them as
+    # the upstream enters the state, not at its end). As for an ending, in a savepoint.
+    try:
+        with transaction.atomic():
+            waiting = flow_triggers_waiting(execution=execution)
+    except Exception:
+        logger.exception(
+            "Flow triggers failed after execution %s became %s", execution.pk, execution.state
+        )
         return
     if waiting:
         transaction.on_commit(partial(_flow_triggers_fire, execution, waiting))

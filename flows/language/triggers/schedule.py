@@ -15,6 +15,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from ..tasks import LanguageModel, NotSupportedYet
 from ..values import Duration
 from .base import BaseTrigger
+from .conditions import Condition, ConditionContext, MultipleCondition, conditions_hold
 
 CRON_NICKNAMES = frozenset(
     {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
@@ -60,7 +61,10 @@ def cron_slot_before(expression: str, zone: str, before: datetime) -> datetime:
 
 
 class ScheduleBackfill(LanguageModel):
-    start: datetime = Field(description="First date to run, e.g. 2024-01-01T00:00:00Z")
+    """Kestra's deprecated ``backfill:``: with a start, the past slots run once; empty
+    (``backfill: {}``), nothing happens, as in Kestra."""
+
+    start: datetime | None = Field(None, description="First date to run, e.g. 2024-01-01T00:00:00Z")
     end: datetime | None = Field(None, description="Last date to run; the arming time if unset")
     labels: dict[str, str] = Field(default_factory=dict)
 
@@ -100,8 +104,12 @@ class ScheduleTrigger(BaseTrigger):
     backfill: ScheduleBackfill | None = Field(
         None, description="Deprecated by Kestra: run the slots since start once, when first armed"
     )
-    conditions: NotSupportedYet = None
-    schedule_conditions: NotSupportedYet = None
+    conditions: list[Condition] = Field(
+        default_factory=list, description="A slot runs only when all of these hold"
+    )
+    schedule_conditions: list[Condition] = Field(
+        default_factory=list, description="Deprecated by Kestra: conditions"
+    )
     interval: NotSupportedYet = None
 
     @field_validator("cron")
@@ -125,6 +133,24 @@ class ScheduleTrigger(BaseTrigger):
     @classmethod
     def _default_policy(cls, value: object) -> object:
         return "ALL" if value is None else value
+
+    @field_validator("conditions", "schedule_conditions")
+    @classmethod
+    def _no_multiple(cls, value: list[Any]) -> list[Any]:
+        if any(isinstance(c, MultipleCondition) for c in value):
+            raise ValueError("MultipleCondition belongs to a Flow trigger, not a Schedule")
+        return value
+
+    @property
+    def all_conditions(self) -> list[Any]:
+        return [*self.conditions, *self.schedule_conditions]
+
+    def admits(self, slot: datetime, variables: dict[str, Any]) -> bool:
+        """Whether the slot runs: every condition holds for it (``trigger.date`` is the
+        slot). A condition that cannot be decided raises ConditionInvalid."""
+        if not self.all_conditions:
+            return True
+        return conditions_hold(self.all_conditions, ConditionContext(variables=variables))
 
     @property
     def signature(self) -> str:
