@@ -1,0 +1,373 @@
+"""Kestra's conditions on Schedule, Webhook and Flow triggers, MultipleCondition's window,
+and Flow triggers that hear an upstream as it enters RUNNING or PAUSED."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+
+from executions.lifecycle import execution_resume
+from executions.models import State
+from flows.language import FlowInvalid, parse_flow
+from flows.language.triggers import ConditionContext, ConditionInvalid, conditions_hold
+from tests.flows_helpers import run_here
+from tests.triggers.helpers import (
+    executions_of,
+    save,
+    schedule_flow,
+    slot_dates,
+    trigger_of,
+    triggered_flow,
+)
+from tests.triggers.test_flow_trigger import UPSTREAM, downstream, ended
+from triggers.clock import clock_tick
+
+MONDAY = datetime(2030, 1, 7, tzinfo=UTC)  # 2030-01-01 is a Tuesday
+
+
+def daily_over_two_weeks(conditions: str) -> list[str]:
+    """The slots of a daily 09:00 schedule that ran over two weeks, given its conditions."""
+    flow = save(schedule_flow("0 9 * * *", extra=conditions))
+    clock_tick(datetime(2030, 1, 1, 8, 0, tzinfo=UTC))  # arms it for Tuesday 09:00
+    clock_tick(datetime(2030, 1, 14, 23, 0, tzinfo=UTC))
+    return [date[:10] for date in slot_dates(flow)]
+
+
+@pytest.mark.django_db
+def test_a_schedule_runs_only_on_the_day_of_week_its_condition_names() -> None:
+    days = daily_over_two_weeks(
+        """
+        conditions:
+          - type: io.kestra.plugin.core.condition.DayWeek
+            dayOfWeek: MONDAY
+        """
+    )
+    assert days == ["2030-01-07", "2030-01-14"]
+
+
+@pytest.mark.django_db
+def test_not_weekend_skips_saturdays_and_sundays_with_the_older_names() -> None:
+    days = daily_over_two_weeks(
+        """
+        scheduleConditions:
+          - type: io.kestra.core.models.conditions.types.NotCondition
+            conditions:
+              - type: io.kestra.core.models.conditions.types.WeekendCondition
+        """
+    )
+    assert "2030-01-05" not in days and "2030-01-06" not in days and "2030-01-12" not in days
+    assert len(days) == 10
+
+
+@pytest.mark.django_db
+def test_or_of_the_first_monday_and_the_last_friday_of_the_month() -> None:
+    flow = save(
+        schedule_flow(
+            "0 9 * * *",
+            extra="""
+            conditions:
+              - type: io.kestra.plugin.core.condition.Or
+                conditions:
+                  - type: io.kestra.plugin.core.condition.DayWeekInMonth
+                    dayOfWeek: MONDAY
+                    dayInMonth: FIRST
+                  - type: io.kestra.plugin.core.condition.DayWeekInMonth
+                    dayOfWeek: FRIDAY
+                    dayInMonth: LAST
+            """,
+        )
+    )
+    clock_tick(datetime(2030, 1, 1, 8, 0, tzinfo=UTC))
+    clock_tick(datetime(2030, 1, 31, 23, 0, tzinfo=UTC))
+    clock_tick(datetime(2030, 2, 28, 23, 0, tzinfo=UTC))  # ALL recovers 100 slots a tick
+    assert [d[:10] for d in slot_dates(flow)] == [
+        "2030-01-07",
+        "2030-01-25",
+        "2030-02-04",
+        "2030-02-22",
+    ]
+
+
+@pytest.mark.django_db
+def test_time_between_date_between_and_an_expression_narrow_an_hourly_schedule() -> None:
+    flow = save(
+        schedule_flow(
+            "0 * * * *",
+            extra="""
+            conditions:
+              - type: io.kestra.plugin.core.condition.TimeBetween
+                after: "08:30:00Z"
+                before: "12:30:00+01:00"
+              - type: io.kestra.plugin.core.condition.DateTimeBetween
+                before: "2030-01-02T00:00:00Z"
+              - type: io.kestra.plugin.core.condition.Expression
+                expression: "{{ trigger.date | date('HH') != '10' }}"
+            """,
+        )
+    )
+    clock_tick(datetime(2030, 1, 1, 0, 30, tzinfo=UTC))
+    clock_tick(datetime(2030, 1, 2, 23, 0, tzinfo=UTC))
+    assert [d[11:16] for d in slot_dates(flow)] == ["09:00", "11:00"]
+
+
+@pytest.mark.django_db
+def test_a_backfill_runs_only_the_slots_its_schedule_conditions_admit() -> None:
+    flow = save(
+        schedule_flow(
+            "0 9 * * *",
+            extra="""
+            backfill:
+              start: "2029-12-20T00:00:00Z"
+            conditions:
+              - type: io.kestra.plugin.core.condition.Weekend
+            """,
+        )
+    )
+    clock_tick(datetime(2030, 1, 1, 8, 0, tzinfo=UTC))  # arms it, plans the backfill
+    clock_tick(datetime(2030, 1, 1, 8, 0, 1, tzinfo=UTC))
+    assert [d[:10] for d in slot_dates(flow)] == [
+        "2029-12-22",
+        "2029-12-23",
+        "2029-12-29",
+        "2029-12-30",
+    ]
+
+
+@pytest.mark.django_db
+def test_an_empty_backfill_is_accepted_and_starts_nothing_as_in_kestra() -> None:
+    flow = save(schedule_flow("0 9 * * *", extra="backfill: {}\n"))
+    clock_tick(datetime(2030, 1, 1, 8, 0, tzinfo=UTC))
+    clock_tick(datetime(2030, 1, 1, 8, 0, 1, tzinfo=UTC))
+    assert executions_of(flow) == []
+
+
+def test_a_multiple_condition_on_a_schedule_is_refused_with_its_place() -> None:
+    source = schedule_flow(
+        "0 9 * * *",
+        extra="""
+        conditions:
+          - type: io.kestra.plugin.core.condition.MultipleCondition
+            id: both
+            conditions:
+              a:
+                type: io.kestra.plugin.core.condition.Weekend
+        """,
+    )
+    with pytest.raises(FlowInvalid) as caught:
+        parse_flow(source)
+    assert "triggers[0].conditions" in str(caught.value)
+    assert "MultipleCondition belongs to a Flow trigger" in str(caught.value)
+
+
+@pytest.mark.django_db
+def test_a_webhook_whose_conditions_do_not_hold_answers_204_and_starts_nothing(
+    client: Client,
+) -> None:
+    flow = save(
+        triggered_flow(
+            """
+            - id: hook
+              type: io.kestra.plugin.core.trigger.Webhook
+              key: s3cr3t-key
+              conditions:
+                - type: io.kestra.plugin.core.condition.Expression
+                  expression: "{{ trigger.body.kind == 'order' }}"
+            """,
+            flow_id="hooked",
+        )
+    )
+    url = "/api/v1/executions/webhook/dev/hooked/s3cr3t-key"
+    refused = client.post(url, data={"kind": "ping"}, content_type="application/json")
+    assert refused.status_code == 204
+    assert executions_of(flow) == []
+    accepted = client.post(url, data={"kind": "order"}, content_type="application/json")
+    assert accepted.status_code == 200
+    assert len(executions_of(flow)) == 1
+
+
+@pytest.mark.django_db
+def test_execution_labels_and_outputs_conditions_look_at_the_upstream_execution() -> None:
+    upstream = save(UPSTREAM)
+    watcher = downstream(
+        """
+        - id: labelled
+          type: io.kestra.plugin.core.trigger.Flow
+          conditions:
+            - type: io.kestra.plugin.core.condition.ExecutionFlow
+              namespace: company.team
+              flowId: extract
+            - type: io.kestra.plugin.core.condition.ExecutionLabels
+              labels:
+                - key: team
+                  value: data
+            - type: io.kestra.plugin.core.condition.ExecutionOutputs
+              expression: "{{ trigger.outputs.rows > 10 }}"
+        """,
+        flow_id="watcher",
+    )
+    ended(upstream, State.SUCCESS, labels={"team": "data"}, outputs={"rows": 5})
+    ended(upstream, State.SUCCESS, labels={"team": "web"}, outputs={"rows": 50})
+    assert executions_of(watcher) == []
+    ended(upstream, State.SUCCESS, labels={"team": "data"}, outputs={"rows": 50})
+    assert len(executions_of(watcher)) == 1
+
+
+MULTIPLE = """
+- id: both_loaded
+  type: io.kestra.plugin.core.trigger.Flow
+  conditions:
+    - type: io.kestra.plugin.core.condition.ExecutionStatus
+      in: [SUCCESS]
+    - type: io.kestra.plugin.core.condition.MultipleCondition
+      id: extract_and_load
+      window: PT1H
+      conditions:
+        extracted:
+          type: io.kestra.plugin.core.condition.ExecutionFlow
+          namespace: company.team
+          flowId: extract
+        loaded:
+          type: io.kestra.plugin.core.condition.ExecutionFlow
+          namespace: company.team
+          flowId: load
+"""
+
+
+@pytest.mark.django_db
+def test_a_multiple_condition_fires_once_both_upstreams_succeeded_in_its_window() -> None:
+    extract = save(UPSTREAM)
+    load = save(UPSTREAM.replace("id: extract", "id: load"))
+    report = downstream(MULTIPLE, flow_id="report")
+
+    ended(extract, State.SUCCESS)
+    ended(extract, State.SUCCESS)
+    ended(load, State.FAILED)  # the plain condition turns it away: nothing recorded
+    assert executions_of(report) == []
+    ended(load, State.SUCCESS)
+    assert len(executions_of(report)) == 1
+    ended(load, State.SUCCESS)  # reset on success: extract must succeed again
+    assert len(executions_of(report)) == 1
+    ended(extract, State.SUCCESS)
+    assert len(executions_of(report)) == 2
+
+
+@pytest.mark.django_db
+def test_preconditions_keep_their_window_and_may_fire_again_without_reset() -> None:
+    extract = save(UPSTREAM)
+    load = save(UPSTREAM.replace("id: extract", "id: load"))
+    report = downstream(
+        """
+        - id: both
+          type: io.kestra.plugin.core.trigger.Flow
+          preconditions:
+            id: both
+            resetOnSuccess: false
+            timeWindow:
+              type: SLIDING_WINDOW
+              window: PT2H
+            flows:
+              - namespace: company.team
+                flowId: extract
+              - namespace: company.team
+                flowId: load
+        """,
+        flow_id="report",
+    )
+    ended(extract, State.SUCCESS)
+    ended(load, State.SUCCESS)
+    ended(load, State.SUCCESS)  # without the reset, each new success completes it again
+    assert len(executions_of(report)) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flow_trigger_inputs_read_the_upstream_outputs_and_its_task_outputs() -> None:
+    upstream = save(
+        """id: extract
+namespace: company.team
+tasks:
+  - id: count
+    type: io.kestra.plugin.core.debug.Return
+    format: "42"
+outputs:
+  - id: rows
+    type: STRING
+    value: "{{ outputs.count.value }}"
+"""
+    )
+    transform = save(
+        triggered_flow(
+            """
+            - id: after
+              type: io.kestra.plugin.core.trigger.Flow
+              inputs:
+                rows: "{{ trigger.outputs.rows }}"
+                raw: "{{ outputs.count.value }}-{{ execution.id }}"
+              conditions:
+                - type: io.kestra.plugin.core.condition.ExecutionFlow
+                  namespace: company.team
+                  flowId: extract
+            """,
+            flow_id="transform",
+            namespace="company.team",
+        ).replace(
+            "tasks:",
+            "inputs:\n  - id: rows\n    type: INT\n  - id: raw\n    type: STRING\n\ntasks:",
+        )
+    )
+    run = run_here(upstream)
+    assert run.state == State.SUCCESS
+    [execution] = executions_of(transform)
+    assert execution.inputs == {"rows": 42, "raw": f"42-{run.pk}"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flow_trigger_on_running_and_paused_fires_as_the_upstream_enters_them() -> None:
+    upstream = save(
+        """id: approval
+namespace: company.team
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: approved
+"""
+    )
+    watcher = downstream(
+        """
+        - id: on_the_way
+          type: io.kestra.plugin.core.trigger.Flow
+          states: [RUNNING, PAUSED]
+          conditions:
+            - type: io.kestra.plugin.core.condition.ExecutionFlow
+              namespace: company.team
+              flowId: approval
+        """,
+        flow_id="watcher",
+    )
+    run = run_here(upstream)
+    assert run.state == State.PAUSED  # the upstream has not ended...
+    states = sorted(trigger_of(e)["variables"]["state"] for e in executions_of(watcher))
+    assert states == ["PAUSED", "RUNNING"]  # ...and the watcher heard both already
+    execution_resume(execution_id=run.pk)
+    run.refresh_from_db()
+    assert len(executions_of(watcher)) == 2  # a RUNNING again is the same execution's
+
+
+def test_a_condition_date_that_is_not_a_date_fails_the_slot_not_the_clock() -> None:
+    trigger = parse_flow(
+        schedule_flow(
+            "0 9 * * *",
+            extra="""
+            conditions:
+              - type: io.kestra.plugin.core.condition.DayWeek
+                date: "{{ trigger.previous }}x"
+                dayOfWeek: MONDAY
+            """,
+        )
+    ).triggers[0]
+    context = ConditionContext(variables={"trigger": {"previous": str(MONDAY + timedelta(days=1))}})
+    with pytest.raises(ConditionInvalid, match="not an ISO-8601 date"):
+        conditions_hold(trigger.conditions, context)  # type: ignore[union-attr]
