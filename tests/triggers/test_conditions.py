@@ -370,4 +370,4 @@ def test_a_condition_date_that_is_not_a_date_fails_the_slot_not_the_clock() -> N
     ).triggers[0]
     context = ConditionContext(variables={"trigger": {"previous": str(MONDAY + timedelta(days=1))}})
     with pytest.raises(ConditionInvalid, match="not an ISO-8601 date"):
-        conditions_hold(trigger.conditions, context)  # type: ignore[union-attr]
+        conditions_hold(trigger.conditions, context)
