@@ -1,12 +1,11 @@
 """Deciding, after every change, what runs next: the walk of a flow's task tree.
 
 A flow is a tree: flowable tasks (Sequential, Parallel, If, Switch, ForEach) hold other
-tasks. Each plan walks the whole tree against the execution's task runs while holding the
+tasks. Each plan walks the whole tree against the execution's task runs under the
 execution's row lock, creates the task runs that may start, and settles the state of
-flowable runs and of the execution from their children's. What a flowable task decides
-is its model's to say (``start``, ``progress``); this module only walks. Docker and
-processes are only touched after the commit, by the worker jobs.
-"""
+flowable runs and of the execution from their children's. A flowable task decides
+(``start``, ``progress``); listeners and SLAs are flow_rules.py's; this module walks.
+Docker and processes are only touched after the commit, by the worker jobs."""
 
 from __future__ import annotations
 
@@ -26,6 +25,7 @@ from flows.language.states import ACTIVE_EXECUTION_STATES
 from flows.language.tasks import WORKERLESS_TYPES, BaseTask, FlowableTask, SubflowTask
 
 from .context import render_context
+from .flow_rules import after_end_done, sla_check, sla_end_state
 from .live import LogWriter, execution_wake
 from .models import TERMINAL_STATES, Execution, State, TaskRun, TaskRunAttempt
 from .queue import enqueue_in_transaction
@@ -36,8 +36,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class _Walk:
-    """One pass over the tree: the runs as they are, and what the pass created. It is the
-    Planner that flowable task models decide through."""
+    """One pass over the tree: the runs, what it created; the Planner flowables decide by."""
 
     execution: Execution
     definition: FlowDefinition
@@ -155,8 +154,7 @@ class _Walk:
         )
 
     def root_state(self) -> State | None:
-        """The execution's state from its tasks, then errors, then finally; None while
-        running."""
+        """The state from its tasks, errors, finally (then listeners); None while running."""
         definition = self.definition
         main = self.sequence(definition.tasks, parent=None, value=None, prefix="", limit=1)
         if main is None:
@@ -176,7 +174,7 @@ class _Walk:
                 state = State.FAILED
             elif last == State.WARNING and state == State.SUCCESS:
                 state = State.WARNING
-        return state
+        return state if after_end_done(self, state) else None
 
 
 def is_flowable(run: TaskRun, definition: FlowDefinition) -> bool:
@@ -222,16 +220,18 @@ def _plan(
 ) -> list[str]:
     runs_by_path = {run.path: run for run in (execution.task_runs.all() if runs is None else runs)}
     walk = _Walk(execution, definition, runs_by_path)
+    sla_check(walk)
     state = walk.root_state()
     leaves = [run.pk for run in walk.created if run.state == State.CREATED]
     if state in TERMINAL_STATES and walk.busy():
         state = None  # a flowable failed under a running task: the execution waits for it
     if state is not None and state in TERMINAL_STATES:
         _leftovers_end(runs_by_path.values())
+        state = sla_end_state(execution, definition) if state == State.KILLED else state
         execution_end(execution, state, definition, runs=list(runs_by_path.values()))
     elif execution.state == State.KILLING and not walk.busy():
         _leftovers_end(runs_by_path.values())
-        execution_end(execution, State.KILLED, definition)
+        execution_end(execution, sla_end_state(execution, definition), definition)
     elif (
         execution.state != State.PAUSED
         and any(run.state == State.PAUSED for run in runs_by_path.values())

@@ -92,8 +92,15 @@ class SwitchTask(FlowableTask):
             return value
         return {_key_text(key): tasks for key, tasks in value.items()}
 
+    @field_validator("defaults", mode="before")
+    @classmethod
+    def _null_is_none(cls, value: Any) -> Any:
+        return [] if value is None else value  # Kestra's `defaults: null`
+
     def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
         value = planner.render(self.value, run)
+        if value not in self.cases and not self.defaults:  # as Kestra: nothing to run fails
+            raise ValueError(f"no case matches '{value}' and the Switch has no defaults")
         return {"value": value, "defaults": value not in self.cases}
 
     def progress(self, planner: Planner, run: RunView) -> State | None:

@@ -11,9 +11,7 @@ declaration here: the triggers app keeps its window of results (it needs stored 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import time, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
@@ -23,165 +21,16 @@ from flows.expressions import render
 from ..tasks import LanguageModel
 from ..values import NAMESPACE_PATTERN, TASK_ID_PATTERN, Duration, values_as_text
 from .base import KestraState
-
-DayOfWeek = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
-_DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
-TRIGGER_DATE = "{{ trigger.date }}"
-
-
-class FlowEvent(LanguageModel):
-    """An execution as conditions see it: the upstream one that changed state."""
-
-    namespace: str
-    flow_id: str
-    state: str
-    labels: dict[str, str] = Field(default_factory=dict)
-    outputs: dict[str, Any] = Field(default_factory=dict)
-    execution_id: str = ""
-
-
-@dataclass(frozen=True)
-class ConditionContext:
-    """What a condition is tested against: the variables its expressions see, the
-    execution it is about (if any), and the flow that declares it."""
-
-    variables: Mapping[str, Any] = field(default_factory=dict)
-    event: FlowEvent | None = None
-    flow_namespace: str = ""
-    flow_id: str = ""
-    # MultipleCondition: the triggers app answers from its stored window.
-    multiple: Callable[[MultipleCondition, ConditionContext], bool] | None = None
-
-    def render(self, template: str) -> str:
-        return render(template, self.variables)
-
-
-class ConditionInvalid(ValueError):
-    """A condition could not be decided (a date that is not one); the message says why."""
-
-
-def _instant(text: str) -> datetime:
-    value = text.strip()
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            moment = datetime.combine(date.fromisoformat(value), time())
-        except ValueError:
-            raise ConditionInvalid(f"'{text}' is not an ISO-8601 date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-class _DateCondition(LanguageModel):
-    date: str = Field(TRIGGER_DATE, description="The date to test; the trigger's by default")
-
-    def _date(self, context: ConditionContext) -> datetime:
-        return _instant(context.render(self.date))
-
-
-class DayWeekCondition(_DateCondition):
-    """The date falls on this day of the week."""
-
-    type: Literal[
-        "io.kestra.plugin.core.condition.DayWeek",
-        "io.kestra.plugin.core.condition.DayWeekCondition",
-        "io.kestra.core.models.conditions.types.DayWeekCondition",
-    ]
-    day_of_week: DayOfWeek
-
-    def test(self, context: ConditionContext) -> bool:
-        return _DAYS[self._date(context).weekday()] == self.day_of_week
-
-
-class DayWeekInMonthCondition(_DateCondition):
-    """The date is the first (second, third, fourth, last) such weekday of its month."""
-
-    type: Literal[
-        "io.kestra.plugin.core.condition.DayWeekInMonth",
-        "io.kestra.plugin.core.condition.DayWeekInMonthCondition",
-        "io.kestra.core.models.conditions.types.DayWeekInMonthCondition",
-    ]
-    day_of_week: DayOfWeek
-    day_in_month: Literal["FIRST", "SECOND", "THIRD", "FOURTH", "LAST"]
-
-    def test(self, context: ConditionContext) -> bool:
-        day = self._date(context).date()
-        if _DAYS[day.weekday()] != self.day_of_week:
-            return False
-        if self.day_in_month == "LAST":
-            return (day + timedelta(days=7)).month != day.month
-        return (day.day - 1) // 7 == ("FIRST", "SECOND", "THIRD", "FOURTH").index(self.day_in_month)
-
-
-class WeekendCondition(_DateCondition):
-    """The date is a Saturday or a Sunday."""
-
-    type: Literal[
-        "io.kestra.plugin.core.condition.Weekend",
-        "io.kestra.plugin.core.condition.WeekendCondition",
-        "io.kestra.core.models.conditions.types.WeekendCondition",
-    ]
-
-    def test(self, context: ConditionContext) -> bool:
-        return self._date(context).weekday() >= 5
-
-
-class DateTimeBetweenCondition(_DateCondition):
-    """The date is strictly after ``after`` and before ``before`` (either may be left out)."""
-
-    type: Literal[
-        "io.kestra.plugin.core.condition.DateTimeBetween",
-        "io.kestra.plugin.core.condition.DateTimeBetweenCondition",
-        "io.kestra.core.models.conditions.types.DateTimeBetweenCondition",
-    ]
-    after: datetime | None = None
-    before: datetime | None = None
-
-    @field_validator("after", "before")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
-
-    def test(self, context: ConditionContext) -> bool:
-        if self.after is None and self.before is None:
-            raise ConditionInvalid("DateTimeBetween needs after or before")
-        moment = self._date(context)
-        return (self.after is None or moment > self.after) and (
-            self.before is None or moment < self.before
-        )
-
-
-class TimeBetweenCondition(_DateCondition):
-    """The time of day of the date is after ``after`` and before ``before`` (with offsets)."""
-
-    type: Literal[
-        "io.kestra.plugin.core.condition.TimeBetween",
-        "io.kestra.plugin.core.condition.TimeBetweenCondition",
-        "io.kestra.core.models.conditions.types.TimeBetweenCondition",
-    ]
-    after: time | None = None
-    before: time | None = None
-
-    @field_validator("after", "before")
-    @classmethod
-    def _aware(cls, value: time | None) -> time | None:
-        return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
-
-    def test(self, context: ConditionContext) -> bool:
-        if self.after is None and self.before is None:
-            raise ConditionInvalid("TimeBetween needs after or before")
-        moment = self._date(context)
-        # Compared in UTC on one day: Python compares aware times, but not across midnight.
-        seconds = _seconds(moment.timetz())
-        return (self.after is None or seconds > _seconds(self.after)) and (
-            self.before is None or seconds < _seconds(self.before)
-        )
-
-
-def _seconds(moment: time) -> float:
-    offset = moment.utcoffset() or timedelta(0)
-    total = moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 1e6
-    return (total - offset.total_seconds()) % 86400
+from .condition_base import ConditionContext as ConditionContext
+from .condition_base import ConditionInvalid as ConditionInvalid
+from .condition_base import FlowEvent as FlowEvent
+from .condition_dates import (
+    DateTimeBetweenCondition,
+    DayWeekCondition,
+    DayWeekInMonthCondition,
+    TimeBetweenCondition,
+    WeekendCondition,
+)
 
 
 class ExpressionCondition(LanguageModel):
