@@ -29,6 +29,7 @@ from flows.models import Flow
 from flowsite.http import RequestUser
 
 from .models import SCHEDULE, Backfill, TriggerState
+from .sla_monitors import sla_monitors_tick
 from .states import trigger_start_logged
 
 logger = logging.getLogger(__name__)
@@ -40,10 +41,11 @@ ONE_SECOND = timedelta(seconds=1)
 
 
 def clock_tick(now: datetime) -> None:
-    """Everything the clock does at ``now``: schedules, backfills, then the engine's
+    """Everything the clock does at ``now``: schedules, backfills, SLAs, then the engine's
     upkeep (retries and pause timeouts that are due, the minutely sweep)."""
     schedules_tick(now)
     backfills_tick(now)
+    sla_monitors_tick(now)
     upkeep_tick(now)
 
 

@@ -183,3 +183,19 @@ class ConditionWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.namespace}.{self.flow_id}:{self.trigger_id}/{self.condition_id}"
+
+
+class SlaMonitor(models.Model):
+    """A MAX_DURATION SLA of a running execution: the clock checks it at its deadline."""
+
+    execution_id = models.CharField(max_length=22)
+    sla_id = models.CharField(max_length=100)
+    deadline = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["execution_id", "sla_id"], name="sla_monitor_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"SLA {self.sla_id} of {self.execution_id} at {self.deadline}"
