@@ -25,8 +25,12 @@ from .planner import (
     plan,
 )
 from .queue import enqueue_in_transaction
+from .secret_inputs import secret_inputs_given, secret_inputs_seal
 from .signals import execution_changed
 from .storage import storage_input_uri, storage_save
+
+CORRELATION_ID = "system.correlationId"
+USERNAME = "system.username"
 
 
 class NotAllowed(Exception):
@@ -63,14 +67,16 @@ def execution_start(
         parent_task_run=parent_task_run,
         original_id=replay_of.pk if replay_of else "",
     )
-    execution.inputs = inputs_resolve(
+    _system_labels(execution, parent_task_run)
+    resolved = inputs_resolve(
         definition.inputs,
-        inputs or {},
+        secret_inputs_given(inputs),
         files or {},
         store_file=lambda input_id, upload: storage_save(
             storage_input_uri(execution, input_id, upload.name or input_id), upload
         ),
     )
+    execution.inputs = secret_inputs_seal(definition.inputs, resolved)
     # No savepoint of its own: inside a caller's transaction (an API call), a failure
     # here fails the whole of it.
     with transaction.atomic(savepoint=False):
@@ -90,6 +96,19 @@ def execution_start(
         copies = _copy_runs(execution, replay_keeps or [])
         enqueue_in_transaction(plan(execution, definition, runs=copies))
     return execution
+
+
+def _system_labels(execution: Execution, parent_task_run: TaskRun | None) -> None:
+    """Kestra's system labels: ``system.correlationId``, the id of the execution that
+    started the chain (a Subflow's child keeps its parent's), and ``system.username``,
+    who started it by hand."""
+    labels = execution.labels
+    if parent_task_run is not None:
+        parent = parent_task_run.execution
+        labels[CORRELATION_ID] = (parent.labels or {}).get(CORRELATION_ID) or parent.pk
+    labels.setdefault(CORRELATION_ID, execution.pk)
+    if execution.triggered_by is not None:
+        labels[USERNAME] = execution.triggered_by.get_username()
 
 
 def _over_the_limit(execution: Execution, behavior: str) -> None:

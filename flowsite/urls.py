@@ -80,6 +80,7 @@ urlpatterns = [
     # Kestra's REST paths.
     path("api/v1/flows", flows_api.flows_create),
     path("api/v1/flows/validate", flows_api.flows_validate),
+    path("api/v1/flows/bulk", flows_api.flows_bulk),
     path("api/v1/plugins/schemas/flow", flows_api.flow_schema_view, name="flow_schema"),
     path("api/v1/flows/<str:namespace>/<str:flow_id>", flows_api.flow_item),
     # Before {execution_id}, which "search" would otherwise match.

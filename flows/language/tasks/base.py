@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -25,7 +26,7 @@ from pydantic.alias_generators import to_camel
 from flows.expressions import ExpressionError
 
 from ..states import State
-from ..values import TASK_ID_PATTERN, Duration
+from ..values import TASK_ID_PATTERN, Duration, number_as_text
 
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
 # How the topology and the execution page lay a flowable task's children out.
@@ -216,6 +217,11 @@ class BaseTask(LanguageModel):
     )
     worker_group: NotSupportedYet = None
     log_level: NotSupportedYet = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _number_as_id(cls, value: Any) -> Any:
+        return number_as_text(value)
 
     # Flowable tasks hold other tasks and run on no worker: the engine decides their state
     # from their children's.

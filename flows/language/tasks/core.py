@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import AliasChoices, Field
@@ -10,7 +10,7 @@ from pydantic import AliasChoices, Field
 from flows.expressions import is_truthy
 
 from ..states import State
-from ..values import Duration
+from ..values import Duration, DurationOrExpression
 from .base import BaseTask, LogLevel, Outcome, Runtime
 
 
@@ -80,14 +80,15 @@ class PauseTask(BaseTask):
     """Pauses the execution until it is resumed, or for a set duration."""
 
     type: Literal["io.kestra.plugin.core.flow.Pause", "io.kestra.core.tasks.flows.Pause"]
-    pause_duration: Duration | None = Field(
+    pause_duration: DurationOrExpression | None = Field(
         None,
         validation_alias=AliasChoices("pauseDuration", "delay", "pause_duration"),
         description="Resume by itself after this long; without it, wait for Resume",
     )
 
     def run(self, runtime: Runtime) -> Outcome:
-        wake_at = datetime.now(UTC) + self.pause_duration if self.pause_duration else None
+        delay = self.pause_duration  # an expression was rendered and read before it runs
+        wake_at = datetime.now(UTC) + delay if isinstance(delay, timedelta) else None
         runtime.log(
             f"Paused until {wake_at:%Y-%m-%d %H:%M:%S} UTC" if wake_at else "Paused until resumed"
         )

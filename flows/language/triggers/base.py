@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..tasks import LanguageModel, NotSupportedYet
-from ..values import TASK_ID_PATTERN, type_names
+from ..values import TASK_ID_PATTERN, number_as_text, type_names
 
 # Every state name Kestra accepts in a trigger, so flows written for Kestra validate; the
 # states Flowsite never reaches simply never match.
@@ -54,6 +54,11 @@ class BaseTrigger(LanguageModel):
     log_to_file: NotSupportedYet = None
     min_log_level: NotSupportedYet = None
     worker_group: NotSupportedYet = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _number_as_id(cls, value: object) -> object:
+        return number_as_text(value)
 
     @property
     def canonical_type(self) -> str:
