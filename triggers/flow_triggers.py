@@ -15,7 +15,7 @@ import logging
 from functools import cache, partial
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.reach import hears, trigger_refusal
@@ -80,7 +80,14 @@ def flow_triggers_waiting(*, execution: Execution) -> list[TriggerState]:
     if not _any_enabled():
         return []
     event = _event(execution)
-    variables = {"trigger": flow_trigger_variables(execution)}
+    # What conditions' expressions see of the upstream execution (Kestra renders them
+    # with its variables): its trigger.*, labels, flow and execution.
+    variables = {
+        "trigger": flow_trigger_variables(execution),
+        "labels": dict(execution.labels or {}),
+        "flow": {"namespace": execution.namespace, "id": execution.flow_id},
+        "execution": {"id": execution.pk, "state": str(execution.state)},
+    }
     candidates = TriggerState.objects.filter(
         type=FLOW, disabled=False, declared_disabled=False
     ).exclude(namespace=execution.namespace, flow_id=execution.flow_id)
@@ -109,7 +116,13 @@ def flow_triggers_waiting(*, execution: Execution) -> list[TriggerState]:
                 trigger_refusal(state.namespace, execution.namespace),
             )
             continue
-        if _windows_met(state, trigger, context):
+        try:
+            with transaction.atomic():  # one trigger's failure leaves the others be
+                met = _windows_met(state, trigger, context)
+        except Exception as exc:  # noqa: BLE001 - told, and this trigger skips the event
+            logger.warning("%s: its conditions could not be decided: %s", state, exc)
+            continue
+        if met:
             heard.append(state)
     return heard
 
@@ -138,13 +151,16 @@ def _windows_met(state: TriggerState, trigger: FlowTrigger, context: ConditionCo
             now=now,
         )
     preconditions = trigger.preconditions
-    if preconditions is not None and preconditions.flows:
+    if preconditions is not None and (preconditions.flows or preconditions.where):
         met &= window_met(
             state=state,
             condition_id=preconditions.id or "preconditions",
             tests=[
-                (str(index), partial(upstream.matches, event))
-                for index, upstream in enumerate(preconditions.flows)
+                *(
+                    (str(index), partial(upstream.matches, event))
+                    for index, upstream in enumerate(preconditions.flows)
+                ),
+                *((f"where:{w.id}", partial(w.holds, context)) for w in preconditions.where),
             ],
             window=preconditions.time_window or TimeWindow(),
             reset_on_success=preconditions.reset_on_success,

@@ -371,3 +371,96 @@ def test_a_condition_date_that_is_not_a_date_fails_the_slot_not_the_clock() -> N
     context = ConditionContext(variables={"trigger": {"previous": str(MONDAY + timedelta(days=1))}})
     with pytest.raises(ConditionInvalid, match="not an ISO-8601 date"):
         conditions_hold(trigger.conditions, context)
+
+
+@pytest.mark.django_db
+def test_preconditions_where_filters_pick_upstreams_by_namespace_flow_and_expression() -> None:
+    extract = save(UPSTREAM)
+    load = save(UPSTREAM.replace("id: extract", "id: load"))
+    report = downstream(
+        """
+        - id: filtered
+          type: io.kestra.plugin.core.trigger.Flow
+          preconditions:
+            id: filtered
+            where:
+              - id: labelled_extract
+                filters:
+                  - field: NAMESPACE
+                    type: STARTS_WITH
+                    value: company.
+                  - field: FLOW_ID
+                    type: EQUAL_TO
+                    value: extract
+                  - field: EXPRESSION
+                    type: IS_TRUE
+                    value: "{{ labels.batch == 'nightly' }}"
+              - id: any_load
+                operand: OR
+                filters:
+                  - field: FLOW_ID
+                    type: IN
+                    values: [load, reload]
+                  - field: STATE
+                    type: EQUAL_TO
+                    value: NEVER
+        """,
+        flow_id="report",
+    )
+    ended(extract, State.SUCCESS, labels={"batch": "manual"})
+    ended(load, State.SUCCESS)
+    assert executions_of(report) == []  # the extract was not the nightly one
+    ended(extract, State.SUCCESS, labels={"batch": "nightly"})
+    assert len(executions_of(report)) == 1
+
+
+@pytest.mark.django_db
+def test_a_where_expression_that_fails_skips_its_trigger_and_not_the_others() -> None:
+    upstream = save(UPSTREAM)
+    broken = downstream(
+        """
+        - id: broken
+          type: io.kestra.plugin.core.trigger.Flow
+          preconditions:
+            id: broken
+            where:
+              - id: bad
+                filters:
+                  - field: EXPRESSION
+                    type: IS_TRUE
+                    value: "{{ nothing.here }}"
+        """,
+        flow_id="broken",
+    )
+    fine = downstream(
+        """
+        - id: fine
+          type: io.kestra.plugin.core.trigger.Flow
+          conditions:
+            - type: io.kestra.plugin.core.condition.ExecutionFlow
+              namespace: company.team
+              flowId: extract
+        """,
+        flow_id="fine",
+    )
+    ended(upstream, State.SUCCESS)
+    assert executions_of(broken) == []
+    assert len(executions_of(fine)) == 1
+
+
+def test_a_where_filter_with_a_broken_pattern_is_refused_at_save() -> None:
+    source = triggered_flow(
+        """
+        - id: broken
+          type: io.kestra.plugin.core.trigger.Flow
+          preconditions:
+            where:
+              - id: bad
+                filters:
+                  - field: FLOW_ID
+                    type: REGEX
+                    value: "(unclosed"
+        """
+    )
+    with pytest.raises(FlowInvalid, match="Invalid REGEX filter"):
+        parse_flow(source)
