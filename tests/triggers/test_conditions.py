@@ -464,3 +464,43 @@ def test_a_where_filter_with_a_broken_pattern_is_refused_at_save() -> None:
     )
     with pytest.raises(FlowInvalid, match="Invalid REGEX filter"):
         parse_flow(source)
+
+
+@pytest.mark.django_db
+def test_public_holiday_skips_the_countrys_holidays() -> None:
+    flow = save(
+        schedule_flow(
+            "0 9 * * *",
+            extra="""
+            conditions:
+              - type: io.kestra.plugin.core.condition.Not
+                conditions:
+                  - type: io.kestra.plugin.core.condition.PublicHoliday
+                    country: FR
+            """,
+        )
+    )
+    clock_tick(datetime(2030, 7, 12, 8, 0, tzinfo=UTC))
+    clock_tick(datetime(2030, 7, 16, 10, 0, tzinfo=UTC))
+    assert [d[:10] for d in slot_dates(flow)] == [
+        "2030-07-12",
+        "2030-07-13",
+        "2030-07-15",
+        "2030-07-16",
+    ]
+
+
+def test_a_public_holiday_of_an_unknown_country_cannot_be_decided() -> None:
+    trigger = parse_flow(
+        schedule_flow(
+            "0 9 * * *",
+            extra="""
+            conditions:
+              - type: io.kestra.plugin.core.condition.PublicHoliday
+                country: XX
+            """,
+        )
+    ).triggers[0]
+    context = ConditionContext(variables={"trigger": {"date": "2030-07-14T09:00:00Z"}})
+    with pytest.raises(ConditionInvalid, match="No public holiday calendar for country 'XX'"):
+        conditions_hold(trigger.conditions, context)

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 
+import holidays
 from pydantic import Field, field_validator
 
 from ..tasks import LanguageModel
 from .condition_base import TRIGGER_DATE, ConditionContext, ConditionInvalid, instant
 
 DayOfWeek = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
+DEFAULT_COUNTRY = "US"
 _DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 
 
@@ -125,3 +127,26 @@ def _seconds(moment: time) -> float:
     offset = moment.utcoffset() or timedelta(0)
     total = moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 1e6
     return (total - offset.total_seconds()) % 86400
+
+
+class PublicHolidayCondition(_DateCondition):
+    """The date is a public holiday of ``country`` (ISO 3166-1, e.g. FR), or of its
+    ``subDivision`` (ISO 3166-2, e.g. CA for a US state). Without a country, the US
+    calendar (Kestra takes the server's locale)."""
+
+    type: Literal[
+        "io.kestra.plugin.core.condition.PublicHoliday",
+        "io.kestra.plugin.core.condition.PublicHolidayCondition",
+        "io.kestra.core.models.conditions.types.PublicHolidayCondition",
+    ]
+    country: str | None = None
+    sub_division: str | None = None
+
+    def test(self, context: ConditionContext) -> bool:
+        country = context.render(self.country or DEFAULT_COUNTRY).strip().upper()
+        division = context.render(self.sub_division).strip().upper() if self.sub_division else None
+        try:
+            calendar = holidays.country_holidays(country, subdiv=division)
+        except NotImplementedError:
+            raise ConditionInvalid(f"No public holiday calendar for country '{country}'") from None
+        return self._date(context).date() in calendar

@@ -28,6 +28,7 @@ from .condition_dates import (
     DateTimeBetweenCondition,
     DayWeekCondition,
     DayWeekInMonthCondition,
+    PublicHolidayCondition,
     TimeBetweenCondition,
     WeekendCondition,
 )
@@ -259,6 +260,7 @@ SINGLE_CONDITION_MODELS: tuple[type[LanguageModel], ...] = (
     WeekendCondition,
     DateTimeBetweenCondition,
     TimeBetweenCondition,
+    PublicHolidayCondition,
     ExpressionCondition,
     ExecutionOutputsCondition,
     ExecutionFlowCondition,
@@ -278,6 +280,7 @@ Condition = Annotated[
     | WeekendCondition
     | DateTimeBetweenCondition
     | TimeBetweenCondition
+    | PublicHolidayCondition
     | ExpressionCondition
     | ExecutionOutputsCondition
     | ExecutionFlowCondition
