@@ -280,3 +280,13 @@ tasks:
     run = run_here(flow)
     assert run.state == State.FAILED
     assert "no case matches 'nothing'" in run.task_runs.get(task_id="pick").error
+
+
+def test_a_retry_that_would_create_new_executions_is_refused_with_what_to_use() -> None:
+    source = RETRIED.replace(
+        "  type: constant\n  interval",
+        "  behavior: CREATE_NEW_EXECUTION\n  type: constant\n  interval",
+        1,
+    )
+    with pytest.raises(FlowInvalid, match="CREATE_NEW_EXECUTION is not supported yet"):
+        parse_flow(source)

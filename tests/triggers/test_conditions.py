@@ -504,3 +504,24 @@ def test_a_public_holiday_of_an_unknown_country_cannot_be_decided() -> None:
     context = ConditionContext(variables={"trigger": {"date": "2030-07-14T09:00:00Z"}})
     with pytest.raises(ConditionInvalid, match="No public holiday calendar for country 'XX'"):
         conditions_hold(trigger.conditions, context)
+
+
+@pytest.mark.django_db
+def test_trigger_next_and_previous_name_the_slots_that_meet_the_conditions() -> None:
+    flow = save(
+        schedule_flow(
+            "0 9 * * *",
+            extra="""
+            conditions:
+              - type: io.kestra.plugin.core.condition.DayWeek
+                dayOfWeek: MONDAY
+            """,
+        )
+    )
+    clock_tick(datetime(2030, 1, 1, 8, 0, tzinfo=UTC))
+    clock_tick(datetime(2030, 1, 8, 8, 0, tzinfo=UTC))
+    [monday] = executions_of(flow)
+    variables = trigger_of(monday)["variables"]
+    assert variables["date"].startswith("2030-01-07T09:00")
+    assert variables["next"].startswith("2030-01-14T09:00")
+    assert variables["previous"].startswith("2029-12-31T09:00")

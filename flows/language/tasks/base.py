@@ -75,7 +75,17 @@ class Retry(LanguageModel):
     min_interval: Duration | None = Field(None, description="Shortest wait (random)")
     delay_factor: float | None = Field(None, gt=0, description="Growth per attempt (exponential)")
     warning_on_retry: bool = Field(False, description="End WARNING when it needed a retry")
-    behavior: Literal["RETRY_FAILED_TASK"] | None = None
+    behavior: Literal["RETRY_FAILED_TASK", "CREATE_NEW_EXECUTION"] | None = None
+
+    @field_validator("behavior")
+    @classmethod
+    def _same_execution(cls, value: str | None) -> str | None:
+        if value == "CREATE_NEW_EXECUTION":  # needs Kestra's RETRIED execution state
+            raise ValueError(
+                "Retry behavior CREATE_NEW_EXECUTION is not supported yet by Flowsite: "
+                "use RETRY_FAILED_TASK (the default), which retries in the same execution"
+            )
+        return value
 
     @model_validator(mode="after")
     def _bounded(self) -> Retry:

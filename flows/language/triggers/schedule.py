@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from functools import lru_cache
+from itertools import islice
 from typing import Any, Literal
 
 from croniter import croniter
@@ -15,8 +16,15 @@ from pydantic import Field, ValidationInfo, field_validator
 from ..tasks import LanguageModel, NotSupportedYet
 from ..values import Duration
 from .base import BaseTrigger
-from .conditions import Condition, ConditionContext, MultipleCondition, conditions_hold
+from .conditions import (
+    Condition,
+    ConditionContext,
+    ConditionInvalid,
+    MultipleCondition,
+    conditions_hold,
+)
 
+SLOTS_SEARCHED = 400  # how far trigger.next and trigger.previous look for a slot that qualifies
 CRON_NICKNAMES = frozenset(
     {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 )
@@ -167,12 +175,31 @@ class ScheduleTrigger(BaseTrigger):
         return cron_slot_before(self.cron, self.timezone, before)
 
     def variables(self, slot: datetime) -> dict[str, str]:
-        """``trigger.date``, ``trigger.next`` and ``trigger.previous`` of one slot."""
+        """``trigger.date``, ``trigger.next`` and ``trigger.previous`` of one slot: with
+        conditions, as Kestra, the next and previous slots that meet them."""
+        following, before = self.next_slot(slot), self.previous_slot(slot)
+        if self.all_conditions:
+            following = self._first_admitted(self.slots_after(slot)) or following
+            before = self._first_admitted(self._slots_before(slot)) or before
         return {
             "date": slot.isoformat(),
-            "next": self.next_slot(slot).isoformat(),
-            "previous": self.previous_slot(slot).isoformat(),
+            "next": following.isoformat(),
+            "previous": before.isoformat(),
         }
+
+    def _slots_before(self, slot: datetime) -> Iterator[datetime]:
+        while True:
+            slot = self.previous_slot(slot)
+            yield slot
+
+    def _first_admitted(self, slots: Iterable[datetime]) -> datetime | None:
+        for slot in islice(slots, SLOTS_SEARCHED):
+            try:
+                if self.admits(slot, {"trigger": {"date": slot.isoformat()}}):
+                    return slot
+            except ConditionInvalid:
+                return None
+        return None
 
 
 @lru_cache(maxsize=1)
