@@ -232,3 +232,13 @@ def test_an_examples_file_may_hold_several_flows(
     call_command("load_examples", stdout=out)
     assert "dev.first created" in out.getvalue() and "dev.second created" in out.getvalue()
     assert Flow.objects.live().filter(flow_id__in=["first", "second"]).count() == 2
+
+
+@pytest.mark.django_db
+def test_the_execution_page_shows_a_secret_input_as_stars(client: Any, alice: Any) -> None:
+    execution = execution_start(flow=save_flow(SECRET_FLOW), inputs={"token": "hunter2-xyz"})
+    client.force_login(alice)
+    page = client.get(execution.get_absolute_url()).content.decode()
+    assert "******" in page
+    assert "hunter2-xyz" not in page
+    assert execution.inputs["token"]["value"] not in page
