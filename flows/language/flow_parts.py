@@ -84,11 +84,18 @@ class Sla(LanguageModel):
 
 # --- pluginDefaults, applied to the YAML's data before it is validated ------------------
 
-_ALIASES: dict[str, tuple[str, ...]] = {
-    name: type_names(model)
+_MODELS: dict[str, type[LanguageModel]] = {
+    name: model
     for model in (*TASK_MODELS, *TRIGGER_MODELS, *CONDITION_MODELS)
     for name in type_names(model)
 }
+
+
+def _keys(model: type[LanguageModel]) -> frozenset[str]:
+    fields = model.model_fields
+    return frozenset([*fields, *(f.alias for f in fields.values() if f.alias)])
+
+
 _NOT_PLUGINS = frozenset({"pluginDefaults", "taskDefaults", "inputs", "outputs", "variables"})
 
 
@@ -126,18 +133,30 @@ def _with_defaults(value: Any, soft: list[dict[str, Any]], forced: list[dict[str
     kind = value.get("type")
     if not isinstance(kind, str):
         return value
-    names = _ALIASES.get(kind, (kind,))
+    model = _MODELS.get(kind)
+    names = type_names(model) if model else (kind,)
     for default in soft:
-        if _matches(default["type"], names):
-            value = _merged(default["values"], value)
+        if values := _applying(default, names, model):
+            value = _merged(values, value)
     for default in forced:
-        if _matches(default["type"], names):
-            value = _merged(value, default["values"])
+        if values := _applying(default, names, model):
+            value = _merged(value, values)
     return value
 
 
-def _matches(wanted: str, names: Iterable[str]) -> bool:
-    return any(name == wanted or name.startswith(wanted) for name in names)
+def _applying(
+    default: dict[str, Any], names: Iterable[str], model: type[LanguageModel] | None
+) -> dict[str, Any]:
+    """The values of ``default`` for a plugin of these type names: all of them when it
+    names the type, only those the type has when it names a prefix (as Kestra, which
+    validates a default against its type only when it names one)."""
+    wanted: str = default["type"]
+    if wanted in names:
+        return dict(default["values"])
+    if model is None or not any(name.startswith(wanted) for name in names):
+        return {}
+    known = _keys(model)
+    return {k: v for k, v in default["values"].items() if k in known}
 
 
 def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -290,3 +290,31 @@ def test_a_retry_that_would_create_new_executions_is_refused_with_what_to_use() 
     )
     with pytest.raises(FlowInvalid, match="CREATE_NEW_EXECUTION is not supported yet"):
         parse_flow(source)
+
+
+def test_a_prefix_default_gives_each_type_only_what_it_has_and_an_exact_one_is_checked() -> None:
+    source = """
+id: prefixed
+namespace: dev
+pluginDefaults:
+  - type: io.kestra.plugin.core
+    values:
+      timeout: PT1M
+      message: hello
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+triggers:
+  - id: daily
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 9 * * *"
+"""
+    definition = parse_flow(source)
+    [say] = definition.tasks
+    assert isinstance(say, LogTask)
+    assert (say.message, say.timeout) == ("hello", timedelta(minutes=1))
+    exact = source.replace(
+        "type: io.kestra.plugin.core\n", "type: io.kestra.plugin.core.trigger.Schedule\n"
+    )
+    with pytest.raises(FlowInvalid, match="Unknown property 'timeout'"):
+        parse_flow(exact)
