@@ -134,10 +134,14 @@ class FlowDefinition(LanguageModel):
         return self
 
     @property
+    def listener_tasks(self) -> list[BaseTask]:
+        return [task for listener in self.listeners for task in listener.tasks]
+
+    @property
     def all_tasks(self) -> list[BaseTask]:
         """The top-level tasks of every list: tasks, errors, finally, listeners, after."""
-        listened = [task for listener in self.listeners for task in listener.tasks]
-        return [*self.tasks, *self.errors, *self.finally_, *listened, *self.after_execution]
+        lists = (self.tasks, self.errors, self.finally_, self.listener_tasks, self.after_execution)
+        return [task for tasks in lists for task in tasks]
 
     @model_validator(mode="after")
     def _task_ids_are_unique(self) -> FlowDefinition:

@@ -4,8 +4,10 @@ afterExecution, SLAs, and Switch's ``defaults: null``, each as Kestra runs it.""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from executions.models import State, TaskRunAttempt
@@ -318,3 +320,15 @@ triggers:
     )
     with pytest.raises(FlowInvalid, match="Unknown property 'timeout'"):
         parse_flow(exact)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_execution_page_shows_listeners_and_after_execution_in_their_sections(
+    client: Any, alice: Any
+) -> None:
+    run = run_here(save_flow(LISTENED))
+    client.force_login(alice)
+    page = client.get(reverse("execution_task_runs", args=[run.pk])).content.decode()
+    assert '<li class="run-tree-section">listeners</li>' in page
+    assert '<li class="run-tree-section">afterExecution</li>' in page
+    assert page.index("on_failure") < page.index("always")
