@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from executions.lifecycle import execution_resume, execution_start
 from executions.models import Execution, LogLine, State, TaskRunAttempt
@@ -16,6 +17,7 @@ from flows.models import Flow
 from tests.conftest import FlowsiteProcess, start_worker, wait_until
 from tests.flows_helpers import finished, messages
 from triggers.clock import clock_tick
+from triggers.models import ConditionWindow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "flows" / "examples"
 CHANNEL = "#data-team"
@@ -97,3 +99,31 @@ def test_resilient_pipeline_retries_then_reports_its_failure(worker: Any) -> Non
     assert attempts.count() == 3  # the flow's retry
     assert "Failed after 3 errors: The API refused the token" in messages(run)
     assert {"report_failure", "goodbye"} <= set(run.task_runs.values_list("task_id", flat=True))
+
+
+def test_orders_webhook_takes_orders_and_daily_close_waits_for_an_order_and_a_morning(
+    worker: Any, client: Client
+) -> None:
+    orders = example("webhook-orders")
+    mornings = example("schedule-weekday-mornings")
+    close = example("daily-close")
+    url = "/api/v1/executions/webhook/company.team/orders-webhook/orders-4f9a7c2e"
+    ping = client.post(url, {"kind": "ping"}, content_type="application/json")
+    assert ping.status_code == 204 and executions_of(orders) == []
+    order = client.post(url, {"kind": "order", "id": "A-17"}, content_type="application/json")
+    assert order.status_code == 200
+    [recorded] = [finished(execution) for execution in executions_of(orders)]
+    assert "Order A-17 received" in messages(recorded)
+    assert executions_of(close) == []  # the morning has not run yet
+    morning = finished(execution_start(flow=mornings))
+    assert morning.state == State.SUCCESS
+    wait_until(lambda: executions_of(close), what="the day to close")
+    [closed] = [finished(execution) for execution in executions_of(close)]
+    assert closed.state == State.SUCCESS
+    assert f"Closing the day after weekday-mornings {morning.pk}" in messages(closed)
+    second_morning = finished(execution_start(flow=mornings))
+    assert second_morning.state == State.SUCCESS
+    # The window was reset when it fired: the new morning waits there for a new order.
+    [window] = ConditionWindow.objects.filter(flow_id="daily-close")
+    assert set(window.results) == {"morning"}
+    assert len(executions_of(close)) == 1
