@@ -127,3 +127,16 @@ def test_orders_webhook_takes_orders_and_daily_close_waits_for_an_order_and_a_mo
     [window] = ConditionWindow.objects.filter(flow_id="daily-close")
     assert set(window.results) == {"morning"}
     assert len(executions_of(close)) == 1
+
+
+def test_numbered_steps_runs_a_known_environment_and_fails_an_unknown_one(
+    worker: Any, clock: Any
+) -> None:
+    flow = example("numbered-steps")
+    staging = finished(execution_start(flow=flow))
+    assert staging.state == State.SUCCESS
+    assert messages(staging)[-1] == "Deployed"
+    assert "Staging checks passed" in messages(staging)
+    unknown = finished(execution_start(flow=flow, inputs={"environment": "qa"}))
+    assert unknown.state == State.FAILED
+    assert "no case matches 'qa'" in unknown.task_runs.get(task_id="2").error
