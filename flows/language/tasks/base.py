@@ -214,7 +214,12 @@ class Planner(Protocol):
 
 
 class BaseTask(LanguageModel):
-    id: str = Field(pattern=TASK_ID_PATTERN, max_length=100, description="Unique id of the task")
+    id: str = Field(
+        pattern=TASK_ID_PATTERN,
+        max_length=100,
+        json_schema_extra={"type": ["string", "integer"]},  # Kestra reads id: 1 too
+        description="Unique id of the task",
+    )
     description: str | None = None
     disabled: bool = Field(False, description="Skip this task")
     timeout: Duration | None = Field(None, description="Longest the task may run (ISO-8601)")

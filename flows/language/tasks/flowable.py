@@ -79,7 +79,11 @@ class SwitchTask(FlowableTask):
     type: Literal["io.kestra.plugin.core.flow.Switch", "io.kestra.core.tasks.flows.Switch"]
     value: str = Field(description="An expression whose text picks the case")
     cases: dict[str, list[Task]] = Field(default_factory=dict, description="Tasks per value")
-    defaults: list[Task] = Field(default_factory=list, description="Tasks when no case matches")
+    defaults: list[Task] = Field(
+        default_factory=list,
+        description="Tasks when no case matches",
+        json_schema_extra={"type": ["array", "null"]},  # Kestra's `defaults: null`
+    )
     child_properties: ClassVar[tuple[str, ...]] = ("cases", "defaults")
     layout: ClassVar[Layout] = "branches-side-by-side"
     decided_by: ClassVar[str] = "value"

@@ -43,7 +43,12 @@ TERMINAL_OR_PAUSED: tuple[KestraState, ...] = (
 
 
 class BaseTrigger(LanguageModel):
-    id: str = Field(pattern=TASK_ID_PATTERN, max_length=100, description="Unique id of the trigger")
+    id: str = Field(
+        pattern=TASK_ID_PATTERN,
+        max_length=100,
+        json_schema_extra={"type": ["string", "integer"]},  # Kestra reads id: 1 too
+        description="Unique id of the trigger",
+    )
     description: str | None = None
     disabled: bool = Field(False, description="Never fire this trigger")
     stop_after: list[KestraState] = Field(
