@@ -61,7 +61,7 @@ def execution_start(
         flow_revision=revision,
         namespace=flow.namespace,
         flow_id=flow.flow_id,
-        labels={**definition.labels, **(labels or {})},
+        labels={**_without_system(definition.labels), **(labels or {})},
         triggered_by=user if getattr(user, "is_authenticated", False) else None,
         trigger=trigger,
         parent_task_run=parent_task_run,
@@ -96,6 +96,11 @@ def execution_start(
         copies = _copy_runs(execution, replay_keeps or [])
         enqueue_in_transaction(plan(execution, definition, runs=copies))
     return execution
+
+
+def _without_system(labels: dict[str, str]) -> dict[str, str]:
+    """A flow's labels less the system ones: only the engine sets those (as Kestra)."""
+    return {key: value for key, value in labels.items() if not key.startswith("system.")}
 
 
 def _system_labels(execution: Execution, parent_task_run: TaskRun | None) -> None:

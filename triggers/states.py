@@ -125,7 +125,7 @@ def trigger_start(
             with transaction.atomic():
                 execution = execution_start(
                     flow=flow,
-                    labels=labels,
+                    labels={**state.trigger.labels, **(labels or {})},
                     inputs=inputs_render(inputs or {}, variables, context),
                     trigger={"id": state.trigger_id, "type": state.type, "variables": variables},
                 )

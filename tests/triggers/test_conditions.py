@@ -259,3 +259,24 @@ def test_trigger_next_and_previous_name_the_slots_that_meet_the_conditions() -> 
     assert variables["date"].startswith("2030-01-07T09:00")
     assert variables["next"].startswith("2030-01-14T09:00")
     assert variables["previous"].startswith("2029-12-31T09:00")
+
+
+@pytest.mark.django_db
+def test_a_triggers_labels_go_on_the_executions_it_starts_and_a_flow_cannot_fake_system_ones() -> (
+    None
+):
+    source = schedule_flow(
+        "0 9 * * *",
+        extra="""
+        labels:
+          - key: started_by
+            value: schedule
+        """,
+    ).replace("\ntasks:", "\nlabels:\n  system.correlationId: forged\n  team: data\n\ntasks:")
+    flow = save(source)
+    clock_tick(datetime(2030, 1, 1, 8, 0, tzinfo=UTC))
+    clock_tick(datetime(2030, 1, 1, 9, 0, 1, tzinfo=UTC))
+    [execution] = executions_of(flow)
+    assert execution.labels["started_by"] == "schedule"
+    assert execution.labels["team"] == "data"
+    assert execution.labels["system.correlationId"] == execution.pk

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ..tasks import LanguageModel, NotSupportedYet
-from ..values import TASK_ID_PATTERN, number_as_text, type_names
+from ..values import TASK_ID_PATTERN, number_as_text, type_names, values_as_text
 
 # Every state name Kestra accepts in a trigger, so flows written for Kestra validate; the
 # states Flowsite never reaches simply never match.
@@ -51,6 +51,9 @@ class BaseTrigger(LanguageModel):
     )
     description: str | None = None
     disabled: bool = Field(False, description="Never fire this trigger")
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Labels of the executions it starts"
+    )
     stop_after: list[KestraState] = Field(
         default_factory=list,
         description="Disable the trigger once an execution it started ends in one of these states",
@@ -59,6 +62,13 @@ class BaseTrigger(LanguageModel):
     log_to_file: NotSupportedYet = None
     min_log_level: NotSupportedYet = None
     worker_group: NotSupportedYet = None
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels_as_mapping(cls, value: object) -> object:
+        if isinstance(value, list) and all(isinstance(i, dict) and "key" in i for i in value):
+            value = {str(i["key"]): i.get("value") for i in value}
+        return values_as_text(value)
 
     @field_validator("id", mode="before")
     @classmethod
