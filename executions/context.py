@@ -2,13 +2,15 @@
 
 ``{{ inputs.x }}``, ``{{ vars.x }}``, ``{{ outputs.task.vars.k }}``, ``{{ execution.id }}``,
 ``{{ flow.namespace }}``, ``{{ taskrun.value }}``, ``{{ parent.taskrun.value }}``,
-``{{ trigger.date }}``, ``{{ labels.team }}``, ``{{ namespace.x }}``,
-``{{ taskrun.iteration }}`` (a LoopUntil's turn), and the functions ``secret('NAME')``,
-``read(uri)`` and ``currentEachOutput(outputs.t)``.
+``{{ trigger.date }}``, ``{{ labels.team }}``, ``{{ labels.system.correlationId }}``,
+``{{ namespace.x }}``, ``{{ envs.name }}``, ``{{ taskrun.iteration }}`` (a LoopUntil's
+turn), and the functions ``secret('NAME')``, ``read(uri)``, ``errorLogs()`` and
+``currentEachOutput(outputs.t)``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -17,10 +19,13 @@ from flows.language.tasks import TASK_TYPES, ForEachItemTask
 from flowsite.values import format_instant
 from namespaces.lookup import namespace_secrets, namespace_variables
 
-from .models import Execution, TaskRun
+from .models import Execution, LogLine, TaskRun
+from .secret_inputs import secret_inputs_open
 from .storage import storage_read_for
 
 FOR_EACH_ITEM_TYPES = ForEachItemTask.type_names()
+ENV_PREFIX = "FLOWSITE_ENV_"
+ERROR_LOGS_MAX = 100
 
 
 class SecretMissing(Exception):
@@ -112,9 +117,9 @@ def render_context(
             "originalId": execution.original_id or execution.pk,
             "state": execution.state,
         },
-        "inputs": execution.inputs or {},
+        "inputs": secret_inputs_open(execution.inputs or {}, on_secret),
         "vars": definition.variables,
-        "labels": execution.labels or {},
+        "labels": _labels(execution.labels or {}),
         "outputs": task_outputs(runs),
         "trigger": (execution.trigger or {}).get("variables", {}),
         "namespace": namespace_variables(namespace),
@@ -155,9 +160,47 @@ def render_context(
         data = storage_read_for(execution, str(uri), what=f"read('{uri}')")
         return data.decode("utf-8", errors="replace")
 
+    def error_logs() -> list[dict[str, Any]]:
+        # Kestra's errorLogs(): the execution's ERROR lines so far, for an errors branch.
+        lines = LogLine.objects.filter(execution_id=execution.pk, level="ERROR").order_by("id")
+        return [_log_entry(execution, line) for line in lines[:ERROR_LOGS_MAX]]
+
     context["secret"] = secret
     context["read"] = read
+    context["errorLogs"] = error_logs
+    context["envs"] = envs()
     return context
+
+
+def envs() -> dict[str, str]:
+    """``{{ envs.name }}``: the server's environment variables named FLOWSITE_ENV_<NAME>,
+    and only those (Kestra reads ENV_<NAME>; an operator allows each one by naming it)."""
+    return {
+        name.removeprefix(ENV_PREFIX).lower(): value
+        for name, value in os.environ.items()
+        if name.startswith(ENV_PREFIX) and len(name) > len(ENV_PREFIX)
+    }
+
+
+def _log_entry(execution: Execution, line: LogLine) -> dict[str, Any]:
+    return {
+        "namespace": execution.namespace,
+        "flowId": execution.flow_id,
+        "executionId": execution.pk,
+        "taskId": line.task_id or None,
+        "taskRunId": line.task_run_id,
+        "attemptNumber": line.attempt,
+        "timestamp": _iso(line.timestamp),
+        "level": line.level,
+        "message": line.message,
+    }
+
+
+def _labels(labels: dict[str, Any]) -> dict[str, Any]:
+    """``labels.x``, and Kestra's system labels under ``labels.system``
+    (``{{ labels.system.correlationId }}``)."""
+    system = {k.removeprefix("system."): v for k, v in labels.items() if k.startswith("system.")}
+    return {**labels, "system": system} if system else labels
 
 
 def _taskrun(run: TaskRun) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from .models import Execution, State, TaskRun, TaskRunAttempt
 from .planner import execution_advance
 from .queue import enqueue_task_run
 from .running import StopWatch, WorkerRuntime, attempt_perform, attempt_prepare
+from .signals import execution_changed
 from .upkeep import retry_allowed, task_run_fail
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,9 @@ def task_run_execute(*, task_run_id: str) -> list[str]:
         if not task_run.claim(worker_name()):
             transaction.set_rollback(first > 0)  # the execution is not ours to start
             return []
+        if first:
+            execution.state = State.RUNNING
+            execution_changed.send(sender=Execution, execution=execution)
         definition = execution.flow_revision.definition
         attempt = _Attempt(task_run, execution, definition)
     execution_wake(execution.pk)

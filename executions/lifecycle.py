@@ -26,8 +26,13 @@ from .planner import (
     plan,
 )
 from .queue import enqueue_in_transaction
+from .secret_inputs import secret_inputs_given, secret_inputs_seal
+from .signals import execution_changed
 from .storage import storage_input_uri, storage_save
 from .walk import is_flowable
+
+CORRELATION_ID = "system.correlationId"
+USERNAME = "system.username"
 
 
 class NotAllowed(Exception):
@@ -58,20 +63,22 @@ def execution_start(
         flow_revision=revision,
         namespace=flow.namespace,
         flow_id=flow.flow_id,
-        labels={**definition.labels, **(labels or {})},
+        labels={**_without_system(definition.labels), **(labels or {})},
         triggered_by=user if getattr(user, "is_authenticated", False) else None,
         trigger=trigger,
         parent_task_run=parent_task_run,
         original_id=replay_of.pk if replay_of else "",
     )
-    execution.inputs = inputs_resolve(
+    _system_labels(execution, parent_task_run)
+    resolved = inputs_resolve(
         definition.inputs,
-        inputs or {},
+        secret_inputs_given(inputs),
         files or {},
         store_file=lambda input_id, upload: storage_save(
             storage_input_uri(execution, input_id, upload.name or input_id), upload
         ),
     )
+    execution.inputs = secret_inputs_seal(definition.inputs, resolved)
     # No savepoint of its own: inside a caller's transaction (an API call), a failure
     # here fails the whole of it.
     with transaction.atomic(savepoint=False):
@@ -91,6 +98,24 @@ def execution_start(
         copies = _copy_runs(execution, replay_keeps or [])
         enqueue_in_transaction(plan(execution, definition, runs=copies))
     return execution
+
+
+def _without_system(labels: dict[str, str]) -> dict[str, str]:
+    """A flow's labels less the system ones: only the engine sets those (as Kestra)."""
+    return {key: value for key, value in labels.items() if not key.startswith("system.")}
+
+
+def _system_labels(execution: Execution, parent_task_run: TaskRun | None) -> None:
+    """Kestra's system labels: ``system.correlationId``, the id of the execution that
+    started the chain (a Subflow's child keeps its parent's), and ``system.username``,
+    who started it by hand."""
+    labels = execution.labels
+    if parent_task_run is not None:
+        parent = parent_task_run.execution
+        labels[CORRELATION_ID] = (parent.labels or {}).get(CORRELATION_ID) or parent.pk
+    labels.setdefault(CORRELATION_ID, execution.pk)
+    if execution.triggered_by is not None:
+        labels[USERNAME] = execution.triggered_by.get_username()
 
 
 def _over_the_limit(execution: Execution, behavior: str) -> None:
@@ -207,6 +232,7 @@ def execution_resume(
             run.save(update_fields=["state", "ended_at", "wake_at", "error", "outputs"])
         execution.state = State.RUNNING
         execution.save(update_fields=["state"])
+        execution_changed.send(sender=Execution, execution=execution)
         enqueue_in_transaction(plan(execution, definition))
 
 

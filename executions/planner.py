@@ -4,9 +4,9 @@ A flow is a tree: flowable tasks (Sequential, Parallel, If, Switch, ForEach, Loo
 Pause, WorkingDirectory...) hold other tasks. Each plan walks the whole tree against the
 execution's task runs while holding the execution's row lock, creates the task runs that
 may start, and settles the state of flowable runs and of the execution from their
-children's. What a flowable task decides
-is its model's to say (``start``, ``progress``); the walk (walk.py) only asks. Docker and
-processes are only touched after the commit, by the worker jobs.
+children's. What a flowable task decides is its model's to say (``start``,
+``progress``); the walk (walk.py) only asks; listeners and SLAs are flow_rules.py's.
+Docker and processes are only touched after the commit, by the worker jobs.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from flows.language.states import ACTIVE_EXECUTION_STATES
 from flows.language.tasks import ForEachItemTask, SubflowTask
 
 from .context import render_context
+from .flow_rules import sla_check, sla_end_state
 from .live import LogWriter, execution_wake
 from .models import TERMINAL_STATES, Execution, State, TaskRun, TaskRunAttempt
 from .queue import enqueue_in_transaction
-from .signals import execution_ended
+from .signals import execution_changed, execution_ended
 from .storage import storage_save, storage_uri
 from .walk import Walk, is_flowable, is_waiting
 
@@ -63,16 +64,18 @@ def _plan(
 ) -> list[str]:
     runs_by_path = {run.path: run for run in (execution.task_runs.all() if runs is None else runs)}
     walk = _Walk(execution, definition, runs_by_path)
+    sla_check(walk)
     state = walk.root_state()
     leaves = [run.pk for run in walk.created if run.state == State.CREATED]
     if state in TERMINAL_STATES and walk.busy():
         state = None  # a flowable failed under a running task: the execution waits for it
     if state is not None and state in TERMINAL_STATES:
         _leftovers_end(runs_by_path.values())
+        state = sla_end_state(execution, definition) if state == State.KILLED else state
         execution_end(execution, state, definition, runs=list(runs_by_path.values()))
     elif execution.state == State.KILLING and not walk.busy():
         _leftovers_end(runs_by_path.values())
-        execution_end(execution, State.KILLED, definition)
+        execution_end(execution, sla_end_state(execution, definition), definition)
     elif (
         execution.state != State.PAUSED
         and any(run.state == State.PAUSED for run in runs_by_path.values())
@@ -80,6 +83,7 @@ def _plan(
     ):
         execution.state = State.PAUSED
         execution.save(update_fields=["state"])
+        execution_changed.send(sender=Execution, execution=execution)
     transaction.on_commit(lambda: execution_wake(execution.pk))
     return leaves
 

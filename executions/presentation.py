@@ -26,7 +26,13 @@ from .models import Execution, TaskRun, TaskRunAttempt
 
 logger = logging.getLogger(__name__)
 
-FLOW_SECTIONS = (("tasks", ""), ("errors", "errors"), ("finally_", "finally"))
+FLOW_SECTIONS = (
+    ("tasks", ""),
+    ("errors", "errors"),
+    ("finally_", "finally"),
+    ("listener_tasks", "listeners"),
+    ("after_execution", "afterExecution"),
+)
 MIN_SEGMENT_PERCENT = 0.4  # a 5 ms attempt in a minute-long run must still be seen
 
 

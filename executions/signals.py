@@ -7,3 +7,8 @@ from django.dispatch import Signal
 # starts anything (other executions) only once it commits (``transaction.on_commit``).
 # Flow triggers listen to it.
 execution_ended = Signal()
+
+# Sent when an execution enters RUNNING or PAUSED (not an end), with ``execution=`` in
+# its new state, inside the transaction that changes it. Flow triggers that list these
+# states listen to it.
+execution_changed = Signal()

@@ -21,6 +21,7 @@ from . import lifecycle
 from .models import Execution, State, TaskRun
 from .presentation import execution_tree, gantt_rows, outputs_by_task, pretty_json
 from .search import execution_search
+from .secret_inputs import is_sealed
 
 PAGE_SIZE = 50
 
@@ -75,6 +76,8 @@ def _page_context(request: HttpRequest, execution: Execution) -> dict[str, Any]:
 
 
 def _shown(value: object) -> str:
+    if is_sealed(value):  # a SECRET input: never shown, not even encrypted
+        return "******"
     return value if isinstance(value, str) else pretty_json(value)
 
 

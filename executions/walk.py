@@ -17,6 +17,7 @@ from flows.language import FlowDefinition
 from flows.language.tasks import WORKERLESS_TYPES, BaseTask, FlowableTask, Undecided
 
 from .context import render_context
+from .flow_rules import after_end_done
 from .live import LogWriter
 from .models import TERMINAL_STATES, Execution, State, TaskRun
 
@@ -177,9 +178,10 @@ class Walk:
             return None
         if self.execution.state == State.KILLING or main == State.KILLED:
             return State.KILLED if not self.busy() else None
-        return self.handled(
+        state = self.handled(
             main, definition.errors, definition.finally_, parent=None, value=None, prefix=""
         )
+        return state if state is None or after_end_done(self, state) else None
 
     def handled(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -25,7 +26,7 @@ from flowsite.query_filters import (
 )
 from flowsite.values import format_instant
 
-from .language import FlowInvalid, parse_flow, parse_new_flow
+from .language import FlowInvalid, flow_documents, parse_flow, parse_new_flow
 from .models import Flow, FlowExists
 from .process_check import process_runner_check
 from .schema import flow_schema
@@ -138,28 +139,65 @@ def flow_schema_view(request: HttpRequest) -> HttpResponse:
 
 @api_view(("POST",))
 def flows_validate(request: HttpRequest) -> HttpResponse:
-    """Kestra's validate endpoint: what is wrong with a flow, without saving it."""
+    """Kestra's validate endpoint: what is wrong with each flow of the body (one, or
+    several separated by ``---``), without saving anything."""
     source = _yaml_body(request)
     if isinstance(source, HttpResponse):
         return source
+    return JsonResponse(
+        [_validation(index, text) for index, text in enumerate(flow_documents(source) or [source])],
+        safe=False,
+    )
+
+
+def _validation(index: int, source: str) -> dict[str, Any]:
     try:
         definition = parse_new_flow(source)
         process_runner_check(definition, source)
     except FlowInvalid as exc:
-        return JsonResponse(
-            [
-                {
-                    "index": 0,
-                    "constraints": "\n".join(str(e) for e in exc.errors),
-                    "errors": [e.as_dict() for e in exc.errors],
-                }
-            ],
-            safe=False,
-        )
-    return JsonResponse(
-        [{"index": 0, "flow": definition.id, "namespace": definition.namespace, "errors": []}],
-        safe=False,
-    )
+        return {
+            "index": index,
+            "constraints": "\n".join(str(e) for e in exc.errors),
+            "errors": [e.as_dict() for e in exc.errors],
+        }
+    return {"index": index, "flow": definition.id, "namespace": definition.namespace, "errors": []}
+
+
+@api_view(("POST",))
+def flows_bulk(request: HttpRequest) -> HttpResponse:
+    """Kestra's bulk import: several flows separated by ``---``, each created or updated
+    as its own PUT would be, all or none. A flow that does not validate names its place."""
+    source = _yaml_body(request)
+    if isinstance(source, HttpResponse):
+        return source
+    documents = flow_documents(source)
+    with transaction.atomic():
+        saved = []
+        for index, text in enumerate(documents):
+            try:
+                definition = parse_flow(text)
+                existing = Flow.objects.live().filter(
+                    namespace=definition.namespace, flow_id=definition.id
+                )
+                if existing.exists():
+                    flow_for_user(
+                        request.user, definition.namespace, definition.id, need=Role.EDITOR
+                    )
+                else:
+                    namespace_for_new_flow(request.user, definition.namespace)
+                flow = Flow.save_source(text, author=request.user)
+            except FlowInvalid as exc:
+                transaction.set_rollback(True)
+                return api_error(
+                    422,
+                    f"Flow {index + 1} of {len(documents)} is invalid: {exc.errors[0]}",
+                    errors=[e.as_dict() for e in exc.errors],
+                )
+            (audit_flow_saved if flow.revision > 1 else audit_flow_created)(
+                actor=request.user, flow=flow
+            )
+            saved.append(flow)
+    return JsonResponse([flow_json(flow) for flow in saved], safe=False)
 
 
 @api_view(("GET",))

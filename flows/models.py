@@ -84,14 +84,14 @@ class Flow(models.Model):
             now = timezone.now()
             if flow is None:
                 flow = cls(namespace=key[0], flow_id=key[1], revision=0, created_at=now)
-            elif flow.source == source and flow.deleted_at is None:
+            elif flow.source == source and (flow.deleted_at is None) != definition.deleted:
                 flow.made_revision = False
                 return flow  # an unchanged save makes no new revision
             flow.revision += 1
             flow.source = source
             flow.description = definition.description or ""
             flow.updated_at = now
-            flow.deleted_at = None
+            flow.deleted_at = now if definition.deleted else None  # Kestra's `deleted: true`
             flow.save()
             FlowRevision.objects.create(
                 flow=flow,

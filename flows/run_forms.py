@@ -132,7 +132,11 @@ def _typed_field(definition: BaseInput) -> forms.Field:
         return forms.FileField(
             widget=forms.ClearableFileInput(attrs={"accept": accept} if accept else {})
         )
-    widget_type = {"EMAIL": forms.EmailInput, "URI": forms.URLInput}.get(definition.canonical_type)
+    widget_type = {
+        "EMAIL": forms.EmailInput,
+        "URI": forms.URLInput,
+        "SECRET": forms.PasswordInput,
+    }.get(definition.canonical_type)
     return forms.CharField(widget=(widget_type or forms.TextInput)())
 
 

@@ -81,6 +81,7 @@ urlpatterns = [
     # Kestra's REST paths.
     path("api/v1/flows", flows_api.flows_create),
     path("api/v1/flows/validate", flows_api.flows_validate),
+    path("api/v1/flows/bulk", flows_api.flows_bulk),
     path("api/v1/flows/search", flows_api.flows_search),
     path("api/v1/flows/distinct-namespaces", flows_api.flows_distinct_namespaces),
     path("api/v1/flows/<str:namespace>", flows_api.flows_of_namespace),

@@ -19,7 +19,12 @@ from accounts.audit import audit_trigger_changed
 from accounts.models import Role
 from accounts.permissions import visible
 from executions.api_json import execution_json
-from flows.language.triggers import WebhookTrigger
+from flows.language.triggers import (
+    ConditionContext,
+    ConditionInvalid,
+    WebhookTrigger,
+    conditions_hold,
+)
 from flows.models import Flow
 from flowsite.api import api_error, api_view, request_text
 from flowsite.bounded import load_json, unstorable
@@ -47,6 +52,21 @@ def webhook(request: HttpRequest, namespace: str, flow_id: str, key: str) -> Htt
     }
     if odd := unstorable(variables):
         return api_error(400, f"The request holds {odd}, which cannot be stored")
+    if trigger.conditions:
+        context = ConditionContext(
+            variables={
+                "trigger": variables,
+                "flow": {"id": flow.flow_id, "namespace": flow.namespace},
+                "labels": flow.current_revision.definition.labels,
+            },
+            flow_namespace=flow.namespace,
+            flow_id=flow.flow_id,
+        )
+        try:
+            if not conditions_hold(trigger.conditions, context):
+                return HttpResponse(status=204)  # as Kestra: heard, nothing started
+        except ConditionInvalid as exc:
+            return api_error(422, f"The webhook's conditions could not be decided: {exc}")
     try:
         execution = trigger_start(
             state=state, flow=flow, variables=variables, inputs=trigger.inputs

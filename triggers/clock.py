@@ -24,11 +24,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from executions.upkeep import upkeep_tick
-from flows.language.triggers import ScheduleTrigger
+from flows.language.triggers import ConditionInvalid, ScheduleTrigger
 from flows.models import Flow
 from flowsite.http import RequestUser
 
 from .models import SCHEDULE, Backfill, TriggerState
+from .sla_monitors import sla_monitors_tick
 from .states import trigger_start_logged
 
 logger = logging.getLogger(__name__)
@@ -40,10 +41,11 @@ ONE_SECOND = timedelta(seconds=1)
 
 
 def clock_tick(now: datetime) -> None:
-    """Everything the clock does at ``now``: schedules, backfills, then the engine's
+    """Everything the clock does at ``now``: schedules, backfills, SLAs, then the engine's
     upkeep (retries and pause timeouts that are due, the minutely sweep)."""
     schedules_tick(now)
     backfills_tick(now)
+    sla_monitors_tick(now)
     upkeep_tick(now)
 
 
@@ -80,18 +82,45 @@ def schedule_tick(*, state_id: int, now: datetime) -> int:
         slots, following = due_slots(schedule, state.next_date, now)
         started = 0
         for slot in slots:
-            started += trigger_start_logged(
-                state=state,
-                flow=flow,
-                variables=schedule.variables(slot),
-                key=slot_key(slot),
-                date=slot,
-                inputs=schedule.inputs,
-            )
+            started += _slot_start(state, flow, schedule, slot, key=slot_key(slot))
         state.last_date = slots[-1] if slots else state.last_date
         state.next_date = following
         state.save(update_fields=["last_date", "next_date"])
     return started
+
+
+def _slot_start(
+    state: TriggerState,
+    flow: Flow,
+    schedule: ScheduleTrigger,
+    slot: datetime,
+    *,
+    key: str,
+    labels: dict[str, str] | None = None,
+) -> bool:
+    """Start the slot's execution, unless the schedule's ``conditions`` turn it down."""
+    variables = schedule.variables(slot)
+    try:
+        admitted = schedule.admits(
+            slot, {"trigger": variables, "flow": {"id": flow.flow_id, "namespace": flow.namespace}}
+        )
+    except ConditionInvalid as exc:
+        logger.warning(
+            "Trigger %s: its conditions could not be decided for %s: %s", state, slot, exc
+        )
+        return False
+    if not admitted:
+        logger.info("Trigger %s: the slot %s does not meet its conditions", state, slot)
+        return False
+    return trigger_start_logged(
+        state=state,
+        flow=flow,
+        variables=variables,
+        key=key,
+        date=slot,
+        labels=labels,
+        inputs=schedule.inputs,
+    )
 
 
 def _arm(state: TriggerState, schedule: ScheduleTrigger, now: datetime) -> None:
@@ -100,7 +129,12 @@ def _arm(state: TriggerState, schedule: ScheduleTrigger, now: datetime) -> None:
     # Kestra's older ``backfill: {start}`` property: the past slots run once, when the
     # schedule is first armed.
     declared = schedule.backfill
-    if declared is not None and state.last_date is None and not state.backfills.exists():
+    if (
+        declared is not None
+        and declared.start is not None
+        and state.last_date is None
+        and not state.backfills.exists()
+    ):
         try:
             backfill_create(
                 state=state,
@@ -217,15 +251,8 @@ def backfill_tick(*, backfill_id: int) -> int:
         )
         started = 0
         for slot in slots:
-            started += trigger_start_logged(
-                state=state,
-                flow=flow,
-                variables=schedule.variables(slot),
-                key=f"backfill:{backfill.pk}:{slot_key(slot)}",
-                date=slot,
-                labels=backfill.labels,
-                inputs=schedule.inputs,
-            )
+            key = f"backfill:{backfill.pk}:{slot_key(slot)}"
+            started += _slot_start(state, flow, schedule, slot, key=key, labels=backfill.labels)
         following = schedule.next_slot(slots[-1]) if slots else None
         backfill.next_date = following if following and following <= backfill.end else None
         backfill.processed += len(slots)

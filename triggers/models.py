@@ -158,3 +158,44 @@ class TriggerFiring(models.Model):
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+class ConditionWindow(models.Model):
+    """What a Flow trigger's MultipleCondition (or its preconditions) gathered in one time
+    window: which of its conditions some execution met, and when. The window is met once
+    every condition is; Kestra keeps the same, per trigger and condition id."""
+
+    namespace = models.CharField(max_length=150)
+    flow_id = models.CharField(max_length=100)
+    trigger_id = models.CharField(max_length=100)
+    condition_id = models.CharField(max_length=100)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    results = models.JSONField(default=dict)  # condition key -> ISO date it was last met
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["namespace", "flow_id", "trigger_id", "condition_id", "start"],
+                name="condition_window_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}.{self.flow_id}:{self.trigger_id}/{self.condition_id}"
+
+
+class SlaMonitor(models.Model):
+    """A MAX_DURATION SLA of a running execution: the clock checks it at its deadline."""
+
+    execution_id = models.CharField(max_length=22)
+    sla_id = models.CharField(max_length=100)
+    deadline = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["execution_id", "sla_id"], name="sla_monitor_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"SLA {self.sla_id} of {self.execution_id} at {self.deadline}"

@@ -10,12 +10,13 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from executions.models import Execution
-from executions.signals import execution_ended
+from executions.models import Execution, State
+from executions.signals import execution_changed, execution_ended
 from flows.models import Flow
 
 from .flow_triggers import flow_triggers_fire, flow_triggers_waiting, stop_after_apply
 from .models import TriggerState
+from .sla_monitors import sla_monitors_end, sla_monitors_start
 from .states import trigger_states_sync
 
 logger = logging.getLogger(__name__)
@@ -35,9 +36,28 @@ def _execution_ended(sender: object, execution: Execution, **kwargs: Any) -> Non
     try:
         with transaction.atomic():
             stop_after_apply(execution=execution)
+            sla_monitors_end(execution=execution)
             waiting = flow_triggers_waiting(execution=execution)
     except Exception:
         logger.exception("Flow triggers failed after execution %s ended", execution.pk)
+        return
+    if waiting:
+        transaction.on_commit(partial(_flow_triggers_fire, execution, waiting))
+
+
+@receiver(execution_changed, dispatch_uid="triggers-execution-changed")
+def _execution_changed(sender: object, execution: Execution, **kwargs: Any) -> None:
+    # RUNNING, PAUSED: only Flow triggers that list the state hear it (Kestra fires them as
+    # the upstream enters the state, not at its end). As for an ending, in a savepoint.
+    try:
+        with transaction.atomic():
+            if execution.state in (State.RUNNING, State.PAUSED):  # a Pause may come first
+                sla_monitors_start(execution=execution)
+            waiting = flow_triggers_waiting(execution=execution)
+    except Exception:
+        logger.exception(
+            "Flow triggers failed after execution %s became %s", execution.pk, execution.state
+        )
         return
     if waiting:
         transaction.on_commit(partial(_flow_triggers_fire, execution, waiting))

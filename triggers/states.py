@@ -97,6 +97,7 @@ def trigger_start(
     date: datetime | None = None,
     labels: dict[str, str] | None = None,
     inputs: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
 ) -> Execution | None:
     """Start one execution of ``flow`` for ``state``'s trigger and return it.
 
@@ -124,8 +125,8 @@ def trigger_start(
             with transaction.atomic():
                 execution = execution_start(
                     flow=flow,
-                    labels=labels,
-                    inputs=inputs_render(inputs or {}, variables),
+                    labels={**state.trigger.labels, **(labels or {})},
+                    inputs=inputs_render(inputs or {}, variables, context),
                     trigger={"id": state.trigger_id, "type": state.type, "variables": variables},
                 )
         except Exception as exc:  # noqa: BLE001 - reported to the caller, after the record
@@ -151,6 +152,7 @@ def trigger_start_logged(
     date: datetime | None = None,
     labels: dict[str, str] | None = None,
     inputs: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
 ) -> bool:
     """trigger_start for the clock and the signals, which go on with the next start when
     one fails; returns whether an execution started."""
@@ -163,6 +165,7 @@ def trigger_start_logged(
             date=date,
             labels=labels,
             inputs=inputs,
+            context=context,
         )
     except TriggerStartFailed as exc:
         logger.warning("Trigger %s could not start its flow: %s", state, exc)
@@ -170,9 +173,11 @@ def trigger_start_logged(
     return execution is not None
 
 
-def inputs_render(inputs: dict[str, Any], variables: dict[str, Any]) -> dict[str, Any]:
+def inputs_render(
+    inputs: dict[str, Any], variables: dict[str, Any], context: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A trigger's ``inputs`` with their expressions (``{{ trigger.date }}``) rendered."""
     if not inputs:
         return {}
-    rendered: dict[str, Any] = render_value(inputs, {"trigger": variables})
+    rendered: dict[str, Any] = render_value(inputs, {**(context or {}), "trigger": variables})
     return rendered

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     Field,
@@ -16,6 +16,15 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from .flow_parts import (
+    Concurrency,
+    FlowOutput,
+    Listener,
+    PluginDefault,
+    Sla,
+    plugin_defaults_apply,
+    retry_spread,
+)
 from .inputs import INPUT_TYPES, Input, located_error
 from .source import FlowError, ParsedSource, YamlSourceError, format_path, parse_yaml
 from .tasks import (
@@ -23,12 +32,13 @@ from .tasks import (
     BaseTask,
     LanguageModel,
     NotSupportedYet,
+    Retry,
     ScalarText,
     SubflowTask,
     Task,
 )
 from .triggers import TRIGGER_UNION_TAGS, Triggers, union_kind
-from .values import FLOW_ID_PATTERN, NAMESPACE_PATTERN, TASK_ID_PATTERN, values_as_text
+from .values import FLOW_ID_PATTERN, NAMESPACE_PATTERN, values_as_text
 
 
 class FlowDefinition(LanguageModel):
@@ -83,15 +93,24 @@ class FlowDefinition(LanguageModel):
     finally_: list[Task] = Field(
         default_factory=list, alias="finally", description="Tasks run last, whatever happened"
     )
-    after_execution: NotSupportedYet = None
+    after_execution: list[Task] = Field(
+        default_factory=list, description="Tasks run once the execution has ended"
+    )
     concurrency: Concurrency | None = Field(
         None, description="How many executions of this flow may run at once"
     )
-    plugin_defaults: NotSupportedYet = None
-    task_defaults: NotSupportedYet = None
-    listeners: NotSupportedYet = None
-    retry: NotSupportedYet = None
-    sla: NotSupportedYet = None
+    deleted: bool = Field(False, description="A flow saved deleted, as Kestra exports them")
+    plugin_defaults: list[PluginDefault] = Field(
+        default_factory=list, description="Default values for tasks and triggers by type"
+    )
+    task_defaults: list[PluginDefault] = Field(
+        default_factory=list, description="Older name of pluginDefaults"
+    )
+    listeners: list[Listener] = Field(
+        default_factory=list, description="Deprecated: tasks run after the end, on conditions"
+    )
+    retry: Retry | None = Field(None, description="The retry of every task without its own")
+    sla: list[Sla] = Field(default_factory=list, description="Service levels of its executions")
     checks: NotSupportedYet = None
     worker_group: NotSupportedYet = None
 
@@ -104,9 +123,31 @@ class FlowDefinition(LanguageModel):
         return values_as_text(value)
 
     @model_validator(mode="after")
+    def _flow_retry_reaches_tasks(self) -> FlowDefinition:
+        if self.retry is not None:
+            for name in ("tasks", "errors", "finally_", "after_execution"):
+                object.__setattr__(self, name, retry_spread(getattr(self, name), self.retry))
+            listeners = [
+                listener.model_copy(update={"tasks": retry_spread(listener.tasks, self.retry)})
+                for listener in self.listeners
+            ]
+            object.__setattr__(self, "listeners", listeners)
+        return self
+
+    @property
+    def listener_tasks(self) -> list[BaseTask]:
+        return [task for listener in self.listeners for task in listener.tasks]
+
+    @property
+    def all_tasks(self) -> list[BaseTask]:
+        """The top-level tasks of every list: tasks, errors, finally, listeners, after."""
+        lists = (self.tasks, self.errors, self.finally_, self.listener_tasks, self.after_execution)
+        return [task for tasks in lists for task in tasks]
+
+    @model_validator(mode="after")
     def _task_ids_are_unique(self) -> FlowDefinition:
         seen: set[str] = set()
-        for task in tasks_walk(self.tasks + self.errors + self.finally_):
+        for task in tasks_walk(self.all_tasks):
             if task.id in seen:
                 raise ValueError(f"Task id '{task.id}' is used more than once")
             seen.add(task.id)
@@ -145,9 +186,7 @@ class FlowDefinition(LanguageModel):
     def task(self, task_id: str) -> BaseTask:
         """A task anywhere in the flow: in the tasks, a flowable's branches, errors or finally."""
         if self._task_index is None:
-            self._task_index = {
-                t.id: t for t in tasks_walk(self.tasks + self.errors + self.finally_)
-            }
+            self._task_index = {t.id: t for t in tasks_walk(self.all_tasks)}
         return self._task_index[task_id]
 
 
@@ -157,26 +196,6 @@ def tasks_walk(tasks: Sequence[BaseTask]) -> Iterator[BaseTask]:
         yield task
         for children in task.child_task_lists():
             yield from tasks_walk(children)
-
-
-class FlowOutput(LanguageModel):
-    """One of the flow's outputs: ``{{ outputs.<task>.vars.x }}`` rendered at the end."""
-
-    id: str = Field(pattern=TASK_ID_PATTERN, description="Name of the output")
-    type: str = Field("STRING", description="STRING, INT, FLOAT, BOOLEAN, JSON, FILE...")
-    value: Any = Field(description="An expression or a value")
-    description: str | None = None
-    display_name: str | None = None
-    required: bool = True
-
-
-class Concurrency(LanguageModel):
-    """Kestra's flow ``concurrency:``: a limit, and what happens to one run too many."""
-
-    limit: int = Field(ge=1, description="Executions of this flow running at once")
-    behavior: Literal["QUEUE", "CANCEL", "FAIL"] = Field(
-        "QUEUE", description="QUEUE waits, CANCEL or FAIL ends the extra execution at once"
-    )
 
 
 FlowDefinition.model_rebuild()
@@ -206,7 +225,7 @@ def parse_flow(source: str) -> FlowDefinition:
             [FlowError("A flow must be a YAML mapping with id, namespace and tasks", 1, 1)]
         )
     try:
-        return FlowDefinition.model_validate(parsed.data)
+        return FlowDefinition.model_validate(plugin_defaults_apply(parsed.data))
     except ValidationError as exc:
         raise FlowInvalid(_located_errors(exc, parsed)) from exc
 

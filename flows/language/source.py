@@ -6,6 +6,7 @@ value's path (``("tasks", 0, "script")``) to its position in the source.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -81,6 +82,19 @@ def _mark(node: yaml.Node) -> Position:
     return Position(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+SEVERAL_FLOWS = (
+    "This text holds several flows (YAML documents separated by ---): save one flow at a "
+    "time, or send them all to POST /api/v1/flows/bulk"
+)
+_SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+def flow_documents(text: str) -> list[str]:
+    """The flows of a text holding several YAML documents separated by ``---`` lines (a
+    Kestra export, or a bulk import), each as its own text; blank documents are left out."""
+    return [part.lstrip("\n") for part in _SEPARATOR.split(text) if part.strip()]
+
+
 # The editor's check validates a text and then outlines it: one parse serves both.
 # Read only: callers share what it returns.
 @lru_cache(maxsize=4)
@@ -89,9 +103,10 @@ def parse_yaml(text: str) -> ParsedSource:
     try:
         node, data = compose_yaml(text, FLOW_LIMITS)
     except BadDocument as exc:
-        raise YamlSourceError(
-            [FlowError(_capitalized(exc.message), exc.line, exc.column)]
-        ) from None
+        message = _capitalized(exc.message)
+        if "found another document" in exc.message:
+            message = SEVERAL_FLOWS
+        raise YamlSourceError([FlowError(message, exc.line, exc.column)]) from None
     if node is None:
         raise YamlSourceError([FlowError("The flow is empty", 1, 1)])
 

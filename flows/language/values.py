@@ -20,6 +20,23 @@ Duration = Annotated[
     ),
 ]
 
+
+def _duration_or_expression(value: object) -> object:
+    if isinstance(value, str) and "{{" in value:
+        return value  # rendered when the task runs, then read as a duration
+    return parse_duration(value)
+
+
+# A duration that may be an expression (Kestra's dynamic durations, e.g. Pause's delay).
+DurationOrExpression = Annotated[
+    timedelta | str,
+    BeforeValidator(_duration_or_expression),
+    PlainSerializer(lambda v: v if isinstance(v, str) else format_iso_duration(v), return_type=str),
+    WithJsonSchema(
+        {"type": "string", "description": "ISO-8601 duration, or an expression giving one"}
+    ),
+]
+
 MemorySize = Annotated[
     int,
     BeforeValidator(parse_memory),
@@ -48,3 +65,8 @@ def _as_text(item: object) -> object:
     if isinstance(item, bool):
         return "true" if item else "false"
     return item if isinstance(item, str | dict | list) else str(item)
+
+
+def number_as_text(value: object) -> object:
+    """Kestra reads ``id: 1`` as the id "1" (YAML reads a number)."""
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value

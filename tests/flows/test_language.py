@@ -36,12 +36,12 @@ def test_an_unknown_property_points_at_its_key() -> None:
 
 
 def test_keys_of_later_issues_say_they_are_not_supported_yet_instead_of_crashing() -> None:
-    source = "id: x\nnamespace: dev\nsla:\n  - id: slow\n    type: MAX_DURATION\n" + (
+    source = "id: x\nnamespace: dev\nchecks:\n  - id: slow\n    type: MAX_DURATION\n" + (
         "tasks:\n  - id: a\n    type: Log\n    message: hi\n    workerGroup:\n      key: gpu\n"
     )
     errors = errors_of(source)
     assert errors == [
-        (3, 1, "'sla' is not supported yet by Flowsite"),
+        (3, 1, "'checks' is not supported yet by Flowsite"),
         (10, 5, "'workerGroup' is not supported yet by Flowsite"),
     ]
 

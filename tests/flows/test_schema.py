@@ -69,7 +69,7 @@ def test_the_schema_accepts_the_shorthands_the_server_accepts(extra: str) -> Non
 
 
 def test_keys_the_server_does_not_support_yet_are_not_offered() -> None:
-    assert "sla" not in flow_schema()["properties"]
+    assert "checks" not in flow_schema()["properties"]
     assert "workerGroup" not in flow_schema()["$defs"]["LogTask"]["properties"]
 
 

@@ -98,7 +98,7 @@ def test_an_unknown_trigger_or_condition_type_is_named() -> None:
             - id: after
               type: io.kestra.plugin.core.trigger.Flow
               conditions:
-                - type: io.kestra.plugin.core.condition.Weekend
+                - type: io.kestra.plugin.core.condition.NoSuchCondition
             """
         )
     )

@@ -14,7 +14,15 @@ from ..values import type_names
 from .base import INPUT_ID_PATTERN, BaseInput, located_error, quoted
 from .choice import MultiselectInput, SelectInput
 from .file import FileInput
-from .scalar import BooleanInput, EmailInput, FloatInput, IntInput, StringInput, UriInput
+from .scalar import (
+    BooleanInput,
+    EmailInput,
+    FloatInput,
+    IntInput,
+    SecretInput,
+    StringInput,
+    UriInput,
+)
 from .structured import ITEM_TYPES, ArrayInput, JsonInput, YamlInput
 from .temporal import (
     DateInput,
@@ -42,6 +50,7 @@ __all__ = [
     "IntInput",
     "JsonInput",
     "MultiselectInput",
+    "SecretInput",
     "SelectInput",
     "StringInput",
     "TimeInput",
@@ -69,6 +78,7 @@ INPUT_MODELS: tuple[type[BaseInput], ...] = (
     EmailInput,
     ArrayInput,
     FileInput,
+    SecretInput,
 )
 
 Input = Annotated[
@@ -87,7 +97,8 @@ Input = Annotated[
     | UriInput
     | EmailInput
     | ArrayInput
-    | FileInput,
+    | FileInput
+    | SecretInput,
     Field(discriminator="type"),
 ]
 

@@ -48,6 +48,13 @@ class StringInput(BaseInput):
         return text
 
 
+class SecretInput(StringInput):
+    """Text kept secret: stored encrypted with the execution, hidden in its logs and
+    outputs, and given in clear only to the expressions that read it."""
+
+    type: Literal["SECRET"]  # type: ignore[assignment]  # a STRING of its own kind
+
+
 class EmailInput(BaseInput):
     """An email address."""
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 from pydantic import (
     AliasChoices,
     Field,
+    field_validator,
     model_validator,
 )
 
@@ -24,7 +25,7 @@ from ..model import LanguageModel as LanguageModel
 from ..model import NotSupportedYet as NotSupportedYet
 from ..model import ScalarText as ScalarText
 from ..states import State
-from ..values import TASK_ID_PATTERN, Duration
+from ..values import TASK_ID_PATTERN, Duration, number_as_text
 
 if TYPE_CHECKING:
     from .flowable import Task
@@ -239,7 +240,12 @@ class Planner(Protocol):
 
 
 class BaseTask(LanguageModel):
-    id: str = Field(pattern=TASK_ID_PATTERN, max_length=100, description="Unique id of the task")
+    id: str = Field(
+        pattern=TASK_ID_PATTERN,
+        max_length=100,
+        json_schema_extra={"type": ["string", "integer"]},  # Kestra reads id: 1 too
+        description="Unique id of the task",
+    )
     description: str | None = None
     disabled: bool = Field(False, description="Skip this task")
     timeout: Duration | None = Field(None, description="Longest the task may run (ISO-8601)")
@@ -252,6 +258,11 @@ class BaseTask(LanguageModel):
     )
     worker_group: NotSupportedYet = None
     log_level: NotSupportedYet = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _number_as_id(cls, value: Any) -> Any:
+        return number_as_text(value)
 
     # Flowable tasks hold other tasks and run on no worker: the engine decides their state
     # from their children's.

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import AliasChoices, Field
 
 from flows.expressions import is_truthy
+from flowsite.values import parse_duration
 
 from ..inputs import Input
 from ..states import State
-from ..values import Duration
+from ..values import Duration, DurationOrExpression
 from .base import BaseTask, FlowableTask, LogLevel, Outcome, Planner, Runtime, RunView
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class PauseTask(FlowableTask):
     Its older ``tasks`` run once it is resumed."""
 
     type: Literal["io.kestra.plugin.core.flow.Pause", "io.kestra.core.tasks.flows.Pause"]
-    pause_duration: Duration | None = Field(
+    pause_duration: DurationOrExpression | None = Field(
         None,
         validation_alias=AliasChoices("pauseDuration", "delay", "pause_duration"),
         description="Resume by itself after this long; without it, wait for Resume",
@@ -104,10 +105,13 @@ class PauseTask(FlowableTask):
     )
     child_properties: ClassVar[tuple[str, ...]] = ("tasks",)
 
-    @property
-    def wait(self) -> timedelta | None:
-        """How long it stays paused unless resumed: pauseDuration, or the older timeout."""
-        return self.pause_duration or self.timeout
+    def wait(self, planner: Planner, run: RunView) -> timedelta | None:
+        """How long it stays paused unless resumed: pauseDuration (an expression is
+        rendered now, then read as a duration), or the older timeout."""
+        delay = self.pause_duration
+        if isinstance(delay, str):
+            delay = parse_duration(str(planner.render_value(delay, run)))
+        return delay or self.timeout
 
     @property
     def when_over(self) -> str:
@@ -120,7 +124,7 @@ class PauseTask(FlowableTask):
         if run.state == State.PAUSED:
             return None
         if "onResume" not in run.outputs:  # it has not paused yet
-            wait = self.wait
+            wait = self.wait(planner, run)
             wake_at = planner.now() + wait if wait is not None else None
             shown = f"{wake_at:%Y-%m-%d %H:%M:%S} UTC" if wake_at else "resumed"
             planner.pause(run, until=wake_at, message=f"Paused until {shown}")

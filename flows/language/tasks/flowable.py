@@ -83,7 +83,11 @@ class SwitchTask(FlowableTask):
     type: Literal["io.kestra.plugin.core.flow.Switch", "io.kestra.core.tasks.flows.Switch"]
     value: str = Field(description="An expression whose text picks the case")
     cases: dict[str, list[Task]] = Field(default_factory=dict, description="Tasks per value")
-    defaults: list[Task] = Field(default_factory=list, description="Tasks when no case matches")
+    defaults: list[Task] = Field(
+        default_factory=list,
+        description="Tasks when no case matches",
+        json_schema_extra={"type": ["array", "null"]},  # Kestra's `defaults: null`
+    )
     child_properties: ClassVar[tuple[str, ...]] = ("cases", "defaults")
     layout: ClassVar[Layout] = "branches-side-by-side"
     decided_by: ClassVar[str] = "value"
@@ -96,8 +100,15 @@ class SwitchTask(FlowableTask):
             return value
         return {_key_text(key): tasks for key, tasks in value.items()}
 
+    @field_validator("defaults", mode="before")
+    @classmethod
+    def _null_is_none(cls, value: Any) -> Any:
+        return [] if value is None else value  # Kestra's `defaults: null`
+
     def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
         value = planner.render(self.value, run)
+        if value not in self.cases and not self.defaults:  # as Kestra: nothing to run fails
+            raise ValueError(f"no case matches '{value}' and the Switch has no defaults")
         return {"value": value, "defaults": value not in self.cases}
 
     def progress(self, planner: Planner, run: RunView) -> State | None:

@@ -15,6 +15,19 @@ from pydantic import AfterValidator, Field
 from ..tasks import LanguageModel
 from ..values import type_names
 from .base import TERMINAL_OR_PAUSED, BaseTrigger, KestraState
+from .conditions import (
+    CONDITION_MODELS,
+    Condition,
+    ConditionContext,
+    ConditionInvalid,
+    ExecutionFlowCondition,
+    ExecutionNamespaceCondition,
+    ExecutionStatusCondition,
+    FlowEvent,
+    MultipleCondition,
+    TimeWindow,
+    conditions_hold,
+)
 from .schedule import (
     CRON_NICKNAMES,
     ScheduleBackfill,
@@ -23,17 +36,7 @@ from .schedule import (
     cron_slot_before,
     cron_slots,
 )
-from .upstream import (
-    CONDITION_MODELS,
-    ExecutionFlowCondition,
-    ExecutionNamespaceCondition,
-    ExecutionStatusCondition,
-    FlowCondition,
-    FlowEvent,
-    FlowTrigger,
-    Preconditions,
-    UpstreamFlow,
-)
+from .upstream import FlowTrigger, Preconditions, UpstreamFlow
 from .webhook import WebhookTrigger
 
 __all__ = [
@@ -42,20 +45,25 @@ __all__ = [
     "TRIGGER_MODELS",
     "TRIGGER_UNION_TAGS",
     "BaseTrigger",
+    "Condition",
+    "ConditionContext",
+    "ConditionInvalid",
     "ExecutionFlowCondition",
     "ExecutionNamespaceCondition",
     "ExecutionStatusCondition",
-    "FlowCondition",
     "FlowEvent",
     "FlowTrigger",
     "KestraState",
+    "MultipleCondition",
     "Preconditions",
     "ScheduleBackfill",
     "ScheduleTrigger",
+    "TimeWindow",
     "Trigger",
     "Triggers",
     "UpstreamFlow",
     "WebhookTrigger",
+    "conditions_hold",
     "cron_error",
     "cron_slot_before",
     "cron_slots",

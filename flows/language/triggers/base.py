@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..tasks import LanguageModel, NotSupportedYet
-from ..values import TASK_ID_PATTERN, type_names
+from ..values import TASK_ID_PATTERN, number_as_text, type_names, values_as_text
 
 # Every state name Kestra accepts in a trigger, so flows written for Kestra validate; the
 # states Flowsite never reaches simply never match.
@@ -43,9 +43,17 @@ TERMINAL_OR_PAUSED: tuple[KestraState, ...] = (
 
 
 class BaseTrigger(LanguageModel):
-    id: str = Field(pattern=TASK_ID_PATTERN, max_length=100, description="Unique id of the trigger")
+    id: str = Field(
+        pattern=TASK_ID_PATTERN,
+        max_length=100,
+        json_schema_extra={"type": ["string", "integer"]},  # Kestra reads id: 1 too
+        description="Unique id of the trigger",
+    )
     description: str | None = None
     disabled: bool = Field(False, description="Never fire this trigger")
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Labels of the executions it starts"
+    )
     stop_after: list[KestraState] = Field(
         default_factory=list,
         description="Disable the trigger once an execution it started ends in one of these states",
@@ -54,6 +62,18 @@ class BaseTrigger(LanguageModel):
     log_to_file: NotSupportedYet = None
     min_log_level: NotSupportedYet = None
     worker_group: NotSupportedYet = None
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels_as_mapping(cls, value: object) -> object:
+        if isinstance(value, list) and all(isinstance(i, dict) and "key" in i for i in value):
+            value = {str(i["key"]): i.get("value") for i in value}
+        return values_as_text(value)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _number_as_id(cls, value: object) -> object:
+        return number_as_text(value)
 
     @property
     def canonical_type(self) -> str:

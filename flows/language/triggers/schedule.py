@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from functools import lru_cache
+from itertools import islice
 from typing import Any, Literal
 
 from croniter import croniter
@@ -15,7 +16,15 @@ from pydantic import Field, ValidationInfo, field_validator
 from ..tasks import LanguageModel, NotSupportedYet
 from ..values import Duration
 from .base import BaseTrigger
+from .conditions import (
+    Condition,
+    ConditionContext,
+    ConditionInvalid,
+    MultipleCondition,
+    conditions_hold,
+)
 
+SLOTS_SEARCHED = 400  # how far trigger.next and trigger.previous look for a slot that qualifies
 CRON_NICKNAMES = frozenset(
     {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 )
@@ -60,7 +69,10 @@ def cron_slot_before(expression: str, zone: str, before: datetime) -> datetime:
 
 
 class ScheduleBackfill(LanguageModel):
-    start: datetime = Field(description="First date to run, e.g. 2024-01-01T00:00:00Z")
+    """Kestra's deprecated ``backfill:``: with a start, the past slots run once; empty
+    (``backfill: {}``), nothing happens, as in Kestra."""
+
+    start: datetime | None = Field(None, description="First date to run, e.g. 2024-01-01T00:00:00Z")
     end: datetime | None = Field(None, description="Last date to run; the arming time if unset")
     labels: dict[str, str] = Field(default_factory=dict)
 
@@ -100,8 +112,12 @@ class ScheduleTrigger(BaseTrigger):
     backfill: ScheduleBackfill | None = Field(
         None, description="Deprecated by Kestra: run the slots since start once, when first armed"
     )
-    conditions: NotSupportedYet = None
-    schedule_conditions: NotSupportedYet = None
+    conditions: list[Condition] = Field(
+        default_factory=list, description="A slot runs only when all of these hold"
+    )
+    schedule_conditions: list[Condition] = Field(
+        default_factory=list, description="Deprecated by Kestra: conditions"
+    )
     interval: NotSupportedYet = None
 
     @field_validator("cron")
@@ -126,6 +142,24 @@ class ScheduleTrigger(BaseTrigger):
     def _default_policy(cls, value: object) -> object:
         return "ALL" if value is None else value
 
+    @field_validator("conditions", "schedule_conditions")
+    @classmethod
+    def _no_multiple(cls, value: list[Any]) -> list[Any]:
+        if any(isinstance(c, MultipleCondition) for c in value):
+            raise ValueError("MultipleCondition belongs to a Flow trigger, not a Schedule")
+        return value
+
+    @property
+    def all_conditions(self) -> list[Any]:
+        return [*self.conditions, *self.schedule_conditions]
+
+    def admits(self, slot: datetime, variables: dict[str, Any]) -> bool:
+        """Whether the slot runs: every condition holds for it (``trigger.date`` is the
+        slot). A condition that cannot be decided raises ConditionInvalid."""
+        if not self.all_conditions:
+            return True
+        return conditions_hold(self.all_conditions, ConditionContext(variables=variables))
+
     @property
     def signature(self) -> str:
         """What decides the dates: a change re-arms the schedule."""
@@ -141,12 +175,31 @@ class ScheduleTrigger(BaseTrigger):
         return cron_slot_before(self.cron, self.timezone, before)
 
     def variables(self, slot: datetime) -> dict[str, str]:
-        """``trigger.date``, ``trigger.next`` and ``trigger.previous`` of one slot."""
+        """``trigger.date``, ``trigger.next`` and ``trigger.previous`` of one slot: with
+        conditions, as Kestra, the next and previous slots that meet them."""
+        following, before = self.next_slot(slot), self.previous_slot(slot)
+        if self.all_conditions:
+            following = self._first_admitted(self.slots_after(slot)) or following
+            before = self._first_admitted(self._slots_before(slot)) or before
         return {
             "date": slot.isoformat(),
-            "next": self.next_slot(slot).isoformat(),
-            "previous": self.previous_slot(slot).isoformat(),
+            "next": following.isoformat(),
+            "previous": before.isoformat(),
         }
+
+    def _slots_before(self, slot: datetime) -> Iterator[datetime]:
+        while True:
+            slot = self.previous_slot(slot)
+            yield slot
+
+    def _first_admitted(self, slots: Iterable[datetime]) -> datetime | None:
+        for slot in islice(slots, SLOTS_SEARCHED):
+            try:
+                if self.admits(slot, {"trigger": {"date": slot.isoformat()}}):
+                    return slot
+            except ConditionInvalid:
+                return None
+        return None
 
 
 @lru_cache(maxsize=1)
