@@ -30,6 +30,7 @@ from .live import LogWriter, execution_wake
 from .models import TERMINAL_STATES, Execution, State, TaskRun, TaskRunAttempt
 from .queue import enqueue_in_transaction
 from .signals import execution_ended
+from .subflow_outputs import SubflowOutputsFailed, subflow_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -372,8 +373,8 @@ def _subflow_ended(child: Execution) -> None:
             flow_id=child.flow_id,
             when="outputs",
         )
-        outputs = task.outputs_after(child)
-    except CrossingRefused as exc:
+        outputs = subflow_outputs(task, child)
+    except (CrossingRefused, SubflowOutputsFailed) as exc:
         state, error, outputs = State.FAILED, str(exc), {"executionId": child.pk}
         writer = LogWriter(run)
         writer.system(error, "ERROR")

@@ -20,6 +20,7 @@ from namespaces.lookup import namespace_secrets
 from namespaces.models import SecretUnreadable
 from namespaces.process_runner import process_runner_allowed, process_runner_refusal
 
+from .command_files import command_files_localize
 from .context import SecretMissing, render_context
 from .lifecycle import execution_start
 from .live import LogWriter
@@ -28,6 +29,7 @@ from .runners.base import RunResult, RunSpec, TaskError, drive
 from .runners.docker import DockerRunner
 from .runners.process import ProcessRunner
 from .storage import SCHEME, input_files_materialize, storage_save, storage_uri, uri_execution
+from .task_services import TaskServices
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ class StopWatch:
             time.sleep(min(left, 0.2))
 
 
-class WorkerRuntime:
+class WorkerRuntime(TaskServices):
     """The Runtime a task model runs on, for one attempt of one task run."""
 
     def __init__(self, task_run: TaskRun, execution: Execution, writer: LogWriter):
@@ -81,12 +83,13 @@ class WorkerRuntime:
         if script.process and not process_runner_allowed(execution.namespace):
             raise TaskError(process_runner_refusal(execution.namespace))
         input_files = input_files_materialize(script.input_files or {}, reader=execution)
+        commands, stored = command_files_localize(script.commands, reader=execution)
         spec = RunSpec(
             execution_id=task_run.execution_id,
             task_run_id=task_run.pk,
             task_id=task_run.task_id,
-            commands=script.commands,
-            files={**input_files, **script.files},
+            commands=commands,
+            files={**stored, **input_files, **script.files},
             output_files=script.output_files,
             interpreter=script.interpreter,
             env=script.env,
@@ -218,7 +221,7 @@ def _rendered(
     """The task with every expression in its properties rendered (children excluded:
     each renders when it runs). The context is only built for a task that needs it."""
     raw = task.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    for name in task.child_properties:
+    for name in (*task.child_properties, *task.rendered_later):
         alias = type(task).model_fields[name].alias or name
         raw.pop(alias, None)
         raw.pop(name, None)
@@ -235,7 +238,7 @@ def _rendered(
     timeout = task.timeout.total_seconds() if task.timeout is not None else None
     with render_bounds(timeout, should_stop=lambda: stop_requested(execution.pk)):
         rendered = render_value(raw, context)
-    for name in task.child_properties:  # put the children back, unrendered
+    for name in (*task.child_properties, *task.rendered_later):  # back, unrendered
         raw_alias = type(task).model_fields[name].alias or name
         rendered[raw_alias] = getattr(task, name)
     try:

@@ -24,6 +24,7 @@ from .base import (
     ScriptRun,
 )
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
+from .execution import LabelsTask, PurgeExecutionsTask
 from .flowable import (
     TASK_MODELS,
     TASK_TYPES,
@@ -35,6 +36,8 @@ from .flowable import (
     SwitchTask,
     Task,
 )
+from .http import DownloadTask, RequestTask
+from .logs import EchoTask, FetchLogsTask, PurgeLogsTask
 from .scripts import (
     DockerOptions,
     PythonCommands,
@@ -81,4 +84,11 @@ __all__ = [
     "SwitchTask",
     "Task",
     "TaskRunner",
+    "EchoTask",
+    "RequestTask",
+    "DownloadTask",
+    "FetchLogsTask",
+    "LabelsTask",
+    "PurgeLogsTask",
+    "PurgeExecutionsTask",
 ]

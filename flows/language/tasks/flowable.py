@@ -14,6 +14,9 @@ from flowsite.bounded import load_json
 from ..states import State
 from .base import BaseTask, FlowableTask, Layout, Planner, RunView
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
+from .execution import LabelsTask, PurgeExecutionsTask
+from .http import DownloadTask, RequestTask
+from .logs import EchoTask, FetchLogsTask, PurgeLogsTask
 from .scripts import PythonCommands, PythonScript, ShellCommands, ShellScript
 from .subflow import SubflowTask
 
@@ -181,6 +184,13 @@ TASK_MODELS: tuple[type[BaseTask], ...] = (
     IfTask,
     SwitchTask,
     ForEachTask,
+    EchoTask,
+    RequestTask,
+    DownloadTask,
+    FetchLogsTask,
+    LabelsTask,
+    PurgeLogsTask,
+    PurgeExecutionsTask,
 )
 
 if TYPE_CHECKING:

@@ -22,9 +22,17 @@ class SubflowTask(BaseTask):
     wait: bool = Field(True, description="Wait for the child execution to end")
     transmit_failed: bool = Field(True, description="Fail when the child execution fails")
     inherit_labels: bool = Field(False, description="Give the child this execution's labels")
+    outputs: dict[str, Any] | None = Field(
+        None,
+        description="Values rendered in the child execution's context once it ended, as "
+        "outputs.<id>.outputs.<key>; a child flow's declared outputs take precedence",
+    )
 
     # While it waits for its child, no worker holds it.
     holds_worker: ClassVar[bool] = False
+
+    # Rendered in the child's context after it ended (executions/subflow_outputs.py).
+    rendered_later: ClassVar[tuple[str, ...]] = ("outputs",)
 
     _labels_as_text = field_validator("labels", mode="before")(values_as_text)
 
