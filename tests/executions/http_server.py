@@ -75,9 +75,11 @@ class Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def http_server(certificate: tuple[Path, Path] | None = None) -> Iterator[str]:
-    """Serve ``Handler`` on a free loopback port; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+def http_server(
+    certificate: tuple[Path, Path] | None = None, *, host: str = "127.0.0.1"
+) -> Iterator[str]:
+    """Serve ``Handler`` on a free port of ``host``; yields its loopback base URL."""
+    server = ThreadingHTTPServer((host, 0), Handler)
     server.daemon_threads = True
     scheme = "http"
     if certificate is not None:
