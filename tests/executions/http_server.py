@@ -36,7 +36,9 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         received = self.rfile.read(length) if length else b""
         path = self.path.split("?", 1)[0]
-        if path == "/status.json":
+        if path.startswith("http://"):  # asked as a forward proxy
+            self._send(200, f"proxied {self.path}".encode(), "text/plain")
+        elif path == "/status.json":
             body = json.dumps({"state": "green", "orders": 3}).encode()
             self._send(200, body, "application/json", X_Served_By="test-server")
         elif path == "/echo":

@@ -53,13 +53,22 @@ def engine_standin() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def proxy_standin() -> Iterator[str]:
+    with http_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def reach_worker(
-    django_db_setup, django_db_blocker, certificates, engine_standin
+    django_db_setup, django_db_blocker, certificates, engine_standin, proxy_standin
 ) -> Iterator[FlowsiteProcess]:
     port = urlsplit(engine_standin).port
+    direct = ["127.0.0.0/8", "localhost", *([host_address()] if host_address() else [])]
     process = start_worker(
         FLOWSITE_EXTRA_CA_CERTS=str(certificates["trusted"][0]),
         DOCKER_HOST=f"tcp://127.0.0.1:{port}",
+        HTTP_PROXY=proxy_standin,
+        NO_PROXY=",".join(direct),
     )
     yield process
     process.stop()
@@ -161,3 +170,16 @@ def test_a_request_never_reaches_the_database_or_redis(reach_worker) -> None:
     execution = run(tasks, flow_id="http-services-closed")
     for index in range(len(targets)):
         assert "HTTP tasks may not connect to" in task(execution, f"service_{index}").error
+
+
+def test_a_request_goes_through_the_proxy_the_workers_environment_names(
+    reach_worker, open_site
+) -> None:
+    execution = run(
+        get("far", "http://orders.example.invalid/status.json")
+        + get("near", f"{open_site}/status.json"),
+        flow_id="http-proxy",
+    )
+    far = task(execution, "far")
+    assert far.outputs["body"] == "proxied http://orders.example.invalid/status.json"
+    assert "green" in task(execution, "near").outputs["body"]  # NO_PROXY: straight there
