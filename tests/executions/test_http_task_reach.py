@@ -63,7 +63,8 @@ def reach_worker(
     django_db_setup, django_db_blocker, certificates, engine_standin, proxy_standin
 ) -> Iterator[FlowsiteProcess]:
     port = urlsplit(engine_standin).port
-    direct = ["127.0.0.0/8", "localhost", *([host_address()] if host_address() else [])]
+    own = host_address()
+    direct = ["127.0.0.0/8", "localhost", *([own] if own else [])]
     process = start_worker(
         FLOWSITE_EXTRA_CA_CERTS=str(certificates["trusted"][0]),
         DOCKER_HOST=f"tcp://127.0.0.1:{port}",
