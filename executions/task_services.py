@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import IO, Any
 
 from accounts.reach import CrossingRefused
-from flows.language.tasks.base import PurgeParts
+from flows.language.tasks import SubflowTask
+from flows.language.tasks.base import ChildExecution, PurgeParts
 from namespaces.crypto import encrypt
 
 from . import housekeeping
@@ -19,6 +20,7 @@ from .live import LogWriter
 from .models import Execution, TaskRun
 from .runners.base import TaskError
 from .storage import storage_read_for, storage_save, storage_uri
+from .subflow_outputs import SubflowOutputsFailed, subflow_outputs
 
 
 class TaskServices:
@@ -33,6 +35,14 @@ class TaskServices:
 
     def encrypt(self, text: str) -> str:
         return encrypt(text)
+
+    def subflow_outputs(self, task: SubflowTask, child: ChildExecution) -> dict[str, Any]:
+        if not isinstance(child, Execution):  # start_subflow gave it: always a row
+            raise TypeError(f"A child execution is a row, not {type(child).__name__}")
+        try:
+            return subflow_outputs(task, child)
+        except SubflowOutputsFailed as exc:
+            raise TaskError(str(exc)) from None
 
     def file_store(self, name: str, content: IO[bytes]) -> str:
         try:

@@ -142,3 +142,29 @@ def test_a_command_cannot_copy_a_file_of_a_namespace_it_does_not_reach(worker) -
     steal = task(execution, "steal")
     assert "namespace company.team may not read files of other.team" in steal.error
     assert "Paris" not in "\n".join(messages(execution))
+
+
+def test_a_child_that_ends_at_once_still_gets_its_outputs_map_rendered(worker) -> None:
+    busy = save_flow(
+        "id: one-at-a-time\nnamespace: company.team\n"
+        "concurrency:\n  limit: 1\n  behavior: CANCEL\n"
+        "tasks:\n  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n"
+    )
+    holder = execution_start(flow=busy)
+    execution = run(
+        """
+id: turned-away
+namespace: company.team
+tasks:
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: company.team
+    flowId: one-at-a-time
+    transmitFailed: false
+    outputs:
+      ended_as: "{{ execution.state }}"
+"""
+    )
+    assert holder.pk != task(execution, "call").outputs["executionId"]
+    assert execution.state == State.SUCCESS, messages(execution)
+    assert task(execution, "call").outputs["outputs"] == {"ended_as": "CANCELLED"}

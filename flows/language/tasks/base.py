@@ -10,7 +10,7 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import IO, Annotated, Any, ClassVar, Literal, Protocol
+from typing import IO, TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
 
 import requests
 from pydantic import (
@@ -27,6 +27,9 @@ from flows.expressions import ExpressionError
 
 from ..states import State
 from ..values import TASK_ID_PATTERN, Duration
+
+if TYPE_CHECKING:
+    from .subflow import SubflowTask
 
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
 # How the topology and the execution page lay a flowable task's children out.
@@ -193,6 +196,10 @@ class Runtime(Protocol):
     def file_read(self, uri: str, *, what: str) -> bytes: ...
 
     def encrypt(self, text: str) -> str: ...
+
+    def subflow_outputs(self, task: SubflowTask, child: ChildExecution) -> dict[str, Any]:
+        """What a Subflow task publishes once its child ended (its ``outputs:`` map
+        rendered in the child's context)."""
 
     def logs_fetch(
         self,

@@ -49,8 +49,8 @@ class SubflowTask(BaseTask):
         if not self.wait:
             return Outcome(State.SUCCESS, outputs=outputs)
         if child.is_terminal:  # it may end at once (concurrency limit, an empty branch)
-            state = self.state_after(child)
-            return Outcome(state, outputs=self.outputs_after(child), error=self.error_after(child))
+            state, outputs = self.state_after(child), runtime.subflow_outputs(self, child)
+            return Outcome(state, outputs=outputs, error=self.error_after(child))
         return Outcome(State.RUNNING, outputs=outputs)
 
     def state_after(self, child: ChildExecution) -> State:
