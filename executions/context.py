@@ -11,12 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cryptography.fernet import InvalidToken
+
 from flows.language import FlowDefinition
 from flowsite.values import format_instant
+from namespaces.crypto import decrypt
 from namespaces.lookup import namespace_secrets, namespace_variables
 
 from .models import Execution, TaskRun
 from .storage import storage_read_for
+
+ENCRYPTED = "io.kestra.datatype:aes_encrypted"
 
 
 class SecretMissing(Exception):
@@ -34,13 +39,33 @@ def task_outputs(runs: list[TaskRun]) -> dict[str, Any]:
     for run in sorted(runs, key=lambda r: (r.created_at, r.position)):
         if not run.outputs:
             continue
+        values = _decrypted(run.outputs)
         if run.value is None:
-            outputs[run.task_id] = run.outputs
+            outputs[run.task_id] = values
         else:
             slot = outputs.setdefault(run.task_id, {})
             if isinstance(slot, dict):
-                slot[run.value] = run.outputs
+                slot[run.value] = values
     return outputs
+
+
+def _decrypted(outputs: Any) -> Any:
+    """Outputs as expressions see them: an encrypted value (http.Request's
+    ``encryptBody``) in clear, as Kestra decrypts it for the tasks that read it."""
+    if not isinstance(outputs, dict) or not any(
+        isinstance(value, dict) and value.get("type") == ENCRYPTED for value in outputs.values()
+    ):
+        return outputs
+    return {key: _clear(value) for key, value in outputs.items()}
+
+
+def _clear(value: Any) -> Any:
+    if not isinstance(value, dict) or value.get("type") != ENCRYPTED:
+        return value
+    try:
+        return decrypt(str(value.get("value")))
+    except (InvalidToken, ValueError):  # encrypted under a key no longer configured
+        return value
 
 
 def render_context(

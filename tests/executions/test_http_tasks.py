@@ -261,3 +261,26 @@ def test_the_older_plugin_names_run_the_same_tasks(worker, site) -> None:
     )
     assert execution.state == State.SUCCESS, messages(execution)
     assert task(execution, "old_download").outputs["length"] == len(ORDERS_CSV)
+
+
+def test_an_encrypted_body_is_stored_encrypted_and_read_in_clear_by_the_next_task(
+    worker, site
+) -> None:
+    execution = run(
+        f"""
+  - id: status
+    type: io.kestra.plugin.core.http.Request
+    uri: {site}/status.json
+    encryptBody: true
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "state={{{{ json(outputs.status.encryptedBody).state }}}}"
+""",
+        flow_id="http-encrypted",
+    )
+    assert execution.state == State.SUCCESS, messages(execution)
+    stored = task(execution, "status").outputs
+    assert "body" not in stored
+    assert stored["encryptedBody"]["type"] == "io.kestra.datatype:aes_encrypted"
+    assert "green" not in json.dumps(stored)
+    assert "state=green" in messages(execution)
