@@ -64,6 +64,10 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/export":
             disposition = 'attachment; filename="monthly report.csv"'
             self._send(200, ORDERS_CSV, "text/csv", Content_Disposition=disposition)
+        elif path == "/unicode":
+            self._send(200, "héllo ✓".encode(), "text/plain")
+        elif path == "/latin":
+            self._send(200, "héllo".encode("latin-1"), "text/plain; charset=ISO-8859-1")
         elif path == "/empty":
             self._send(200, b"", "text/plain")
         elif path == "/binary":

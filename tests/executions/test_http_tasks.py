@@ -284,3 +284,19 @@ def test_an_encrypted_body_is_stored_encrypted_and_read_in_clear_by_the_next_tas
     assert stored["encryptedBody"]["type"] == "io.kestra.datatype:aes_encrypted"
     assert "green" not in json.dumps(stored)
     assert "state=green" in messages(execution)
+
+
+def test_a_text_answer_is_read_as_utf8_unless_it_names_its_charset(worker, site) -> None:
+    execution = run(
+        f"""
+  - id: plain
+    type: io.kestra.plugin.core.http.Request
+    uri: {site}/unicode
+  - id: latin
+    type: io.kestra.plugin.core.http.Request
+    uri: {site}/latin
+""",
+        flow_id="http-charsets",
+    )
+    assert task(execution, "plain").outputs["body"] == "héllo ✓"
+    assert task(execution, "latin").outputs["body"] == "héllo"

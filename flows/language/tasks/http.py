@@ -271,7 +271,12 @@ class RequestTask(HttpTask):
                             f"The answer of {self.uri} is larger than {limit} bytes "
                             "(options.maxContentLength); the Download task keeps any size"
                         )
-                charset = response.encoding or self._options().default_charset or "utf-8"
+                # Not requests' guess (ISO-8859-1 for any text/* naming none): Kestra's
+                # default charset, UTF-8 unless the options say otherwise.
+                named = re.search(
+                    r"charset=\"?([\w.:-]+)", response.headers.get("Content-Type", "")
+                )
+                charset = named.group(1) if named else self._options().default_charset or "utf-8"
                 headers = response_headers(response)
         except HttpFailed as exc:
             return self.failed(runtime, str(exc))
