@@ -281,3 +281,72 @@ def test_a_purge_with_a_date_that_is_not_one_fails_naming_it(worker) -> None:
     )
     assert execution.state == State.FAILED
     assert "endDate 'yesterday' is not an ISO-8601 date" in task(execution, "purge").error
+
+
+def test_fetch_counts_the_lines_of_every_task_before_it_as_kestra_does(worker) -> None:
+    execution = run(
+        """
+  - id: first
+    type: io.kestra.plugin.core.debug.Echo
+    format: one
+  - id: second
+    type: io.kestra.plugin.core.debug.Echo
+    format: two
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT0.1S
+  - id: all_lines
+    type: io.kestra.plugin.core.log.Fetch
+    executionId: "{{ execution.id }}"
+  - id: first_only
+    type: io.kestra.plugin.core.log.Fetch
+    tasksId: [first]
+""",
+        flow_id="fetch-counts",
+    )
+    assert execution.state == State.SUCCESS, messages(execution)
+    assert task(execution, "all_lines").outputs["size"] == 3  # one, two, "Waiting for PT0.1S"
+    assert task(execution, "first_only").outputs["size"] == 1
+
+
+def test_labels_take_rendered_keys_json_text_and_typed_inputs_as_text(worker) -> None:
+    source = """id: typed-labels
+namespace: company.team
+labels:
+  team: data
+  stage: draft
+inputs:
+  - id: extra
+    type: JSON
+  - id: key
+    type: STRING
+  - id: retries
+    type: INT
+  - id: ratio
+    type: FLOAT
+  - id: urgent
+    type: BOOLEAN
+tasks:
+  - id: from_json
+    type: io.kestra.plugin.core.execution.Labels
+    labels: "{{ inputs.extra }}"
+  - id: from_keys
+    type: io.kestra.plugin.core.execution.Labels
+    labels:
+      "{{ inputs.key }}": "{{ inputs.retries }}"
+      ratio: "{{ inputs.ratio }}"
+      urgent: "{{ inputs.urgent }}"
+      stage: "{{ flow.namespace ~ '/' ~ flow.id }}"
+"""
+    inputs = {"extra": '{"origin": "api"}', "key": "retries", "retries": 3, "ratio": 0.5,
+              "urgent": True}  # fmt: skip
+    execution = finished(execution_start(flow=save_flow(source), inputs=inputs))
+    assert execution.state == State.SUCCESS, messages(execution)
+    assert execution.labels == {
+        "team": "data",
+        "stage": "company.team/typed-labels",
+        "origin": "api",
+        "retries": "3",
+        "ratio": "0.5",
+        "urgent": "true",
+    }
