@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from accounts.audit import audit_record
 from accounts.permissions import covers
 from accounts.reach import CrossingRefused, reaches, refusal
 from flows.language.tasks.base import PurgeParts
@@ -123,7 +124,22 @@ def logs_purge(
     if levels:
         lines = lines.filter(level__in=levels)
     deleted, _ = lines.delete()
+    if deleted:
+        _audit(caller, f"PurgeLogs deleted {deleted} log lines", namespace, flow_id)
     return deleted
+
+
+def _audit(caller: Execution, summary: str, namespace: str | None, flow_id: str | None) -> None:
+    """A purge is in the audit log of the namespace whose execution ran it."""
+    scope = (namespace or caller.namespace) + (f".{flow_id}" if flow_id else "")
+    audit_record(
+        actor=None,
+        action="purged",
+        namespace=caller.namespace,
+        object_type="execution",
+        object_id=caller.pk,
+        summary=f"{summary} of {scope} ({caller.namespace}.{caller.flow_id} ran it)",
+    )
 
 
 def executions_purge(
@@ -157,6 +173,12 @@ def executions_purge(
         if what.executions:
             execution.delete()
             counts["executionsCount"] += 1
+    if any(counts.values()):
+        summary = (
+            f"PurgeExecutions deleted {counts['executionsCount']} executions, "
+            f"{counts['logsCount']} log lines and {counts['storagesCount']} files"
+        )
+        _audit(caller, summary, namespace, flow_id)
     return counts
 
 

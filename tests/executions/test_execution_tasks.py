@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.models import AuditEntry
 from executions.lifecycle import execution_start
 from executions.models import Execution, LogLine, State, TaskRun
 from executions.storage import storage_read
@@ -256,6 +257,9 @@ def test_purge_executions_deletes_old_ended_executions_with_their_logs_and_files
     refused = task(execution, "parent_namespace")
     assert refused.state == State.FAILED
     assert "may not purge company" in refused.error
+    [entry] = AuditEntry.objects.filter(action="purged")
+    assert entry.namespace == "company.team" and entry.object_id == execution.pk
+    assert entry.summary.startswith("PurgeExecutions deleted 1 executions")
 
 
 def test_a_purge_never_deletes_the_execution_running_it(worker) -> None:
