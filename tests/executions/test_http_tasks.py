@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from executions.lifecycle import execution_start
-from executions.models import Execution, State, TaskRun
+from executions.models import Execution, LogLine, State, TaskRun
 from executions.storage import storage_read
 from tests.executions.http_server import ORDERS_CSV, http_server
 from tests.flows_helpers import PROCESS, finished, messages, save_flow
@@ -300,3 +300,27 @@ def test_a_text_answer_is_read_as_utf8_unless_it_names_its_charset(worker, site)
     )
     assert task(execution, "plain").outputs["body"] == "héllo ✓"
     assert task(execution, "latin").outputs["body"] == "héllo"
+
+
+def test_the_exchange_is_logged_as_the_options_ask(worker, site) -> None:
+    execution = run(
+        f"""
+  - id: traced
+    type: io.kestra.plugin.core.http.Request
+    uri: {site}/echo
+    method: PUT
+    body: ping
+    headers:
+      X-Custom: traced
+    options:
+      logs: [REQUEST_HEADERS, REQUEST_BODY, RESPONSE_BODY]
+""",
+        flow_id="http-logs",
+    )
+    lines = LogLine.objects.filter(execution=execution, level="DEBUG")
+    logged = list(lines.values_list("message", flat=True))
+    assert any(line.startswith("Request headers: ") and '"X-Custom": "traced"' in line
+               for line in logged)  # fmt: skip
+    assert "Request body: ping" in logged
+    assert any(line.startswith("Response body: ") and '"method": "PUT"' in line for line in logged)
+    assert not any(line.startswith("Response headers") for line in logged)

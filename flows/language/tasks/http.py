@@ -25,6 +25,8 @@ DEFAULT_CONNECT_TIMEOUT = timedelta(seconds=30)
 DEFAULT_READ_TIMEOUT = timedelta(seconds=10)  # Kestra's readTimeout default
 DEFAULT_MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # Kestra's: a Request's answer in its outputs
 CHUNK = 64 * 1024
+HttpLogged = Literal["REQUEST_HEADERS", "REQUEST_BODY", "RESPONSE_HEADERS", "RESPONSE_BODY"]
+SHOWN = 2000  # characters of a body the logs show
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]
 
 
@@ -83,6 +85,7 @@ class HttpOptions(LanguageModel):
     proxy_password: str | None = None
     ssl: HttpSsl | None = None
     log_level: Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"] | None = None
+    logs: list[HttpLogged] | None = Field(None, description="What of the exchange to log")
 
 
 class HttpTask(BaseTask):
@@ -219,6 +222,22 @@ class HttpTask(BaseTask):
                 f"{self.method} {self.uri}: reading the answer failed: {exc}"
             ) from None
 
+    def log_exchange(
+        self, runtime: Runtime, response: requests.Response, body: str | None = None
+    ) -> None:
+        """Log what ``options.logs`` asks for, at DEBUG (secrets are masked as in any log)."""
+        asked = set(self._options().logs or ())
+        sent = response.request
+        if "REQUEST_HEADERS" in asked:
+            runtime.log(f"Request headers: {json.dumps(dict(sent.headers))}", "DEBUG")
+        if "REQUEST_BODY" in asked and isinstance(sent.body, str | bytes):
+            text = sent.body if isinstance(sent.body, str) else sent.body.decode(errors="replace")
+            runtime.log(f"Request body: {text[:SHOWN]}", "DEBUG")
+        if "RESPONSE_HEADERS" in asked:
+            runtime.log(f"Response headers: {json.dumps(dict(response.headers))}", "DEBUG")
+        if "RESPONSE_BODY" in asked and body is not None:
+            runtime.log(f"Response body: {body[:SHOWN]}", "DEBUG")
+
     def failed(self, runtime: Runtime, message: str) -> Outcome:
         runtime.log(message, "ERROR")
         return Outcome(State.FAILED, error=message)
@@ -288,6 +307,7 @@ class RequestTask(HttpTask):
                 f"The answer of {self.uri} is not valid {charset} text: the Request task "
                 "keeps text only; the Download task keeps any file",
             )
+        self.log_exchange(runtime, response, body)
         runtime.log(f"{self.method} {self.uri}: response code {code}")
         outputs: dict[str, Any] = {"uri": self.uri, "code": code, "headers": headers}
         if self.encrypt_body:
@@ -315,6 +335,7 @@ class DownloadTask(HttpTask):
         try:
             with self.send(runtime, download=True) as response, _spool() as file:
                 code, headers = response.status_code, response_headers(response)
+                self.log_exchange(runtime, response)
                 if self._refused(code):
                     return self.failed(
                         runtime, f"{self.method} {self.uri} failed with response code {code}"
