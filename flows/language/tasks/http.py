@@ -67,7 +67,10 @@ class HttpOptions(LanguageModel):
     )
     timeout: HttpTimeouts | None = None
     max_content_length: int | None = Field(
-        None, gt=0, description="Largest answer a Request keeps (bytes, 10 MB by default)"
+        None,
+        gt=0,
+        le=2 * 1024**3,  # Kestra's ceiling too
+        description="Largest answer a Request keeps (bytes, 10 MB by default, 2 GB at most)",
     )
     follow_redirects: bool = Field(True, description="Follow redirects")
     allow_failed: bool | None = Field(None, description="Keep a 4xx/5xx answer, do not fail")
