@@ -324,3 +324,20 @@ def test_the_exchange_is_logged_as_the_options_ask(worker, site) -> None:
     assert "Request body: ping" in logged
     assert any(line.startswith("Response body: ") and '"method": "PUT"' in line for line in logged)
     assert not any(line.startswith("Response headers") for line in logged)
+
+
+def test_https_to_the_internet_trusts_the_machines_certificates(worker) -> None:
+    """PyPI is reached through these machines' TLS-inspecting proxy: only its CA, in the
+    host's bundle, makes the certificate check pass (certifi's bundle alone fails)."""
+    execution = run(
+        "  - id: pypi\n    type: io.kestra.plugin.core.http.Request\n"
+        "    uri: https://pypi.org/simple/colorama/\n    allowFailure: true\n"
+        "    headers:\n      Accept: application/vnd.pypi.simple.v1+json\n",
+        flow_id="https-pypi",
+    )
+    pypi = task(execution, "pypi")
+    assert "CERTIFICATE_VERIFY_FAILED" not in pypi.error
+    if pypi.state == State.FAILED and "response code" not in pypi.error:
+        pytest.skip(f"PyPI is not reachable from here: {pypi.error}")
+    assert pypi.outputs["code"] == 200
+    assert json.loads(pypi.outputs["body"])["name"] == "colorama"
