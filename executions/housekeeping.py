@@ -18,8 +18,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from accounts.audit import audit_record
-from accounts.permissions import covers
-from accounts.reach import CrossingRefused, reaches, refusal
+from accounts.reach import CrossingRefused, purge_require, reaches, refusal
 from flows.language.tasks.base import PurgeParts
 
 from .models import TERMINAL_STATES, Execution, LogLine
@@ -96,11 +95,7 @@ def purge_scope(caller: Execution, namespace: str | None, flow_id: str | None, w
     if flow_id and not namespace:
         raise TaskError(f"{what}: flowId needs namespace too")
     target = namespace or caller.namespace
-    if not covers(caller.namespace, target):
-        raise CrossingRefused(
-            f"{what} refused: namespace {caller.namespace} may not purge {target}; "
-            "a purge reaches only its own namespace and those inside it"
-        )
+    purge_require(caller=caller.namespace, namespace=target, what=what)
     if flow_id:
         return Q(namespace=target, flow_id=flow_id)
     return Q(namespace=target) | Q(namespace__startswith=target + ".")
