@@ -341,3 +341,15 @@ def test_https_to_the_internet_trusts_the_machines_certificates(worker) -> None:
         pytest.skip(f"PyPI is not reachable from here: {pypi.error}")
     assert pypi.outputs["code"] == 200
     assert json.loads(pypi.outputs["body"])["name"] == "colorama"
+
+
+def test_a_request_to_flowsites_own_api_carries_no_credentials(worker, server_url, alice) -> None:
+    """The worker holds no credentials of Flowsite's: a flow calling its API is an
+    anonymous client, refused like any other."""
+    execution = run(
+        f"  - id: api\n    type: io.kestra.plugin.core.http.Request\n"
+        f"    uri: {server_url}/api/v1/executions/search\n    allowFailed: true\n",
+        flow_id="http-own-api",
+    )
+    assert execution.state == State.SUCCESS, messages(execution)
+    assert task(execution, "api").outputs["code"] == 401
