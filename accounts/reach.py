@@ -9,7 +9,8 @@ executions stored. Like a role binding, an allowance covers children on both sid
 allowing ``company`` on ``dev`` lets ``company.data`` reach ``dev.etl``.
 
 The engine asks here wherever it crosses a namespace (Subflow start and end, Flow
-triggers, ``read()``, ``kestra:///`` URIs in ``inputFiles`` and FILE inputs). Variables
+triggers, ``read()``, ``kestra:///`` URIs in ``inputFiles``, script commands and FILE
+inputs, log.Fetch, and the purge tasks, which reach less: see ``purge_require``). Variables
 and secrets never cross: an execution sees its own namespace's and its parents' only
 (``namespaces.lookup``). A refusal says what was refused and who can allow it.
 """
@@ -102,6 +103,17 @@ def file_require(reader: Any, owner: Any | None, uri: str, *, what: str) -> None
         doing = "read files of"
         raise CrossingRefused(
             f"{what} refused: {refusal(reader.namespace, owner.namespace, doing)}"
+        )
+
+
+def purge_require(*, caller: str, namespace: str, what: str) -> None:
+    """A purge task of ``caller`` deleting records of ``namespace``. Deleting is more
+    than an allowance grants (it lets a namespace call, hear and read another): a purge
+    reaches only its own namespace and those inside it."""
+    if not covers(caller, namespace):
+        raise CrossingRefused(
+            f"{what} refused: namespace {caller} may not purge {namespace}; "
+            "a purge reaches only its own namespace and those inside it"
         )
 
 

@@ -14,9 +14,12 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from cryptography.fernet import InvalidToken
+
 from flows.language import FlowDefinition
 from flows.language.tasks import TASK_TYPES, ForEachItemTask
 from flowsite.values import format_instant
+from namespaces.crypto import decrypt
 from namespaces.lookup import namespace_secrets, namespace_variables
 
 from .models import Execution, LogLine, TaskRun
@@ -26,6 +29,7 @@ from .storage import storage_read_for
 FOR_EACH_ITEM_TYPES = ForEachItemTask.type_names()
 ENV_PREFIX = "FLOWSITE_ENV_"
 ERROR_LOGS_MAX = 100
+ENCRYPTED = "io.kestra.datatype:aes_encrypted"
 
 
 class SecretMissing(Exception):
@@ -47,7 +51,7 @@ def task_outputs(runs: list[TaskRun]) -> dict[str, Any]:
             continue
         keys = [*own_values(_ancestors(run, by_id), by_id), *own_values([run], by_id)]
         if not keys:
-            outputs[run.task_id] = run.outputs
+            outputs[run.task_id] = _decrypted(run.outputs)
             if run.task_type in FOR_EACH_ITEM_TYPES:  # Kestra's names for its inner tasks
                 outputs[f"{run.task_id}_items"] = run.outputs
                 outputs[f"{run.task_id}_merge"] = {
@@ -58,7 +62,7 @@ def task_outputs(runs: list[TaskRun]) -> dict[str, Any]:
         for key in keys[:-1]:
             slot = slot.setdefault(key, {}) if isinstance(slot, dict) else {}
         if isinstance(slot, dict):
-            slot[keys[-1]] = run.outputs
+            slot[keys[-1]] = _decrypted(run.outputs)
     return outputs
 
 
@@ -94,6 +98,25 @@ def current_each_output(outputs: Any, run: TaskRun, by_id: dict[str, TaskRun]) -
         if isinstance(current, dict) and value in current:
             current = current[value]
     return current
+
+
+def _decrypted(outputs: Any) -> Any:
+    """Outputs as expressions see them: an encrypted value (http.Request's
+    ``encryptBody``) in clear, as Kestra decrypts it for the tasks that read it."""
+    if not isinstance(outputs, dict) or not any(
+        isinstance(value, dict) and value.get("type") == ENCRYPTED for value in outputs.values()
+    ):
+        return outputs
+    return {key: _clear(value) for key, value in outputs.items()}
+
+
+def _clear(value: Any) -> Any:
+    if not isinstance(value, dict) or value.get("type") != ENCRYPTED:
+        return value
+    try:
+        return decrypt(str(value.get("value")))
+    except (InvalidToken, ValueError):  # encrypted under a key no longer configured
+        return value
 
 
 def render_context(

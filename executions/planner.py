@@ -32,6 +32,7 @@ from .models import TERMINAL_STATES, Execution, State, TaskRun, TaskRunAttempt
 from .queue import enqueue_in_transaction
 from .signals import execution_changed, execution_ended
 from .storage import storage_save, storage_uri
+from .subflow_outputs import SubflowOutputsFailed, subflow_outputs
 from .walk import Walk, is_flowable, is_waiting
 
 logger = logging.getLogger(__name__)
@@ -220,8 +221,8 @@ def _subflow_ended(child: Execution) -> None:
             flow_id=child.flow_id,
             when="outputs",
         )
-        outputs = task.outputs_after(child)
-    except CrossingRefused as exc:
+        outputs = subflow_outputs(task, child)
+    except (CrossingRefused, SubflowOutputsFailed) as exc:
         state, error, outputs = State.FAILED, str(exc), {"executionId": child.pk}
         writer = LogWriter(run)
         writer.system(error, "ERROR")

@@ -21,6 +21,7 @@ from namespaces.lookup import namespace_secrets
 from namespaces.models import SecretUnreadable
 from namespaces.process_runner import process_runner_allowed, process_runner_refusal
 
+from .command_files import command_files_localize
 from .context import SecretMissing, render_context
 from .lifecycle import execution_start
 from .live import LogWriter
@@ -37,6 +38,7 @@ from .storage import (
     storage_uri,
     uri_execution,
 )
+from .task_services import TaskServices
 from .workdir import workdir_files, workdir_holder, workdir_keep, workdir_task
 
 logger = logging.getLogger(__name__)
@@ -72,7 +74,7 @@ class StopWatch:
             time.sleep(min(left, 0.2))
 
 
-class WorkerRuntime:
+class WorkerRuntime(TaskServices):
     """The Runtime a task model runs on, for one attempt of one task run."""
 
     def __init__(self, task_run: TaskRun, execution: Execution, writer: LogWriter):
@@ -98,12 +100,13 @@ class WorkerRuntime:
                 execution=execution, definition=definition, holder=holder, task_run=task_run
             )
             input_files = {**shared, **input_files}
+        commands, stored = command_files_localize(script.commands, reader=execution)
         spec = RunSpec(
             execution_id=task_run.execution_id,
             task_run_id=task_run.pk,
             task_id=task_run.task_id,
-            commands=script.commands,
-            files={**input_files, **script.files},
+            commands=commands,
+            files={**stored, **input_files, **script.files},
             output_files=script.output_files,
             interpreter=script.interpreter,
             env=script.env,

@@ -27,6 +27,7 @@ from .base import (
 )
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
 from .each import EachParallelTask, EachSequentialTask
+from .execution import LabelsTask, PurgeExecutionsTask
 from .flowable import (
     TASK_MODELS,
     TASK_TYPES,
@@ -39,7 +40,9 @@ from .flowable import (
     Task,
 )
 from .for_each_item import ForEachItemTask
+from .http import DownloadTask, RequestTask
 from .local_files import LocalFilesTask
+from .logs import EchoTask, FetchLogsTask, PurgeLogsTask
 from .loops import LoopUntilTask
 from .scripts import (
     DockerOptions,
@@ -97,4 +100,11 @@ __all__ = [
     "ForEachItemTask",
     "AllowFailureTask",
     "LocalFilesTask",
+    "EchoTask",
+    "RequestTask",
+    "DownloadTask",
+    "FetchLogsTask",
+    "LabelsTask",
+    "PurgeLogsTask",
+    "PurgeExecutionsTask",
 ]

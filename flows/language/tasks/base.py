@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
+import requests
 from pydantic import (
     AliasChoices,
     Field,
@@ -29,6 +30,9 @@ from ..values import TASK_ID_PATTERN, Duration, number_as_text
 
 if TYPE_CHECKING:
     from .flowable import Task
+
+if TYPE_CHECKING:
+    from .subflow import SubflowTask
 
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
 # How the topology and the execution page lay a flowable task's children out.
@@ -130,6 +134,15 @@ class ScriptResult(Protocol):
     error: str  # why it failed, when the runner knows better than the exit code
 
 
+@dataclass(frozen=True)
+class PurgeParts:
+    """What a PurgeExecutions removes of each execution it selects."""
+
+    executions: bool = True
+    logs: bool = True
+    storage: bool = True
+
+
 class ChildExecution(Protocol):
     """A Subflow's child execution, as the Subflow task sees it."""
 
@@ -193,6 +206,57 @@ class Runtime(Protocol):
         """Kestra's inputFiles forms, as the files they write."""
 
     def glob_match(self, patterns: list[str], name: str) -> bool: ...
+
+    # For the core tasks that reach the network, the internal storage, or Flowsite's own
+    # records (http, log.Fetch, execution.Labels, the purges): each bounded to what the
+    # execution's namespace may reach.
+    def http_session(self) -> requests.Session:
+        """A session that trusts the worker's CA bundle and proxies and refuses the
+        server's own services."""
+
+    def file_store(self, name: str, content: IO[bytes]) -> str:
+        """Store ``content`` as this task run's file ``name``; its kestra:/// URI."""
+
+    def file_read(self, uri: str, *, what: str) -> bytes: ...
+
+    def encrypt(self, text: str) -> str: ...
+
+    def subflow_outputs(self, task: SubflowTask, child: ChildExecution) -> dict[str, Any]:
+        """What a Subflow task publishes once its child ended (its ``outputs:`` map
+        rendered in the child's context)."""
+
+    def logs_fetch(
+        self,
+        *,
+        execution_id: str | None,
+        namespace: str | None,
+        flow_id: str | None,
+        task_ids: list[str] | None,
+        level: str,
+    ) -> Iterator[dict[str, Any]]: ...
+
+    def labels_set(self, labels: dict[str, str]) -> None: ...
+
+    def logs_purge(
+        self,
+        *,
+        namespace: str | None,
+        flow_id: str | None,
+        levels: list[str] | None,
+        start: datetime | None,
+        end: datetime,
+    ) -> int: ...
+
+    def executions_purge(
+        self,
+        *,
+        namespace: str | None,
+        flow_id: str | None,
+        states: list[str] | None,
+        start: datetime | None,
+        end: datetime,
+        what: PurgeParts,
+    ) -> dict[str, int]: ...
 
 
 class RunView(Protocol):
@@ -273,6 +337,8 @@ class BaseTask(LanguageModel):
     # Properties holding child tasks: not rendered with the task, each child renders its own.
     child_properties: ClassVar[tuple[str, ...]] = ()
     # Properties the task renders itself while it runs, with variables only it knows.
+
+    # Properties rendered later than the task, in another context (a Subflow's outputs).
     rendered_later: ClassVar[tuple[str, ...]] = ()
 
     @classmethod

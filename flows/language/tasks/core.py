@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import AliasChoices, Field
 
 from flows.expressions import is_truthy
-from flowsite.values import parse_duration
+from flowsite.values import format_iso_duration, parse_duration
 
 from ..inputs import Input
 from ..states import State
@@ -63,6 +63,7 @@ class SleepTask(BaseTask):
     duration: Duration = Field(description="How long to wait (ISO-8601)")
 
     def run(self, runtime: Runtime) -> Outcome:
+        runtime.log(f"Waiting for {format_iso_duration(self.duration)}")  # as Kestra logs it
         stop = runtime.wait(self.duration.total_seconds())
         return Outcome(State.KILLED if stop else State.SUCCESS)
 

@@ -14,8 +14,11 @@ from .allow_failure import AllowFailureTask
 from .base import BaseTask, FlowableTask, Layout, Planner, RunView
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
 from .each import EachParallelTask, EachSequentialTask, each_progress, each_values
+from .execution import LabelsTask, PurgeExecutionsTask
 from .for_each_item import ForEachItemTask
+from .http import DownloadTask, RequestTask
 from .local_files import LocalFilesTask
+from .logs import EchoTask, FetchLogsTask, PurgeLogsTask
 from .loops import LoopUntilTask
 from .scripts import PythonCommands, PythonScript, ShellCommands, ShellScript
 from .subflow import SubflowTask
@@ -177,6 +180,13 @@ TASK_MODELS: tuple[type[BaseTask], ...] = (
     ForEachItemTask,
     AllowFailureTask,
     LocalFilesTask,
+    EchoTask,
+    RequestTask,
+    DownloadTask,
+    FetchLogsTask,
+    LabelsTask,
+    PurgeLogsTask,
+    PurgeExecutionsTask,
 )
 
 if TYPE_CHECKING:

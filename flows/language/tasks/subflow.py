@@ -22,9 +22,17 @@ class SubflowTask(BaseTask):
     wait: bool = Field(True, description="Wait for the child execution to end")
     transmit_failed: bool = Field(True, description="Fail when the child execution fails")
     inherit_labels: bool = Field(False, description="Give the child this execution's labels")
+    outputs: dict[str, Any] | None = Field(
+        None,
+        description="Values rendered in the child execution's context once it ended, as "
+        "outputs.<id>.outputs.<key>; a child flow's declared outputs take precedence",
+    )
 
     # While it waits for its child, no worker holds it.
     holds_worker: ClassVar[bool] = False
+
+    # Rendered in the child's context after it ended (executions/subflow_outputs.py).
+    rendered_later: ClassVar[tuple[str, ...]] = ("outputs",)
 
     _labels_as_text = field_validator("labels", mode="before")(values_as_text)
 
@@ -41,8 +49,8 @@ class SubflowTask(BaseTask):
         if not self.wait:
             return Outcome(State.SUCCESS, outputs=outputs)
         if child.is_terminal:  # it may end at once (concurrency limit, an empty branch)
-            state = self.state_after(child)
-            return Outcome(state, outputs=self.outputs_after(child), error=self.error_after(child))
+            state, outputs = self.state_after(child), runtime.subflow_outputs(self, child)
+            return Outcome(state, outputs=outputs, error=self.error_after(child))
         return Outcome(State.RUNNING, outputs=outputs)
 
     def state_after(self, child: ChildExecution) -> State:
