@@ -3,7 +3,7 @@
 ``{{ inputs.x }}``, ``{{ vars.x }}``, ``{{ outputs.task.vars.k }}``, ``{{ execution.id }}``,
 ``{{ flow.namespace }}``, ``{{ taskrun.value }}``, ``{{ parent.taskrun.value }}``,
 ``{{ trigger.date }}``, ``{{ labels.team }}``, ``{{ namespace.x }}``, and the functions
-``secret('NAME')`` and ``read(uri)``.
+``secret('NAME')``, ``read(uri or namespace file path)`` and ``kv('key')``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from flowsite.values import format_instant
 from namespaces.lookup import namespace_secrets, namespace_variables
 
 from .models import Execution, TaskRun
-from .storage import storage_read_for
+from .namespace_store import kv_for_expression, namespace_file_for_expression
+from .storage import SCHEME, storage_read_for
 
 
 class SecretMissing(Exception):
@@ -97,14 +98,20 @@ def render_context(
             on_secret(value)
         return value
 
-    def read(uri: str) -> str:
+    def read(uri: str, namespace: str | None = None) -> str:
+        if not str(uri).startswith(SCHEME):  # a namespace file: read('scripts/q.sql')
+            return namespace_file_for_expression(execution, str(uri), namespace)
         # Asked in accounts.reach: its own files, its namespace's and those it was
         # allowed to reach, and files its parent passed in.
         data = storage_read_for(execution, str(uri), what=f"read('{uri}')")
         return data.decode("utf-8", errors="replace")
 
+    def kv(key: str, namespace: str | None = None, errorOnMissing: bool = True) -> Any:  # noqa: N803 - Kestra's name
+        return kv_for_expression(execution, key, namespace, errorOnMissing)
+
     context["secret"] = secret
     context["read"] = read
+    context["kv"] = kv
     return context
 
 

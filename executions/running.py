@@ -24,6 +24,11 @@ from .context import SecretMissing, render_context
 from .lifecycle import execution_start
 from .live import LogWriter
 from .models import Execution, LogLine, State, TaskRun
+from .namespace_store import (
+    TaskNamespaceStore,
+    namespace_files_for_script,
+    namespace_reach_require,
+)
 from .runners.base import RunResult, RunSpec, TaskError, drive
 from .runners.docker import DockerRunner
 from .runners.process import ProcessRunner
@@ -81,6 +86,12 @@ class WorkerRuntime:
         if script.process and not process_runner_allowed(execution.namespace):
             raise TaskError(process_runner_refusal(execution.namespace))
         input_files = input_files_materialize(script.input_files or {}, reader=execution)
+        if script.namespace_files is not None:  # Kestra's order: inputFiles win over them
+            include, exclude = script.namespace_files.include, script.namespace_files.exclude
+            input_files = {
+                **namespace_files_for_script(execution, include, exclude),
+                **input_files,
+            }
         spec = RunSpec(
             execution_id=task_run.execution_id,
             task_run_id=task_run.pk,
@@ -136,6 +147,11 @@ class WorkerRuntime:
         except InputsInvalid as exc:
             detail = "; ".join(f"{k}: {v}" if k else v for k, v in exc.errors.items())
             raise TaskError(f"Subflow {namespace}.{flow_id} refused its inputs: {detail}") from exc
+
+    def namespace_store(self, namespace: str | None) -> TaskNamespaceStore:
+        what = f"Task '{self.task_run.task_id}'"
+        target = namespace_reach_require(self.execution, namespace, what=what)
+        return TaskNamespaceStore(target, self.execution, self.task_run)
 
 
 def subflow_depth_require(caller: Execution, *, namespace: str, flow_id: str) -> None:

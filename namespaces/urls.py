@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import api, process_views, views
+from . import api, files_api, kv_api, process_views, views
 
 urlpatterns = [
     path(
@@ -35,4 +35,14 @@ urlpatterns = [
     path("api/v1/namespaces/<str:namespace>/inherited-secrets", api.secrets_inherited),
     path("api/v1/namespaces/<str:namespace>/inherited-variables", api.variables_inherited),
     path("api/v1/namespaces/<str:namespace>/process-runner", process_views.process_runner_api),
+    path("api/v1/kv", kv_api.kv_search),
+    path("api/v1/namespaces/<str:namespace>/kv", kv_api.kv_list),
+    path("api/v1/namespaces/<str:namespace>/kv/inheritance", kv_api.kv_inheritance),
+    path("api/v1/namespaces/<str:namespace>/kv/<str:key>", kv_api.kv_item),
+    path("api/v1/namespaces/<str:namespace>/files", files_api.files),
+    path("api/v1/namespaces/<str:namespace>/files/directory", files_api.directory),
+    path("api/v1/namespaces/<str:namespace>/files/stats", files_api.stats),
+    path("api/v1/namespaces/<str:namespace>/files/search", files_api.search),
+    path("api/v1/namespaces/<str:namespace>/files/export", files_api.export),
+    path("api/v1/namespaces/<str:namespace>/files/revisions", files_api.revisions),
 ]

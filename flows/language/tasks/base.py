@@ -10,7 +10,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,9 @@ from flows.expressions import ExpressionError
 
 from ..states import State
 from ..values import TASK_ID_PATTERN, Duration
+
+if TYPE_CHECKING:
+    from .store import NamespaceStore
 
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
 # How the topology and the execution page lay a flowable task's children out.
@@ -127,6 +130,8 @@ class ScriptRun:
     cpus: float | None
     timeout: float | None
     process: bool  # the Process runner rather than Docker
+    # Kestra's namespaceFiles when enabled (its ``include`` and ``exclude``), else None.
+    namespace_files: Any = None
 
 
 class ScriptResult(Protocol):
@@ -169,6 +174,9 @@ class Runtime(Protocol):
         labels: dict[str, str],
         inherit_labels: bool,
     ) -> ChildExecution: ...
+
+    def namespace_store(self, namespace: str | None) -> NamespaceStore:
+        """The KV store and files of ``namespace`` (None: the flow's own)."""
 
 
 class RunView(Protocol):

@@ -14,6 +14,8 @@ from flowsite.bounded import load_json
 from ..states import State
 from .base import BaseTask, FlowableTask, Layout, Planner, RunView
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
+from .kv import KVDelete, KVGet, KVGetKeys, KVSet
+from .namespace_files import DeleteFiles, DownloadFiles, UploadFiles
 from .scripts import PythonCommands, PythonScript, ShellCommands, ShellScript
 from .subflow import SubflowTask
 
@@ -181,6 +183,13 @@ TASK_MODELS: tuple[type[BaseTask], ...] = (
     IfTask,
     SwitchTask,
     ForEachTask,
+    KVSet,
+    KVGet,
+    KVGetKeys,
+    KVDelete,
+    UploadFiles,
+    DownloadFiles,
+    DeleteFiles,
 )
 
 if TYPE_CHECKING:

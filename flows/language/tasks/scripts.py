@@ -15,7 +15,6 @@ from ..values import MemorySize, values_as_text
 from .base import (
     BaseTask,
     LanguageModel,
-    NotSupportedYet,
     Outcome,
     Runtime,
     ScalarText,
@@ -89,6 +88,15 @@ class TaskRunner(_Limits):
         return self.type in PROCESS_RUNNER_TYPES
 
 
+class NamespaceFiles(LanguageModel):
+    """Kestra's ``namespaceFiles:`` block: which of the namespace's files are written into
+    the working directory, by their paths, before the commands run."""
+
+    enabled: bool = Field(True, description="Take the namespace's files")
+    include: list[str] | None = Field(None, description="Glob patterns: only these files")
+    exclude: list[str] | None = Field(None, description="Glob patterns: not these files")
+
+
 class ScriptTask(BaseTask):
     """Properties shared by every script task (python and shell, Script and Commands)."""
 
@@ -120,7 +128,9 @@ class ScriptTask(BaseTask):
         description="Glob patterns (e.g. *.csv, out/**) of files to keep after the task, "
         "as outputs.<task>.outputFiles['name']",
     )
-    namespace_files: NotSupportedYet = None
+    namespace_files: NamespaceFiles | None = Field(
+        None, description="Write the namespace's files into the working directory"
+    )
 
     _env_as_text = field_validator("env", mode="before")(values_as_text)
     _input_files_as_text = field_validator("input_files", mode="before")(values_as_text)
@@ -196,6 +206,9 @@ class ScriptTask(BaseTask):
                 cpus=self.cpus,
                 timeout=self.timeout_seconds,
                 process=self.uses_process_runner,
+                namespace_files=self.namespace_files
+                if self.namespace_files and self.namespace_files.enabled
+                else None,
             )
         )
         outputs: dict[str, Any] = {"exitCode": result.exit_code}
