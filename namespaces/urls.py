@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import api, files_api, kv_api, process_views, views
+from . import api, file_views, files_api, kv_api, kv_views, process_views, views
 
 urlpatterns = [
     path(
@@ -27,6 +27,29 @@ urlpatterns = [
         "namespaces/<str:namespace>/access/process-runner/",
         process_views.process_runner_page_switch,
         name="namespace_process_runner",
+    ),
+    path("namespaces/<str:namespace>/kv/", kv_views.namespace_kv, name="namespace_kv"),
+    path(
+        "namespaces/<str:namespace>/kv/<str:key>/delete/",
+        kv_views.kv_entry_delete,
+        name="kv_entry_delete",
+    ),
+    path("namespaces/<str:namespace>/files/", file_views.namespace_files, name="namespace_files"),
+    path(
+        "namespaces/<str:namespace>/files/new/", file_views.files_new, name="namespace_files_new"
+    ),
+    path(
+        "namespaces/<str:namespace>/files/save/", file_views.file_save, name="namespace_file_save"
+    ),
+    path(
+        "namespaces/<str:namespace>/files/rename/",
+        file_views.file_rename,
+        name="namespace_file_rename",
+    ),
+    path(
+        "namespaces/<str:namespace>/files/delete/",
+        file_views.file_delete,
+        name="namespace_file_delete",
     ),
     # Kestra's REST paths.
     path("api/v1/namespaces/<str:namespace>", api.namespace_item),

@@ -337,6 +337,71 @@ EXPECTATIONS: dict[str, list[Case]] = {
             body='{"allowed": true}',
         ),
     ],
+    # The KV store: Editors read and write it, page and API alike.
+    "namespaces/<str:namespace>/kv/": [
+        Case("GET", "/namespaces/{ns}/kv/", Need.EDITOR),
+        Case("POST", "/namespaces/{ns}/kv/", Need.EDITOR, body={"key": "k", "type": "STRING"}),
+    ],
+    "namespaces/<str:namespace>/kv/<str:key>/delete/": [
+        Case("POST", "/namespaces/{ns}/kv/matrix_kv/delete/", Need.EDITOR)
+    ],
+    # Lists only the namespaces where the reader is an Editor: see tests/namespaces/test_kv_api.py.
+    "api/v1/kv": [Case("GET", "/api/v1/kv", Need.LOGIN, API)],
+    "api/v1/namespaces/<str:namespace>/kv": [
+        Case("GET", "/api/v1/namespaces/{ns}/kv", Need.EDITOR, API),
+        Case("DELETE", "/api/v1/namespaces/{ns}/kv", Need.EDITOR, API, body='{"keys": ["k"]}'),
+    ],
+    "api/v1/namespaces/<str:namespace>/kv/inheritance": [
+        Case("GET", "/api/v1/namespaces/{ns}/kv/inheritance", Need.EDITOR, API)
+    ],
+    "api/v1/namespaces/<str:namespace>/kv/<str:key>": [
+        Case("GET", "/api/v1/namespaces/{ns}/kv/matrix_kv", Need.EDITOR, API),
+        Case("PUT", "/api/v1/namespaces/{ns}/kv/k", Need.EDITOR, API, body='"v"'),
+        Case("DELETE", "/api/v1/namespaces/{ns}/kv/matrix_kv", Need.EDITOR, API),
+    ],
+    # Namespace files: Viewers read them, Editors change them, page and API alike.
+    "namespaces/<str:namespace>/files/": [
+        Case("GET", "/namespaces/{ns}/files/?path=matrix.txt", Need.VIEWER)
+    ],
+    "namespaces/<str:namespace>/files/new/": [
+        Case("POST", "/namespaces/{ns}/files/new/", Need.EDITOR, body={"path": "n.txt"})
+    ],
+    "namespaces/<str:namespace>/files/save/": [
+        Case("POST", "/namespaces/{ns}/files/save/", Need.EDITOR, body={"path": "matrix.txt"})
+    ],
+    "namespaces/<str:namespace>/files/rename/": [
+        Case(
+            "POST",
+            "/namespaces/{ns}/files/rename/",
+            Need.EDITOR,
+            body={"path": "matrix.txt", "to": "m2.txt"},
+        )
+    ],
+    "namespaces/<str:namespace>/files/delete/": [
+        Case("POST", "/namespaces/{ns}/files/delete/", Need.EDITOR, body={"path": "matrix.txt"})
+    ],
+    "api/v1/namespaces/<str:namespace>/files": [
+        Case("GET", "/api/v1/namespaces/{ns}/files?path=matrix.txt", Need.VIEWER, API),
+        Case("POST", "/api/v1/namespaces/{ns}/files?path=n.txt", Need.EDITOR, API, body=""),
+        Case("PUT", "/api/v1/namespaces/{ns}/files?from=matrix.txt&to=m2.txt", Need.EDITOR, API),
+        Case("DELETE", "/api/v1/namespaces/{ns}/files?path=matrix.txt", Need.EDITOR, API),
+    ],
+    "api/v1/namespaces/<str:namespace>/files/directory": [
+        Case("GET", "/api/v1/namespaces/{ns}/files/directory", Need.VIEWER, API),
+        Case("POST", "/api/v1/namespaces/{ns}/files/directory?path=d", Need.EDITOR, API),
+    ],
+    "api/v1/namespaces/<str:namespace>/files/stats": [
+        Case("GET", "/api/v1/namespaces/{ns}/files/stats?path=matrix.txt", Need.VIEWER, API)
+    ],
+    "api/v1/namespaces/<str:namespace>/files/search": [
+        Case("GET", "/api/v1/namespaces/{ns}/files/search?q=m", Need.VIEWER, API)
+    ],
+    "api/v1/namespaces/<str:namespace>/files/export": [
+        Case("GET", "/api/v1/namespaces/{ns}/files/export", Need.VIEWER, API)
+    ],
+    "api/v1/namespaces/<str:namespace>/files/revisions": [
+        Case("GET", "/api/v1/namespaces/{ns}/files/revisions?path=matrix.txt", Need.VIEWER, API)
+    ],
 }
 # Routes whose answers another test owns, with the reason.
 OWNED_ELSEWHERE = {
