@@ -247,13 +247,12 @@ def files_import(*, namespace: str, archive: bytes, user: RequestUser | None = N
                 raise FilesError(f"The archive holds more than {NAMESPACE_MAX_ENTRIES} files")
             with transaction.atomic():
                 for member in members:
-                    if member.file_size > FILE_MAX_BYTES:
+                    with zipped.open(member) as unpacked:  # sizes in a ZIP can lie
+                        content = unpacked.read(FILE_MAX_BYTES + 1)
+                    if member.file_size > FILE_MAX_BYTES or len(content) > FILE_MAX_BYTES:
                         raise FilesError(f"/{member.filename} in the archive is too large")
                     file_write(
-                        namespace=namespace,
-                        path=member.filename,
-                        content=zipped.read(member),
-                        user=user,
+                        namespace=namespace, path=member.filename, content=content, user=user
                     )
     except zipfile.BadZipFile as exc:
         raise FilesError(f"The upload ends in .zip but is not a ZIP archive: {exc}") from None

@@ -74,14 +74,12 @@ def files(request: HttpRequest, namespace: str) -> HttpResponse:
 
 
 def _upload(request: HttpRequest, namespace: str) -> HttpResponse:
-    path = file_path_check(_required(request, "path"))
+    """A ``.zip`` is unpacked at the root by its own paths (Kestra ignores ``path``)."""
+    path = _required(request, "path")
     upload = request.FILES.get("fileContent")
-    if upload is None:
-        content = b""
-    elif upload.size is not None and upload.size > FILE_MAX_BYTES:
-        raise FilesError(f"The file /{path} is larger than {FILE_MAX_BYTES // 2**20} MB")
-    else:
-        content = upload.read()
+    if upload is not None and upload.size is not None and upload.size > FILE_MAX_BYTES:
+        raise FilesError(f"The file {path} is larger than {FILE_MAX_BYTES // 2**20} MB")
+    content = upload.read() if upload is not None else b""
     if upload is not None and (upload.name or "").lower().endswith(".zip"):
         files_import(namespace=namespace, archive=content, user=request.user)
     else:

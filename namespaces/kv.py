@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.timezone import now
 
-from flowsite.bounded import load_json
+from flowsite.bounded import load_json, unstorable
 from flowsite.http import RequestUser
 from flowsite.values import format_instant, parse_duration
 
@@ -165,6 +165,8 @@ def kv_set(
 ) -> KeyValue:
     """Create or replace ``key`` (KVError when it exists and ``overwrite`` is false)."""
     kv_key_check(key)
+    if odd := unstorable(typed.value):
+        raise KVError(f"The value of KV key {key} holds {odd}, which cannot be stored")
     if len(json.dumps(typed.value, default=str)) > KV_VALUE_MAX_BYTES:
         raise KVError(f"The value of KV key {key} is larger than {KV_VALUE_MAX_BYTES} bytes")
     if ttl is not None and ttl <= timedelta(0):

@@ -35,9 +35,7 @@ urlpatterns = [
         name="kv_entry_delete",
     ),
     path("namespaces/<str:namespace>/files/", file_views.namespace_files, name="namespace_files"),
-    path(
-        "namespaces/<str:namespace>/files/new/", file_views.files_new, name="namespace_files_new"
-    ),
+    path("namespaces/<str:namespace>/files/new/", file_views.files_new, name="namespace_files_new"),
     path(
         "namespaces/<str:namespace>/files/save/", file_views.file_save, name="namespace_file_save"
     ),
