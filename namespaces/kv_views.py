@@ -4,6 +4,8 @@ the API; an expired entry is not shown. The table and form are one htmx partial.
 
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -66,10 +68,8 @@ def namespace_kv(request: HttpRequest, namespace: str) -> HttpResponse:
 @require_POST
 def kv_entry_delete(request: HttpRequest, namespace: str, key: str) -> HttpResponse:
     namespace_for_user(request.user, namespace, need=KV_ROLE)
-    try:
+    with contextlib.suppress(KVError):  # a key that cannot exist is already gone
         kv_delete(namespace, key)
-    except KVError:
-        pass  # a key that cannot exist is already gone
     if request.headers.get("HX-Request"):
         return _render(request, namespace)
     return redirect("namespace_kv", namespace)

@@ -22,8 +22,7 @@ BASE = "/api/v1/namespaces/company.data/kv"
 
 
 def put(client: Client, key: str, body: str, **headers: str) -> Any:
-    extra = {f"HTTP_{name.upper()}": value for name, value in headers.items()}
-    return client.put(f"{BASE}/{key}", data=body, content_type="text/plain", **extra)
+    return client.put(f"{BASE}/{key}", data=body, content_type="text/plain", headers=headers)
 
 
 @pytest.fixture

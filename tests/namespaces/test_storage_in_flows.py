@@ -251,4 +251,5 @@ def test_file_tasks_upload_download_and_delete_namespace_files(worker) -> None:
     assert storage_read(downloaded["/reports/daily.csv"]) == b"a,b\n1,2\n"
     assert "a,b\n1,2" in messages(execution)
     assert entry_get("dev", "reports/daily.csv") is None
-    assert entry_get("dev", "reports").is_directory  # the folder stays, as in Kestra
+    folder = entry_get("dev", "reports")
+    assert folder is not None and folder.is_directory  # the folder stays, as in Kestra
