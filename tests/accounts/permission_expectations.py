@@ -84,6 +84,7 @@ class Case:
 
 
 WEB, API = False, True
+NS_API, NS = "api/v1/namespaces/<str:namespace>", "/api/v1/namespaces/{ns}"
 EXPECTATIONS: dict[str, list[Case]] = {
     "": [Case("GET", "/", Need.LOGIN)],
     "namespaces/": [Case("GET", "/namespaces/", Need.LOGIN, lists_namespace=True)],
@@ -337,7 +338,7 @@ EXPECTATIONS: dict[str, list[Case]] = {
             body='{"allowed": true}',
         ),
     ],
-    # The KV store: Editors read and write it, page and API alike.
+    # The KV store: Editors read and write it; namespace files: Viewers read, Editors change.
     "namespaces/<str:namespace>/kv/": [
         Case("GET", "/namespaces/{ns}/kv/", Need.EDITOR),
         Case("POST", "/namespaces/{ns}/kv/", Need.EDITOR, body={"key": "k", "type": "STRING"}),
@@ -345,63 +346,51 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "namespaces/<str:namespace>/kv/<str:key>/delete/": [
         Case("POST", "/namespaces/{ns}/kv/matrix_kv/delete/", Need.EDITOR)
     ],
-    # Lists only the namespaces where the reader is an Editor: see tests/namespaces/test_kv_api.py.
+    # Lists only the namespaces where the reader is an Editor: tests/namespaces/test_kv_api.py.
     "api/v1/kv": [Case("GET", "/api/v1/kv", Need.LOGIN, API)],
-    "api/v1/namespaces/<str:namespace>/kv": [
-        Case("GET", "/api/v1/namespaces/{ns}/kv", Need.EDITOR, API),
-        Case("DELETE", "/api/v1/namespaces/{ns}/kv", Need.EDITOR, API, body='{"keys": ["k"]}'),
+    f"{NS_API}/kv": [
+        Case("GET", f"{NS}/kv", Need.EDITOR, API),
+        Case("DELETE", f"{NS}/kv", Need.EDITOR, API, body='{"keys": ["k"]}'),
     ],
-    "api/v1/namespaces/<str:namespace>/kv/inheritance": [
-        Case("GET", "/api/v1/namespaces/{ns}/kv/inheritance", Need.EDITOR, API)
+    f"{NS_API}/kv/inheritance": [Case("GET", f"{NS}/kv/inheritance", Need.EDITOR, API)],
+    f"{NS_API}/kv/<str:key>": [
+        Case("GET", f"{NS}/kv/matrix_kv", Need.EDITOR, API),
+        Case("PUT", f"{NS}/kv/k", Need.EDITOR, API, body='"v"'),
+        Case("DELETE", f"{NS}/kv/matrix_kv", Need.EDITOR, API),
     ],
-    "api/v1/namespaces/<str:namespace>/kv/<str:key>": [
-        Case("GET", "/api/v1/namespaces/{ns}/kv/matrix_kv", Need.EDITOR, API),
-        Case("PUT", "/api/v1/namespaces/{ns}/kv/k", Need.EDITOR, API, body='"v"'),
-        Case("DELETE", "/api/v1/namespaces/{ns}/kv/matrix_kv", Need.EDITOR, API),
-    ],
-    # Namespace files: Viewers read them, Editors change them, page and API alike.
     "namespaces/<str:namespace>/files/": [
         Case("GET", "/namespaces/{ns}/files/?path=matrix.txt", Need.VIEWER)
     ],
-    "namespaces/<str:namespace>/files/new/": [
-        Case("POST", "/namespaces/{ns}/files/new/", Need.EDITOR, body={"path": "n.txt"})
+    **{
+        f"namespaces/<str:namespace>/files/{action}/": [
+            Case("POST", f"/namespaces/{{ns}}/files/{action}/", Need.EDITOR, body=body)
+        ]
+        for action, body in [
+            ("new", {"path": "n.txt"}),
+            ("save", {"path": "matrix.txt"}),
+            ("rename", {"path": "matrix.txt", "to": "m2.txt"}),
+            ("delete", {"path": "matrix.txt"}),
+        ]
+    },
+    f"{NS_API}/files": [
+        Case("GET", f"{NS}/files?path=matrix.txt", Need.VIEWER, API),
+        Case("POST", f"{NS}/files?path=n.txt", Need.EDITOR, API, body=""),
+        Case("PUT", f"{NS}/files?from=matrix.txt&to=m2.txt", Need.EDITOR, API),
+        Case("DELETE", f"{NS}/files?path=matrix.txt", Need.EDITOR, API),
     ],
-    "namespaces/<str:namespace>/files/save/": [
-        Case("POST", "/namespaces/{ns}/files/save/", Need.EDITOR, body={"path": "matrix.txt"})
+    f"{NS_API}/files/directory": [
+        Case("GET", f"{NS}/files/directory", Need.VIEWER, API),
+        Case("POST", f"{NS}/files/directory?path=d", Need.EDITOR, API),
     ],
-    "namespaces/<str:namespace>/files/rename/": [
-        Case(
-            "POST",
-            "/namespaces/{ns}/files/rename/",
-            Need.EDITOR,
-            body={"path": "matrix.txt", "to": "m2.txt"},
-        )
-    ],
-    "namespaces/<str:namespace>/files/delete/": [
-        Case("POST", "/namespaces/{ns}/files/delete/", Need.EDITOR, body={"path": "matrix.txt"})
-    ],
-    "api/v1/namespaces/<str:namespace>/files": [
-        Case("GET", "/api/v1/namespaces/{ns}/files?path=matrix.txt", Need.VIEWER, API),
-        Case("POST", "/api/v1/namespaces/{ns}/files?path=n.txt", Need.EDITOR, API, body=""),
-        Case("PUT", "/api/v1/namespaces/{ns}/files?from=matrix.txt&to=m2.txt", Need.EDITOR, API),
-        Case("DELETE", "/api/v1/namespaces/{ns}/files?path=matrix.txt", Need.EDITOR, API),
-    ],
-    "api/v1/namespaces/<str:namespace>/files/directory": [
-        Case("GET", "/api/v1/namespaces/{ns}/files/directory", Need.VIEWER, API),
-        Case("POST", "/api/v1/namespaces/{ns}/files/directory?path=d", Need.EDITOR, API),
-    ],
-    "api/v1/namespaces/<str:namespace>/files/stats": [
-        Case("GET", "/api/v1/namespaces/{ns}/files/stats?path=matrix.txt", Need.VIEWER, API)
-    ],
-    "api/v1/namespaces/<str:namespace>/files/search": [
-        Case("GET", "/api/v1/namespaces/{ns}/files/search?q=m", Need.VIEWER, API)
-    ],
-    "api/v1/namespaces/<str:namespace>/files/export": [
-        Case("GET", "/api/v1/namespaces/{ns}/files/export", Need.VIEWER, API)
-    ],
-    "api/v1/namespaces/<str:namespace>/files/revisions": [
-        Case("GET", "/api/v1/namespaces/{ns}/files/revisions?path=matrix.txt", Need.VIEWER, API)
-    ],
+    **{
+        f"{NS_API}/files/{name}": [Case("GET", f"{NS}/files/{name}{query}", Need.VIEWER, API)]
+        for name, query in [
+            ("stats", "?path=matrix.txt"),
+            ("search", "?q=m"),
+            ("export", ""),
+            ("revisions", "?path=matrix.txt"),
+        ]
+    },
 }
 # Routes whose answers another test owns, with the reason.
 OWNED_ELSEWHERE = {

@@ -78,7 +78,10 @@ def test_kestrapy_sets_reads_lists_and_deletes_kv_entries(kestra: Any) -> None:
     assert kv.key_value("dev", "settings", TENANT).type.value == "JSON"
     assert kv.key_value("dev", "since", TENANT).type.value == "DATETIME"
     listed = kv.list_all_keys(
-        TENANT, filters=[QueryFilter(field="namespace", operation="EQUALS", value="dev")]
+        TENANT,
+        filters=[
+            QueryFilter.from_dict({"field": "namespace", "operation": "EQUALS", "value": "dev"})
+        ],
     )
     assert listed.total == 4
     assert sorted(e.key for e in listed.results) == ["greeting", "retries", "settings", "since"]
