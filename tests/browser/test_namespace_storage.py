@@ -26,16 +26,15 @@ def test_alice_builds_a_file_tree_beside_the_flow_editor(page: Page) -> None:
     panel.get_by_label("New", exact=True).fill("scripts")
     panel.get_by_role("button", name="New folder").click()
     tree = panel.get_by_role("navigation", name="Files of dev")
-    expect(tree.locator("li.folder[data-path='scripts']")).to_be_visible()
-
-    tree.get_by_role("link", name="scripts").click()  # the folder is where new files go
+    # The new folder is open, and where a new file goes.
+    expect(tree.locator("li.folder.selected[data-path='scripts']")).to_be_visible()
     expect(panel.get_by_label("New", exact=True)).to_have_value("scripts/")
     panel.get_by_label("New", exact=True).fill("scripts/hello.py")
     panel.get_by_role("button", name="New file").click()
     editor = panel.get_by_label("Content of /scripts/hello.py")
     editor.fill("print('hello from the tree')\n")
     panel.get_by_role("button", name="Save file").click()
-    expect(panel.locator("li.file.selected[data-path='scripts/hello.py']")).to_be_visible()
+    expect(panel.get_by_test_id("file-facts")).to_contain_text("Revision 2, 29 bytes")
     assert file_read("dev", "scripts/hello.py") == b"print('hello from the tree')\n"
 
     panel.get_by_label("Rename to").fill("scripts/greet.py")
@@ -50,7 +49,11 @@ def test_alice_builds_a_file_tree_beside_the_flow_editor(page: Page) -> None:
     expect(panel.get_by_role("alert")).to_contain_text("must not contain '..'")
     expect(panel.locator("li[data-path='scripts/greet.py']")).to_be_visible()  # tree intact
 
-    panel.locator("li[data-path='scripts/greet.py'] a").click()
+    tree = panel.get_by_role("navigation", name="Files of dev")
+    tree.get_by_role("link", name="scripts").click()
+    expect(tree.locator("li.folder.selected[data-path='scripts']")).to_be_visible()
+    tree.get_by_role("link", name="greet.py").click()
+    expect(tree.locator("li.file.selected[data-path='scripts/greet.py']")).to_be_visible()
     panel.get_by_role("button", name="Delete").click()
     expect(panel.locator("li[data-path='scripts/greet.py']")).to_have_count(0)
     assert entry_get("dev", "scripts/greet.py") is None
