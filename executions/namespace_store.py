@@ -9,6 +9,7 @@ first, so a refusal tells nothing of what the other namespace holds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from namespaces.files import (
 from namespaces.kv import KVError, KVMissing, kv_delete, kv_keys, kv_set, kv_typed, kv_value
 
 from .models import Execution, TaskRun
+from .runners.base import TaskError
 from .storage import storage_read_for, storage_save, storage_uri
 
 DOING = "reach the KV store and files of"
@@ -120,13 +122,27 @@ class TaskNamespaceStore:
 
 
 def namespace_files_for_script(
-    execution: Execution, include: list[str] | None, exclude: list[str] | None
+    execution: Execution, block: Any, warn: Callable[[str], None]
 ) -> dict[str, bytes]:
-    """The files ``namespaceFiles`` writes into a script task's working directory."""
-    return {
-        entry.path: bytes(entry.content)
-        for entry in files_matching(execution.namespace, include, exclude)
-    }
+    """The files a script task's ``namespaceFiles`` block writes into its working
+    directory: those of each of its ``namespaces`` (the flow's own by default) that the
+    flow may reach, by path (under a folder per namespace with ``folderPerNamespace``);
+    a path two namespaces give is settled by ``ifExists``."""
+    files: dict[str, bytes] = {}
+    origin: dict[str, str] = {}
+    for name in block.namespaces or [execution.namespace]:
+        namespace = namespace_reach_require(execution, name, what="namespaceFiles")
+        for entry in files_matching(namespace, block.include, block.exclude):
+            path = f"{namespace}/{entry.path}" if block.folder_per_namespace else entry.path
+            if path in files and block.if_exists != "OVERWRITE":
+                clash = f"namespaceFiles: {path} of {namespace} is also in {origin[path]}"
+                if block.if_exists == "FAIL":
+                    raise TaskError(f"{clash} (ifExists: FAIL)")
+                if block.if_exists == "WARN":
+                    warn(f"{clash}: the first is kept (ifExists: WARN)")
+                continue
+            files[path], origin[path] = bytes(entry.content), namespace
+    return files
 
 
 def kv_for_expression(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -87,11 +88,9 @@ class WorkerRuntime:
             raise TaskError(process_runner_refusal(execution.namespace))
         input_files = input_files_materialize(script.input_files or {}, reader=execution)
         if script.namespace_files is not None:  # Kestra's order: inputFiles win over them
-            include, exclude = script.namespace_files.include, script.namespace_files.exclude
-            input_files = {
-                **namespace_files_for_script(execution, include, exclude),
-                **input_files,
-            }
+            warn = functools.partial(self.log, level="WARN")
+            namespace_files = namespace_files_for_script(execution, script.namespace_files, warn)
+            input_files = {**namespace_files, **input_files}
         spec = RunSpec(
             execution_id=task_run.execution_id,
             task_run_id=task_run.pk,

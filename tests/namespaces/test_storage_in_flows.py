@@ -11,6 +11,7 @@ import pytest
 from executions.lifecycle import execution_start
 from executions.models import Execution, State
 from executions.storage import storage_read
+from flows.language import FlowInvalid, parse_flow
 from flows.models import Flow
 from namespaces.files import entry_get, file_write
 from namespaces.kv import kv_set, kv_typed
@@ -253,3 +254,80 @@ def test_file_tasks_upload_download_and_delete_namespace_files(worker) -> None:
     assert entry_get("dev", "reports/daily.csv") is None
     folder = entry_get("dev", "reports")
     assert folder is not None and folder.is_directory  # the folder stays, as in Kestra
+
+
+def several_namespaces(block: str) -> Execution:
+    file_write(namespace="company", path="conf.txt", content=b"company's")
+    file_write(namespace="company.team", path="conf.txt", content=b"team's")
+    return run_flow(
+        f"""
+        - id: show
+          type: io.kestra.plugin.scripts.shell.Commands
+          taskRunner:
+            type: {PROCESS}
+          namespaceFiles:
+            namespaces: [company, company.team]
+            {block}
+          commands:
+            - find . -name conf.txt | sort | while read f; do echo "$f $(cat $f)"; done
+        """,
+        namespace="company",
+    )
+
+
+@pytest.mark.parametrize(
+    ("block", "lines", "warned"),
+    [
+        (
+            "folderPerNamespace: true",
+            ["./company.team/conf.txt team's", "./company/conf.txt company's"],
+            False,
+        ),
+        ("ifExists: OVERWRITE", ["./conf.txt team's"], False),
+        ("ifExists: IGNORE", ["./conf.txt company's"], False),
+        ("ifExists: WARN", ["./conf.txt company's"], True),
+    ],
+)
+def test_namespace_files_of_several_namespaces_follow_folder_per_namespace_and_if_exists(
+    worker, block, lines, warned
+) -> None:
+    execution = several_namespaces(block)
+    assert execution.state == State.SUCCESS, failure(execution)
+    shown = messages(execution)
+    assert [line for line in shown if line.startswith("./")] == lines
+    warning = "namespaceFiles: conf.txt of company.team is also in company"
+    assert any(warning in line for line in shown) == warned
+
+
+def test_namespace_files_fail_on_a_clash_when_asked_or_on_a_namespace_out_of_reach(worker) -> None:
+    clash = several_namespaces("ifExists: FAIL")
+    assert clash.state == State.FAILED
+    assert "conf.txt of company.team is also in company (ifExists: FAIL)" in failure(clash)
+    file_write(namespace="dev", path="conf.txt", content=b"dev's")
+    out_of_reach = run_flow(
+        f"""
+        - id: show
+          type: io.kestra.plugin.scripts.shell.Commands
+          taskRunner:
+            type: {PROCESS}
+          namespaceFiles:
+            namespaces: [dev]
+          commands:
+            - cat conf.txt
+        """,
+        namespace="company",
+    )
+    assert out_of_reach.state == State.FAILED
+    assert "namespace company may not reach the KV store and files of dev" in failure(out_of_reach)
+    assert "dev's" not in messages(out_of_reach)
+
+
+def test_namespace_files_true_is_the_short_form_and_a_misspelt_key_is_named() -> None:
+    task = "- id: s\n  type: io.kestra.plugin.scripts.shell.Commands\n  commands: [ls]\n"
+    short = parse_flow(flow_yaml(task + "  namespaceFiles: true\n"))
+    assert short.tasks[0].model_dump(by_alias=True)["namespaceFiles"]["enabled"] is True
+    with pytest.raises(FlowInvalid) as refused:
+        parse_flow(flow_yaml(task + "  namespaceFiles:\n    inclde: ['*.py']\n"))
+    assert str(refused.value) == (
+        "line 9, column 5 at tasks[0].namespaceFiles.inclde: Unknown property 'inclde'"
+    )

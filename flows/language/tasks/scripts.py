@@ -95,6 +95,20 @@ class NamespaceFiles(LanguageModel):
     enabled: bool = Field(True, description="Take the namespace's files")
     include: list[str] | None = Field(None, description="Glob patterns: only these files")
     exclude: list[str] | None = Field(None, description="Glob patterns: not these files")
+    namespaces: list[str] | None = Field(
+        None, description="Whose files, in order (the flow's namespace by default)"
+    )
+    folder_per_namespace: bool = Field(
+        False, description="Put each namespace's files under a folder named after it"
+    )
+    if_exists: Literal["OVERWRITE", "FAIL", "WARN", "IGNORE"] = Field(
+        "OVERWRITE", description="When two namespaces give the same path"
+    )
+
+
+def _namespace_files_block(value: Any) -> Any:
+    """``namespaceFiles: true`` is the older short form of ``{enabled: true}``."""
+    return {"enabled": value} if isinstance(value, bool) else value
 
 
 class ScriptTask(BaseTask):
@@ -134,6 +148,7 @@ class ScriptTask(BaseTask):
 
     _env_as_text = field_validator("env", mode="before")(values_as_text)
     _input_files_as_text = field_validator("input_files", mode="before")(values_as_text)
+    _namespace_files = field_validator("namespace_files", mode="before")(_namespace_files_block)
 
     @field_validator("input_files")
     @classmethod
