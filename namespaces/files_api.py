@@ -55,7 +55,13 @@ def files(request: HttpRequest, namespace: str) -> HttpResponse:
     namespace_for_user(request.user, namespace, need=need)
     try:
         if request.method == "GET":
-            content = file_read(namespace, _required(request, "path"))
+            path = file_path_check(_required(request, "path"))
+            wanted = request.GET.get("revision")
+            entry = entry_get(namespace, path)
+            if wanted and (entry is None or str(entry.revision) != wanted):
+                # Only the current content is kept (see ``revisions``).
+                raise FileMissing(f"No revision {wanted} of /{path} in namespace {namespace}")
+            content = file_read(namespace, path)
             return HttpResponse(content, content_type="application/octet-stream")
         if request.method == "POST":
             return _upload(request, namespace)

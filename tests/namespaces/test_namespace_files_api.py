@@ -57,6 +57,10 @@ def test_a_second_upload_replaces_the_file(bob_api) -> None:
     upload(bob_api, "notes.txt", b"two")
     assert bob_api.get(BASE, {"path": "notes.txt"}).content == b"two"
     assert bob_api.get(f"{BASE}/revisions", {"path": "notes.txt"}).json() == [{"revision": 2}]
+    assert bob_api.get(BASE, {"path": "notes.txt", "revision": "2"}).content == b"two"
+    older = bob_api.get(BASE, {"path": "notes.txt", "revision": "1"})
+    assert older.status_code == 404
+    assert older.json()["message"] == "No revision 1 of /notes.txt in namespace company.data"
 
 
 def test_a_folder_is_created_moved_and_deleted_with_what_it_holds(bob_api) -> None:
