@@ -142,7 +142,7 @@ def file_rename(request: HttpRequest, namespace: str) -> HttpResponse:
 def file_delete(request: HttpRequest, namespace: str) -> HttpResponse:
     path, _ = _act(request, namespace)
     try:
-        entry_delete(namespace=namespace, path=path)
+        entry_delete(namespace=namespace, path=path, user=request.user)
     except FilesError as exc:
         return _render(request, namespace, path, error=str(exc), status=422)
     return _done(request, namespace, "")

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils.timezone import now
 
+from accounts.audit import audit_record
 from executions.runners.globs import glob_matcher
 from flowsite.http import RequestUser
 from flowsite.values import relative_path_check
@@ -36,6 +37,19 @@ class FilesError(ValueError):
 
 class FileMissing(FilesError, FileNotFoundError):
     pass
+
+
+def _audit(user: RequestUser | None, action: str, namespace: str, path: str, summary: str) -> None:
+    """A change a person made is audited; a running flow's are in its logs."""
+    if user is not None:
+        audit_record(
+            actor=user,
+            action=action,
+            namespace=namespace,
+            object_type="file",
+            object_id="/" + path,
+            summary=summary,
+        )
 
 
 def file_path_check(path: object, *, root: bool = False) -> str:
@@ -93,6 +107,7 @@ def directory_create(*, namespace: str, path: str, user: RequestUser | None = No
             NamespaceFile.objects.create(
                 namespace=namespace, path=path, is_directory=True, updated_by=_user(user)
             )
+            _audit(user, "created", namespace, path, "folder")
 
 
 def file_write(
@@ -123,6 +138,8 @@ def file_write(
             if existing is not None and conflict == "ERROR":
                 raise FilesError(f"The file /{path} of namespace {namespace} already exists")
             fields = {"content": content, "size": len(content), "updated_by": _user(user)}
+            action = "created" if existing is None else "changed"
+            _audit(user, action, namespace, path, f"{len(content)} bytes")
             if existing is None:
                 _room_for(namespace, 1)
                 return NamespaceFile.objects.create(namespace=namespace, path=path, **fields)
@@ -172,12 +189,13 @@ def _beneath(namespace: str, path: str) -> Q:
     return Q(namespace=namespace) & (Q(path=path) | Q(path__startswith=path + "/"))
 
 
-def entry_delete(*, namespace: str, path: str) -> int:
+def entry_delete(*, namespace: str, path: str, user: RequestUser | None = None) -> int:
     """Delete a file, or a folder with all it holds; FileMissing when there is none."""
     path = file_path_check(path)
     deleted, _ = NamespaceFile.objects.filter(_beneath(namespace, path)).delete()
     if not deleted:
         raise FileMissing(f"No file or folder /{path} in namespace {namespace}")
+    _audit(user, "deleted", namespace, path, f"{deleted} file(s) and folder(s)")
     return deleted
 
 
@@ -201,6 +219,7 @@ def entry_move(
             new_path = target + row.path[len(source) :]
             file_path_check(new_path)
             NamespaceFile.objects.filter(pk=row.pk).update(path=new_path, updated_at=now())
+        _audit(user, "moved", namespace, source, f"to /{target}")
 
 
 def files_matching(

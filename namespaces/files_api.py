@@ -73,7 +73,7 @@ def files(request: HttpRequest, namespace: str) -> HttpResponse:
                 user=request.user,
             )
             return HttpResponse(status=200)
-        entry_delete(namespace=namespace, path=_required(request, "path"))
+        entry_delete(namespace=namespace, path=_required(request, "path"), user=request.user)
         return HttpResponse(status=200)
     except FilesError as exc:
         return _refused(exc)

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.timezone import now
 
+from accounts.audit import audit_record
 from flowsite.bounded import load_json, unstorable
 from flowsite.http import RequestUser
 from flowsite.values import format_instant, parse_duration
@@ -163,7 +164,8 @@ def kv_set(
     overwrite: bool = True,
     user: RequestUser | None = None,
 ) -> KeyValue:
-    """Create or replace ``key`` (KVError when it exists and ``overwrite`` is false)."""
+    """Create or replace ``key`` (KVError when it exists and ``overwrite`` is false).
+    A change a person made (``user``) is audited, without its value."""
     kv_key_check(key)
     if odd := unstorable(typed.value):
         raise KVError(f"The value of KV key {key} holds {odd}, which cannot be stored")
@@ -192,6 +194,15 @@ def kv_set(
         }
         if description is not None:
             fields["description"] = description
+        if user is not None:
+            audit_record(
+                actor=user,
+                action="created" if entry is None else "changed",
+                namespace=namespace,
+                object_type="kv",
+                object_id=key,
+                summary=f"type {typed.type}" + (f", expires after {ttl}" if ttl else ""),
+            )
         if entry is None:
             return KeyValue.objects.create(namespace=namespace, key=key, **fields)
         KeyValue.objects.filter(pk=entry.pk).update(revision=F("revision") + 1, **fields)
@@ -236,13 +247,17 @@ def kv_inherited(namespace: str) -> list[KeyValue]:
     return sorted(seen.values(), key=lambda r: r.key)
 
 
-def kv_delete(namespace: str, key: str) -> bool:
+def kv_delete(namespace: str, key: str, *, user: RequestUser | None = None) -> bool:
     """Whether a live entry was there (an expired one is removed all the same)."""
     kv_key_check(key)
     entry = KeyValue.objects.filter(namespace=namespace, key=key).first()
     if entry is None:
         return False
     entry.delete()
+    if user is not None:
+        audit_record(
+            actor=user, action="deleted", namespace=namespace, object_type="kv", object_id=key
+        )
     return not entry.expired
 
 

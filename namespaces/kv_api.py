@@ -55,7 +55,7 @@ def kv_list(request: HttpRequest, namespace: str) -> HttpResponse:
     deleted = []
     for key in keys:
         try:
-            if kv_delete(namespace, key):
+            if kv_delete(namespace, key, user=request.user):
                 deleted.append(key)
         except KVError as exc:
             return api_error(400, str(exc))
@@ -83,7 +83,7 @@ def kv_item(request: HttpRequest, namespace: str, key: str) -> HttpResponse:
                 }
             )
         if request.method == "DELETE":
-            return JsonResponse(kv_delete(namespace, key), safe=False)
+            return JsonResponse(kv_delete(namespace, key, user=request.user), safe=False)
         return _put(request, namespace, key)
     except KVMissing as exc:
         return api_error(404, str(exc))

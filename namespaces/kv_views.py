@@ -69,7 +69,7 @@ def namespace_kv(request: HttpRequest, namespace: str) -> HttpResponse:
 def kv_entry_delete(request: HttpRequest, namespace: str, key: str) -> HttpResponse:
     namespace_for_user(request.user, namespace, need=KV_ROLE)
     with contextlib.suppress(KVError):  # a key that cannot exist is already gone
-        kv_delete(namespace, key)
+        kv_delete(namespace, key, user=request.user)
     if request.headers.get("HX-Request"):
         return _render(request, namespace)
     return redirect("namespace_kv", namespace)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from accounts.models import Role, RoleBinding
+from accounts.models import AuditEntry, Role, RoleBinding
 from flows.models import Flow
 from namespaces.files import entry_get, file_read, file_write
 from namespaces.kv import kv_set, kv_typed
@@ -132,3 +132,23 @@ def test_the_flow_editor_loads_the_file_tree_beside_it(client, alice) -> None:
     client.login(username="alice", password=PASSWORD)
     page = client.get("/flows/dev/f/").content.decode()
     assert 'hx-get="/namespaces/dev/files/"' in page and "Namespace files of dev" in page
+
+
+def test_what_people_change_is_audited_without_its_values(bob_client) -> None:
+    bob_client.post(
+        "/namespaces/company.data/kv/", {"key": "token_hint", "type": "STRING", "value": "s3cr3t"}
+    )
+    bob_client.post("/namespaces/company.data/kv/token_hint/delete/")
+    bob_client.post("/namespaces/company.data/files/new/", {"path": "a/b.sql", "kind": "file"})
+    bob_client.post("/namespaces/company.data/files/rename/", {"path": "a", "to": "c"})
+    bob_client.post("/namespaces/company.data/files/delete/", {"path": "c"})
+    entries = AuditEntry.objects.filter(namespace="company.data").order_by("id")
+    assert [(e.actor_name, e.action, e.object_type, e.object_id) for e in entries] == [
+        ("bob", "created", "kv", "token_hint"),
+        ("bob", "deleted", "kv", "token_hint"),
+        ("bob", "created", "file", "/a/b.sql"),
+        ("bob", "moved", "file", "/a"),
+        ("bob", "deleted", "file", "/c"),
+    ]
+    assert not any("s3cr3t" in e.summary + e.diff for e in entries)
+    assert entries[3].summary == "to /c"
