@@ -21,6 +21,7 @@ def test_alice_builds_a_file_tree_beside_the_flow_editor(page: Page) -> None:
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto("/flows/dev/etl/")
     panel = page.get_by_test_id("flow-namespace-files")
+    panel.get_by_role("button", name="Show files").click()
     expect(panel.get_by_test_id("namespace-files")).to_contain_text("No files yet.")
 
     panel.get_by_label("New", exact=True).fill("scripts")
