@@ -4,8 +4,8 @@
 ``{{ flow.namespace }}``, ``{{ taskrun.value }}``, ``{{ parent.taskrun.value }}``,
 ``{{ trigger.date }}``, ``{{ labels.team }}``, ``{{ labels.system.correlationId }}``,
 ``{{ namespace.x }}``, ``{{ envs.name }}``, ``{{ taskrun.iteration }}`` (a LoopUntil's
-turn), and the functions ``secret('NAME')``, ``read(uri)``, ``errorLogs()`` and
-``currentEachOutput(outputs.t)``.
+turn), and the functions ``secret('NAME')``, ``read(uri or namespace file path)``,
+``kv('key')``, ``errorLogs()`` and ``currentEachOutput(outputs.t)``.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from namespaces.crypto import decrypt
 from namespaces.lookup import namespace_secrets, namespace_variables
 
 from .models import Execution, LogLine, TaskRun
+from .namespace_store import kv_for_expression, namespace_file_for_expression
 from .secret_inputs import secret_inputs_open
-from .storage import storage_read_for
+from .storage import SCHEME, storage_read_for
 
 FOR_EACH_ITEM_TYPES = ForEachItemTask.type_names()
 ENV_PREFIX = "FLOWSITE_ENV_"
@@ -177,7 +178,9 @@ def render_context(
             on_secret(value)
         return value
 
-    def read(uri: str) -> str:
+    def read(uri: str, namespace: str | None = None) -> str:
+        if not str(uri).startswith(SCHEME):  # a namespace file: read('scripts/q.sql')
+            return namespace_file_for_expression(execution, str(uri), namespace)
         # Asked in accounts.reach: its own files, its namespace's and those it was
         # allowed to reach, and files its parent passed in.
         data = storage_read_for(execution, str(uri), what=f"read('{uri}')")
@@ -188,10 +191,14 @@ def render_context(
         lines = LogLine.objects.filter(execution_id=execution.pk, level="ERROR").order_by("id")
         return [_log_entry(execution, line) for line in lines[:ERROR_LOGS_MAX]]
 
+    def kv(key: str, namespace: str | None = None, errorOnMissing: bool = True) -> Any:  # noqa: N803 - Kestra's name
+        return kv_for_expression(execution, key, namespace, errorOnMissing)
+
     context["secret"] = secret
     context["read"] = read
     context["errorLogs"] = error_logs
     context["envs"] = envs()
+    context["kv"] = kv
     return context
 
 

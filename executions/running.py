@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -26,6 +27,11 @@ from .context import SecretMissing, render_context
 from .lifecycle import execution_start
 from .live import LogWriter
 from .models import Execution, LogLine, State, TaskRun
+from .namespace_store import (
+    TaskNamespaceStore,
+    namespace_files_for_script,
+    namespace_reach_require,
+)
 from .runners.base import RunResult, RunSpec, TaskError, drive
 from .runners.docker import DockerRunner
 from .runners.globs import glob_matcher
@@ -100,6 +106,10 @@ class WorkerRuntime(TaskServices):
                 execution=execution, definition=definition, holder=holder, task_run=task_run
             )
             input_files = {**shared, **input_files}
+        if script.namespace_files is not None:  # Kestra's order: inputFiles win over them
+            warn = functools.partial(self.log, level="WARN")
+            namespace_files = namespace_files_for_script(execution, script.namespace_files, warn)
+            input_files = {**namespace_files, **input_files}
         commands, stored = command_files_localize(script.commands, reader=execution)
         spec = RunSpec(
             execution_id=task_run.execution_id,
@@ -226,6 +236,11 @@ class WorkerRuntime(TaskServices):
 
     def glob_match(self, patterns: list[str], name: str) -> bool:
         return glob_matcher(patterns)(name)
+
+    def namespace_store(self, namespace: str | None) -> TaskNamespaceStore:
+        what = f"Task '{self.task_run.task_id}'"
+        target = namespace_reach_require(self.execution, namespace, what=what)
+        return TaskNamespaceStore(target, self.execution, self.task_run)
 
 
 def subflow_depth_require(caller: Execution, *, namespace: str, flow_id: str) -> None:

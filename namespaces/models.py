@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.timezone import now
 
 from flowsite.bounded import load_json
 from flowsite.http import RequestUser
@@ -159,3 +160,89 @@ class ProcessRunnerGrant(models.Model):
 
     def __str__(self) -> str:
         return f"Process runner allowed on {self.namespace}"
+
+
+class KVType(models.TextChoices):
+    """Kestra's KV value types; the value is kept as JSON in the type's spelling."""
+
+    STRING = "STRING"
+    NUMBER = "NUMBER"
+    BOOLEAN = "BOOLEAN"
+    DATETIME = "DATETIME"  # "2026-11-30T10:00:00Z"
+    DATE = "DATE"  # "2026-11-30"
+    DURATION = "DURATION"  # "PT5M"
+    JSON = "JSON"
+
+
+class KeyValueQuerySet(models.QuerySet["KeyValue"]):
+    def live(self) -> KeyValueQuerySet:
+        """Entries whose TTL has not run out: an expired entry reads as missing."""
+        return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now()))
+
+
+class KeyValue(models.Model):
+    """One entry of a namespace's KV store (namespaces/kv.py says how values are typed)."""
+
+    namespace = models.CharField(max_length=150, db_index=True)
+    key = models.CharField(max_length=255)
+    type = models.CharField(max_length=10, choices=KVType.choices, default=KVType.STRING)
+    value = models.JSONField(null=True)
+    description = models.CharField(max_length=500, blank=True, default="")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = KeyValueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["namespace", "key"]
+        constraints = [models.UniqueConstraint(fields=["namespace", "key"], name="unique_kv_key")]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.key}"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= now()
+
+
+class NamespaceFile(models.Model):
+    """A file or folder of a namespace's files (namespaces/files.py), its content in the
+    database. ``path`` is relative, without a leading slash: ``scripts/clean.py``."""
+
+    namespace = models.CharField(max_length=150, db_index=True)
+    path = models.CharField(max_length=255)
+    is_directory = models.BooleanField(default=False)
+    content = models.BinaryField(default=b"")
+    size = models.PositiveIntegerField(default=0)
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["namespace", "path"]
+        constraints = [
+            models.UniqueConstraint(fields=["namespace", "path"], name="unique_namespace_file")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}:/{self.path}"
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def parent(self) -> str:
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else ""
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/")

@@ -84,6 +84,7 @@ class Case:
 
 
 WEB, API = False, True
+NS_API, NS = "api/v1/namespaces/<str:namespace>", "/api/v1/namespaces/{ns}"
 EXPECTATIONS: dict[str, list[Case]] = {
     "": [Case("GET", "/", Need.LOGIN)],
     "namespaces/": [Case("GET", "/namespaces/", Need.LOGIN, lists_namespace=True)],
@@ -378,6 +379,59 @@ EXPECTATIONS: dict[str, list[Case]] = {
             body='{"allowed": true}',
         ),
     ],
+    # The KV store: Editors read and write it; namespace files: Viewers read, Editors change.
+    "namespaces/<str:namespace>/kv/": [
+        Case("GET", "/namespaces/{ns}/kv/", Need.EDITOR),
+        Case("POST", "/namespaces/{ns}/kv/", Need.EDITOR, body={"key": "k", "type": "STRING"}),
+    ],
+    "namespaces/<str:namespace>/kv/<str:key>/delete/": [
+        Case("POST", "/namespaces/{ns}/kv/matrix_kv/delete/", Need.EDITOR)
+    ],
+    # Lists only the namespaces where the reader is an Editor: tests/namespaces/test_kv_api.py.
+    "api/v1/kv": [Case("GET", "/api/v1/kv", Need.LOGIN, API)],
+    f"{NS_API}/kv": [
+        Case("GET", f"{NS}/kv", Need.EDITOR, API),
+        Case("DELETE", f"{NS}/kv", Need.EDITOR, API, body='{"keys": ["k"]}'),
+    ],
+    f"{NS_API}/kv/inheritance": [Case("GET", f"{NS}/kv/inheritance", Need.EDITOR, API)],
+    f"{NS_API}/kv/<str:key>": [
+        Case("GET", f"{NS}/kv/matrix_kv", Need.EDITOR, API),
+        Case("PUT", f"{NS}/kv/k", Need.EDITOR, API, body='"v"'),
+        Case("DELETE", f"{NS}/kv/matrix_kv", Need.EDITOR, API),
+    ],
+    "namespaces/<str:namespace>/files/": [
+        Case("GET", "/namespaces/{ns}/files/?path=matrix.txt", Need.VIEWER)
+    ],
+    **{
+        f"namespaces/<str:namespace>/files/{action}/": [
+            Case("POST", f"/namespaces/{{ns}}/files/{action}/", Need.EDITOR, body=body)
+        ]
+        for action, body in [
+            ("new", {"path": "n.txt"}),
+            ("save", {"path": "matrix.txt"}),
+            ("rename", {"path": "matrix.txt", "to": "m2.txt"}),
+            ("delete", {"path": "matrix.txt"}),
+        ]
+    },
+    f"{NS_API}/files": [
+        Case("GET", f"{NS}/files?path=matrix.txt", Need.VIEWER, API),
+        Case("POST", f"{NS}/files?path=n.txt", Need.EDITOR, API, body=""),
+        Case("PUT", f"{NS}/files?from=matrix.txt&to=m2.txt", Need.EDITOR, API),
+        Case("DELETE", f"{NS}/files?path=matrix.txt", Need.EDITOR, API),
+    ],
+    f"{NS_API}/files/directory": [
+        Case("GET", f"{NS}/files/directory", Need.VIEWER, API),
+        Case("POST", f"{NS}/files/directory?path=d", Need.EDITOR, API),
+    ],
+    **{
+        f"{NS_API}/files/{name}": [Case("GET", f"{NS}/files/{name}{query}", Need.VIEWER, API)]
+        for name, query in [
+            ("stats", "?path=matrix.txt"),
+            ("search", "?q=m"),
+            ("export", ""),
+            ("revisions", "?path=matrix.txt"),
+        ]
+    },
 }
 # Routes whose answers another test owns, with the reason.
 OWNED_ELSEWHERE = {

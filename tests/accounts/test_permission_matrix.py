@@ -26,6 +26,8 @@ from executions.models import Execution
 from executions.routing import websocket_urlpatterns
 from executions.storage import storage_save
 from flows.models import Flow
+from namespaces.files import file_write
+from namespaces.kv import kv_set, kv_typed
 from namespaces.models import NamespaceVariable, Secret
 from tests.accounts.permission_expectations import (
     BINDINGS,
@@ -99,6 +101,8 @@ def _make_world() -> dict[str, Any]:
     Secret.store(namespace=NAMESPACE, key="MATRIX_SECRET", value="matrix secret value")
     NamespaceVariable.store(namespace=NAMESPACE, key="matrix_var", value="matrix")
     storage_save(MATRIX_FILE.format(execution=execution.pk), b"matrix")
+    kv_set(namespace=NAMESPACE, key="matrix_kv", typed=kv_typed("matrix", None))
+    file_write(namespace=NAMESPACE, path="matrix.txt", content=b"matrix")
     return {
         "users": users,
         "flow": flow,

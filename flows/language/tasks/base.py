@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from .subflow import SubflowTask
 
+if TYPE_CHECKING:
+    from .store import NamespaceStore
+
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
 # How the topology and the execution page lay a flowable task's children out.
 Layout = Literal["stacked", "tasks-side-by-side", "branches-side-by-side", "loop"]
@@ -122,6 +125,8 @@ class ScriptRun:
     cpus: float | None
     timeout: float | None
     process: bool  # the Process runner rather than Docker
+    # Kestra's namespaceFiles when enabled (its ``include`` and ``exclude``), else None.
+    namespace_files: Any = None
 
 
 class ScriptResult(Protocol):
@@ -257,6 +262,9 @@ class Runtime(Protocol):
         end: datetime,
         what: PurgeParts,
     ) -> dict[str, int]: ...
+
+    def namespace_store(self, namespace: str | None) -> NamespaceStore:
+        """The KV store and files of ``namespace`` (None: the flow's own)."""
 
 
 class RunView(Protocol):

@@ -17,9 +17,11 @@ from .each import EachParallelTask, EachSequentialTask, each_progress, each_valu
 from .execution import LabelsTask, PurgeExecutionsTask
 from .for_each_item import ForEachItemTask
 from .http import DownloadTask, RequestTask
+from .kv import KVDelete, KVGet, KVGetKeys, KVSet
 from .local_files import LocalFilesTask
 from .logs import EchoTask, FetchLogsTask, PurgeLogsTask
 from .loops import LoopUntilTask
+from .namespace_files import DeleteFiles, DownloadFiles, UploadFiles
 from .scripts import PythonCommands, PythonScript, ShellCommands, ShellScript
 from .subflow import SubflowTask
 from .working_directory import WorkingDirectoryTask
@@ -187,6 +189,13 @@ TASK_MODELS: tuple[type[BaseTask], ...] = (
     LabelsTask,
     PurgeLogsTask,
     PurgeExecutionsTask,
+    KVSet,
+    KVGet,
+    KVGetKeys,
+    KVDelete,
+    UploadFiles,
+    DownloadFiles,
+    DeleteFiles,
 )
 
 if TYPE_CHECKING:

@@ -15,7 +15,6 @@ from ..values import MemorySize, values_as_text
 from .base import (
     BaseTask,
     LanguageModel,
-    NotSupportedYet,
     Outcome,
     Runtime,
     ScalarText,
@@ -89,6 +88,29 @@ class TaskRunner(_Limits):
         return self.type in PROCESS_RUNNER_TYPES
 
 
+class NamespaceFiles(LanguageModel):
+    """Kestra's ``namespaceFiles:`` block: which of the namespace's files are written into
+    the working directory, by their paths, before the commands run."""
+
+    enabled: bool = Field(True, description="Take the namespace's files")
+    include: list[str] | None = Field(None, description="Glob patterns: only these files")
+    exclude: list[str] | None = Field(None, description="Glob patterns: not these files")
+    namespaces: list[str] | None = Field(
+        None, description="Whose files, in order (the flow's namespace by default)"
+    )
+    folder_per_namespace: bool = Field(
+        False, description="Put each namespace's files under a folder named after it"
+    )
+    if_exists: Literal["OVERWRITE", "FAIL", "WARN", "IGNORE"] = Field(
+        "OVERWRITE", description="When two namespaces give the same path"
+    )
+
+
+def _namespace_files_block(value: Any) -> Any:
+    """``namespaceFiles: true`` is the older short form of ``{enabled: true}``."""
+    return {"enabled": value} if isinstance(value, bool) else value
+
+
 class ScriptTask(BaseTask):
     """Properties shared by every script task (python and shell, Script and Commands)."""
 
@@ -120,10 +142,13 @@ class ScriptTask(BaseTask):
         description="Glob patterns (e.g. *.csv, out/**) of files to keep after the task, "
         "as outputs.<task>.outputFiles['name']",
     )
-    namespace_files: NotSupportedYet = None
+    namespace_files: NamespaceFiles | None = Field(
+        None, description="Write the namespace's files into the working directory"
+    )
 
     _env_as_text = field_validator("env", mode="before")(values_as_text)
     _input_files_as_text = field_validator("input_files", mode="before")(values_as_text)
+    _namespace_files = field_validator("namespace_files", mode="before")(_namespace_files_block)
 
     @field_validator("input_files")
     @classmethod
@@ -196,6 +221,9 @@ class ScriptTask(BaseTask):
                 cpus=self.cpus,
                 timeout=self.timeout_seconds,
                 process=self.uses_process_runner,
+                namespace_files=self.namespace_files
+                if self.namespace_files and self.namespace_files.enabled
+                else None,
             )
         )
         outputs: dict[str, Any] = {"exitCode": result.exit_code}
