@@ -23,6 +23,7 @@ from namespaces.process_runner import process_runner_allowed, process_runner_ref
 from .context import SecretMissing, render_context
 from .lifecycle import execution_start
 from .live import LogWriter
+from .metrics import task_run_metrics_store
 from .models import Execution, LogLine, State, TaskRun
 from .runners.base import RunResult, RunSpec, TaskError, drive
 from .runners.docker import DockerRunner
@@ -97,7 +98,7 @@ class WorkerRuntime:
             timeout=script.timeout,
         )
         runner = ProcessRunner() if script.process else DockerRunner()
-        return drive(
+        result = drive(
             runner,
             spec,
             self.writer,
@@ -106,6 +107,8 @@ class WorkerRuntime:
                 storage_uri(execution, task_run, name), content
             ),
         )
+        task_run_metrics_store(task_run=task_run, metrics=result.metrics, mask=self.writer.mask)
+        return result
 
     def start_subflow(
         self,

@@ -7,7 +7,7 @@ from django.views.generic import RedirectView
 
 from executions import api as executions_api
 from executions import file_views as executions_files
-from executions import steering
+from executions import metrics_api, steering
 from executions import views as executions_views
 from flows import api as flows_api
 from flows import editor_views as flows_editor
@@ -97,6 +97,13 @@ urlpatterns = [
     # Kestra shares this shape between POST {namespace}/{id} and DELETE {id}/kill.
     path("api/v1/executions/<str:first>/<str:second>", executions_api.executions_pair),
     path("api/v1/logs/<str:execution_id>", executions_api.execution_logs),
+    path("api/v1/metrics/names/<str:namespace>/<str:flow_id>", metrics_api.metric_names_of_flow),
+    path(
+        "api/v1/metrics/names/<str:namespace>/<str:flow_id>/<str:task_id>",
+        metrics_api.metric_names_of_task,
+    ),
+    path("api/v1/metrics/tasks/<str:namespace>/<str:flow_id>", metrics_api.tasks_with_metrics),
+    path("api/v1/metrics/<str:execution_id>", metrics_api.metrics_of_execution),
     path("", include("accounts.urls")),
     path("", include("triggers.urls")),
     path("", include("namespaces.urls")),
