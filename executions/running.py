@@ -96,6 +96,7 @@ class WorkerRuntime:
             memory_bytes=script.memory_bytes,
             cpus=script.cpus,
             timeout=script.timeout,
+            python=script.python,
         )
         runner = ProcessRunner() if script.process else DockerRunner()
         result = drive(

@@ -21,10 +21,12 @@ from typing import IO, Any, Protocol, runtime_checkable
 
 from django.conf import settings
 
+from flows.language.tasks import PythonSetup
 from flowsite.values import relative_path_check
 
 from .commands import CommandInvalid, Metric, MetricTally, command_parse
 from .globs import glob_match
+from .python_setup import MESSAGE_LINES, failed_marker, python_setup_lines
 
 STDOUT = "stdout"
 STDERR = "stderr"
@@ -53,11 +55,13 @@ class RunSpec:
     memory_bytes: int | None = None
     cpus: float | None = None
     timeout: float | None = None
+    python: PythonSetup | None = None  # dependencies to install first
 
     @property
     def shell_script(self) -> str:
         # Like Kestra, stop at the first failing command.
-        return "set -e\n" + "\n".join(self.commands) + "\n"
+        setup = python_setup_lines(self.python, task_run_id=self.task_run_id) if self.python else []
+        return "set -e\n" + "\n".join([*setup, *self.commands]) + "\n"
 
     @property
     def exit_marker(self) -> str:
@@ -89,6 +93,8 @@ class RunResult:
     output_files: dict[str, str] = field(default_factory=dict)
     # What ``::{"metrics": ...}::`` lines reported, one per type, name and tags.
     metrics: list[Metric] = field(default_factory=list)
+    # The installer's message when the dependencies could not be installed.
+    setup_error: str = ""
 
 
 # Called once per collected file with its relative path and its content, open for
@@ -263,17 +269,25 @@ def _follow(
     splitters = {STDOUT: _LineSplitter(), STDERR: _LineSplitter()}
     result = RunResult(exit_code=None, outputs={})
     tally = MetricTally()
+    setup_failed = failed_marker(spec.task_run_id)
+    installer: list[str] | None = None  # its output, once the setup said it failed
     started = time.monotonic()
     next_stop_check = started + 2 * TICK  # the claim has just looked
     kill_at: float | None = None  # when a stopped script that still runs gets SIGKILL
 
     def emit(stream: str, lines: list[str]) -> None:
+        nonlocal installer
         for text in lines:
             if stream == STDERR and spec.exit_marker in text:
                 text, _, code = text.partition(spec.exit_marker)
                 result.reported_exit_code = int(code) if code.strip().isdigit() else None
                 if not text:
                     continue
+            if stream == STDERR and text == setup_failed:
+                installer = []
+                continue
+            if stream == STDERR and installer is not None:
+                installer.append(text)
             if stream == STDERR:  # a command too, as in Kestra: a WARN log ends it WARNING
                 result.stderr_lines += 1
             try:
@@ -319,6 +333,9 @@ def _follow(
     for stream, splitter in splitters.items():
         emit(stream, splitter.rest())
     result.metrics = tally.metrics()
+    if installer is not None:
+        told = [line.strip() for line in installer if line.strip()]
+        result.setup_error = " / ".join(told[-MESSAGE_LINES:]) or "the installer said nothing"
     if tally.dropped:
         sink.system(f"Kept the first {len(result.metrics)} metrics, ignored the others", "WARN")
     if reader_error and not (result.killed or result.timed_out):
