@@ -48,10 +48,7 @@ def python_setup_lines(setup: PythonSetup, *, task_run_id: str) -> list[str]:
         "fi",
         "set --",
         _log_line(
-            "INFO",
-            "Installed %s Python dependencies with %s",
-            str(len(setup.dependencies)),
-            '"$flowsite_installer"',
+            "INFO", f"Installed {_counted(setup.dependencies)} with %s", '"$flowsite_installer"'
         ),
     ]
     if setup.python_version:
@@ -68,6 +65,11 @@ def python_setup_lines(setup: PythonSetup, *, task_run_id: str) -> list[str]:
             f"*) {warning} ;; esac",
         ]
     return lines
+
+
+def _counted(dependencies: tuple[str, ...]) -> str:
+    many = len(dependencies) != 1
+    return f"{len(dependencies)} Python {'dependencies' if many else 'dependency'}"
 
 
 def _log_line(level: str, message: str, *arguments: str) -> str:
