@@ -69,7 +69,8 @@ def _class_names(definitions: dict[str, Any]) -> dict[str, str]:
 
 
 def _language_models() -> list[type[BaseModel]]:
-    found, todo = [], [LanguageModel]
+    found: list[type[BaseModel]] = []
+    todo: list[type[BaseModel]] = [LanguageModel]
     while todo:
         model = todo.pop()
         found.append(model)
