@@ -1,0 +1,142 @@
+"""The ``kestra`` PyPI helper in a real python task, installed from PyPI through the
+machine's proxy: its outputs, counters, timers and logger arrive as Kestra shows them, in
+a container and in a Process task. And python tasks' ``dependencies`` (Kestra 0.23+)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from executions.models import LogLine, State, TaskRunMetric
+from flows.language import FlowInvalid, parse_flow
+from tests.flows_helpers import PROCESS, flow_yaml, messages, run_here, save_flow
+
+# Installs take longer than a heartbeat: its thread writes while the test runs.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HELPER_SCRIPT = """\
+from kestra import Kestra
+
+Kestra.outputs({"rows": 3, "city": "Oslo"})
+Kestra.counter("rows", 2, {"table": "orders"})
+Kestra.counter("rows", 1, {"table": "orders"})
+Kestra.timer("load", 0.25)
+log = Kestra.logger()
+log.debug("looking at 3 rows")
+log.info("loaded 3 rows")
+log.warning("1 row is old")
+log.error("1 row is broken")
+"""
+
+
+def helper_task(setup: str, *, flow_id: str) -> str:
+    script = "".join(f"      {line}\n" for line in HELPER_SCRIPT.splitlines())
+    return flow_yaml(
+        f"  - id: py\n    type: io.kestra.plugin.scripts.python.Script\n{setup}"
+        f"    script: |\n{script}",
+        flow_id=flow_id,
+    )
+
+
+def assert_the_helper_was_heard(execution) -> None:
+    task_run = execution.task_runs.get()
+    assert task_run.outputs["vars"] == {"rows": 3, "city": "Oslo"}
+    metrics = {(m.name, m.type): (m.value, m.tags) for m in TaskRunMetric.objects.all()}
+    assert metrics == {("rows", "counter"): (3, {"table": "orders"}), ("load", "timer"): (250, {})}
+    logged = [
+        (line.level, line.message.partition(" - ")[2])
+        for line in LogLine.objects.filter(execution=execution, message__contains=" - ")
+    ]
+    assert logged == [
+        ("DEBUG", "looking at 3 rows"),
+        ("INFO", "loaded 3 rows"),
+        ("WARN", "1 row is old"),
+        ("ERROR", "1 row is broken"),
+    ]
+    assert not [line for line in messages(execution) if line.lstrip().startswith("::")]
+    # Its warnings come on stderr: the task ends WARNING, as in Kestra (warningOnStdErr).
+    assert execution.state == State.WARNING
+
+
+@pytest.mark.docker
+def test_the_helper_installed_by_pip_in_a_container_reports_outputs_metrics_and_logs(
+    docker_engine,
+) -> None:
+    setup = "    containerImage: python:3.11-slim\n    beforeCommands: [pip install -q kestra]\n"
+    execution = run_here(save_flow(helper_task(setup, flow_id="helper-docker")))
+    assert_the_helper_was_heard(execution)
+
+
+def test_the_helper_as_a_dependency_of_a_process_task_reports_outputs_metrics_and_logs() -> None:
+    setup = f"    taskRunner: {{type: {PROCESS}}}\n    dependencies: [kestra]\n"
+    execution = run_here(save_flow(helper_task(setup, flow_id="helper-process")))
+    assert_the_helper_was_heard(execution)
+    installer = "pip" if shutil.which("uv") is None else "uv"  # UV, Kestra's default
+    assert f"Installed 1 Python dependency with {installer}" in messages(execution)
+
+
+def test_a_dependency_the_installer_refuses_fails_the_task_with_the_installers_message() -> None:
+    source = flow_yaml(
+        "  - id: py\n    type: io.kestra.plugin.scripts.python.Commands\n"
+        f"    taskRunner: {{type: {PROCESS}}}\n    packageManager: PIP\n"
+        "    dependencies: ['not a requirement!!']\n    commands: [echo never runs]\n",
+        flow_id="bad-dependency",
+    )
+    execution = run_here(save_flow(source))
+    assert execution.state == State.FAILED
+    error = execution.task_runs.get().error
+    assert error.startswith("Could not install the Python dependencies: ")
+    assert "Invalid requirement" in error
+    assert "never runs" not in messages(execution)
+
+
+def test_a_python_version_other_than_the_tasks_is_a_warning_in_the_logs() -> None:
+    source = flow_yaml(
+        "  - id: py\n    type: io.kestra.plugin.scripts.python.Script\n"
+        f"    taskRunner: {{type: {PROCESS}}}\n    pythonVersion: '2.7'\n"
+        "    dependencies: [kestra]\n    script: import kestra; print('imported')\n",
+        flow_id="other-python",
+    )
+    execution = run_here(save_flow(source))
+    assert execution.state == State.SUCCESS
+    warnings = LogLine.objects.filter(execution=execution, level="WARN")
+    [warning] = warnings.values_list("message", flat=True)
+    assert warning.startswith("pythonVersion is 2.7 but this task runs Python 3.")
+    assert "imported" in messages(execution)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("    dependencies: ['--index-url=https://example.org']\n", "is an option, not a package"),
+        ("    dependencies: ['']\n", "dependencies[0] is empty"),
+        ("    pythonVersion: banana\n", "is not a Python version"),
+        ("    packageManager: CONDA\n", "packageManager"),
+        ("    dependencyCacheEnabled: maybe\n", "dependencyCacheEnabled"),
+    ],
+)
+def test_bad_dependency_properties_are_refused_at_save_naming_them(extra, message) -> None:
+    source = flow_yaml(
+        "  - id: py\n    type: python.Script\n    script: print(1)\n" + extra, flow_id="bad"
+    )
+    with pytest.raises(FlowInvalid) as refused:
+        parse_flow(source)
+    assert message in str(refused.value)
+
+
+def test_kestras_dependency_properties_are_accepted_with_kestras_defaults() -> None:
+    source = flow_yaml(
+        "  - id: py\n    type: io.kestra.plugin.scripts.python.Commands\n"
+        "    dependencies: requests\n    pythonVersion: 3.12\n    commands: [python -V]\n",
+        flow_id="defaults",
+    )
+    [task] = parse_flow(source).tasks
+    setup = task.python_setup()
+    assert setup is not None
+    assert setup.dependencies == ("requests",)
+    assert (setup.package_manager, setup.cache_enabled, setup.python_version) == (
+        "UV",
+        True,
+        "3.12",
+    )
