@@ -5,16 +5,20 @@ a container and in a Process task. And python tasks' ``dependencies`` (Kestra 0.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
+from executions.lifecycle import execution_start
 from executions.models import LogLine, State, TaskRunMetric
 from flows.language import FlowInvalid, parse_flow
-from tests.flows_helpers import PROCESS, flow_yaml, messages, run_here, save_flow
+from flows.models import Flow
+from tests.flows_helpers import PROCESS, finished, flow_yaml, messages, run_here, save_flow
 
 # Installs take longer than a heartbeat: its thread writes while the test runs.
 pytestmark = pytest.mark.django_db(transaction=True)
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "flows" / "examples"
 HELPER_SCRIPT = """\
 from kestra import Kestra
 
@@ -140,3 +144,26 @@ def test_kestras_dependency_properties_are_accepted_with_kestras_defaults() -> N
         True,
         "3.12",
     )
+
+
+@pytest.mark.docker
+def test_the_python_metrics_and_logs_example_does_what_its_description_says(
+    worker, docker_engine
+) -> None:
+    flow = Flow.save_source((EXAMPLES / "python-metrics-and-logs.yml").read_text())
+    execution = finished(execution_start(flow=flow), timeout=240)
+    assert execution.state == State.SUCCESS, messages(execution)
+    counted = execution.task_runs.get(task_id="count_orders")
+    assert counted.outputs["vars"] == {"big": 2}
+    metrics = {(m.name, m.type, tuple(m.tags.items())): m.value for m in counted.metrics.all()}
+    assert metrics == {
+        ("orders", "counter", (("kind", "all"),)): 3,
+        ("orders", "counter", (("kind", "big"),)): 2,
+        ("check_seconds", "timer", ()): 200,
+    }
+    logged = [
+        (line.level, line.message.partition(" - ")[2])
+        for line in LogLine.objects.filter(task_run=counted, message__contains=" - ")
+    ]
+    assert logged == [("INFO", "Checked 3 orders"), ("WARN", "1 small order(s)")]
+    assert messages(execution)[-1] == "2 big orders"
