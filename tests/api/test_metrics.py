@@ -79,10 +79,17 @@ def test_it_narrows_to_one_task_run_or_one_task(api: Client, measured: Execution
 
 
 def test_it_pages_and_sorts_as_kestra_does(api: Client, measured: Execution) -> None:
-    page = api.get(f"/api/v1/metrics/{measured.pk}", {"size": 1, "page": 2, "sort": "value:desc"})
+    query: dict[str, str | int] = {"size": 1, "page": 2, "sort": "value:desc"}
+    page = api.get(f"/api/v1/metrics/{measured.pk}", query)
     assert page.json()["total"] == 3
     assert [value for *_, value, _ in results(page)] == [125.0]  # 1500, then 125 and 125
-    for bad in ({"size": 0}, {"page": "x"}, {"sort": "secret:desc"}, {"sort": "name:sideways"}):
+    bad_queries: list[dict[str, str | int]] = [
+        {"size": 0},
+        {"page": "x"},
+        {"sort": "secret:desc"},
+        {"sort": "name:sideways"},
+    ]
+    for bad in bad_queries:
         refused = api.get(f"/api/v1/metrics/{measured.pk}", bad)
         assert refused.status_code == 400
         assert refused.json()["message"]

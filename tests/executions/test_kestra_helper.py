@@ -12,6 +12,7 @@ import pytest
 from executions.lifecycle import execution_start
 from executions.models import LogLine, State, TaskRunMetric
 from flows.language import FlowInvalid, parse_flow
+from flows.language.tasks import PythonCommands
 from flows.models import Flow
 from tests.flows_helpers import PROCESS, finished, flow_yaml, messages, run_here, save_flow
 
@@ -136,6 +137,7 @@ def test_kestras_dependency_properties_are_accepted_with_kestras_defaults() -> N
         flow_id="defaults",
     )
     [task] = parse_flow(source).tasks
+    assert isinstance(task, PythonCommands)
     setup = task.python_setup()
     assert setup is not None
     assert setup.dependencies == ("requests",)
