@@ -4,6 +4,7 @@ a container and in a Process task. And python tasks' ``dependencies`` (Kestra 0.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -170,3 +171,28 @@ def test_the_python_metrics_and_logs_example_does_what_its_description_says(
     ]
     assert sorted(logged) == [("INFO", "Checked 3 orders"), ("WARN", "1 small order(s)")]
     assert messages(execution)[-1] == "2 big orders"
+
+
+@pytest.fixture
+def uv_on_path(monkeypatch) -> str:
+    """The worker's PATH, which Process tasks inherit, with the uv of the test extras."""
+    uv = pytest.importorskip("uv")
+    monkeypatch.setenv("PATH", str(Path(uv.find_uv_bin()).parent) + ":" + os.environ["PATH"])
+    return uv.find_uv_bin()
+
+
+@pytest.mark.parametrize(("manager", "installer"), [("UV", "uv"), ("PIP", "pip")])
+def test_dependencies_install_with_uv_when_asked_and_there_else_with_pip(
+    uv_on_path, manager, installer
+) -> None:
+    source = flow_yaml(
+        "  - id: py\n    type: io.kestra.plugin.scripts.python.Script\n"
+        f"    taskRunner: {{type: {PROCESS}}}\n    packageManager: {manager}\n"
+        "    dependencies: [kestra]\n"
+        "    script: |\n      from kestra import Kestra\n      Kestra.counter('n', 1)\n",
+        flow_id=f"with-{installer}",
+    )
+    execution = run_here(save_flow(source))
+    assert execution.state == State.SUCCESS, messages(execution)
+    assert messages(execution) == [f"Installed 1 Python dependency with {installer}"]
+    assert execution.task_runs.get().metrics.get().value == 1
