@@ -64,7 +64,7 @@ def test_python_tasks_offer_kestras_dependency_properties_with_their_defaults() 
     assert properties["dependencyCacheEnabled"]["default"] is True
     assert properties["packageManager"]["default"] == "UV"
     assert set(properties["packageManager"]["enum"]) == {"UV", "PIP"}
-    assert properties["dependencies"]["type"] == "array"
+    assert {"type": "array", "items": {"type": "string"}} in properties["dependencies"]["anyOf"]
     assert "pythonVersion" in properties
 
 
@@ -82,3 +82,13 @@ def test_a_draft_07_validator_accepts_a_flow_the_server_accepts_and_refuses_a_ba
     bad = yaml.safe_load(source.replace("packageManager: PIP", "packageManager: CONDA"))
     [error] = validator.iter_errors(bad)
     assert list(error.absolute_path)[:2] == ["tasks", 0]
+
+
+def test_the_schema_accepts_the_short_forms_the_server_accepts() -> None:
+    source = (
+        "id: deps\nnamespace: company.team\ntasks:\n"
+        "  - id: py\n    type: python.Commands\n    dependencies: requests\n"
+        "    pythonVersion: 3.12\n    commands: [python -V]\n"
+    )
+    parse_flow(source)
+    assert list(jsonschema.Draft7Validator(flow_schema()).iter_errors(yaml.safe_load(source))) == []

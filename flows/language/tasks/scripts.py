@@ -61,6 +61,16 @@ def _also(alternative: dict[str, Any]) -> Any:
     return extend
 
 
+def _or_one(alternative: dict[str, Any]) -> Any:
+    """A list's schema, or ``alternative`` (one item written alone)."""
+
+    def extend(schema: dict[str, Any]) -> None:
+        listed = {key: schema.pop(key) for key in ("type", "items") if key in schema}
+        schema["anyOf"] = [listed, alternative]
+
+    return extend
+
+
 class _Limits(LanguageModel):
     pull_policy: PullPolicy | None = Field(
         None, description="When to pull the image: IF_NOT_PRESENT (default), ALWAYS or NEVER"
@@ -244,13 +254,18 @@ class PythonTask(ScriptTask):
 
     default_image_setting: ClassVar[str] = "FLOWSITE_DEFAULT_PYTHON_IMAGE"
 
+    # Also written as one package, or a YAML number for the version: the validators
+    # below accept both.
     dependencies: list[str] = Field(
         default_factory=list,
         description="Python packages (pip specifiers such as requests>=2.28) installed "
         "before the script runs, where it imports them from",
+        json_schema_extra=_or_one({"type": "string"}),
     )
     dependency_cache_enabled: bool = Field(
-        True, description="Keep the installed dependencies for the next runs (Kestra's cache)"
+        True,
+        description="Reuse installed dependencies in later runs (Kestra's cache; Flowsite "
+        "installs them on every run for now)",
     )
     package_manager: Literal["UV", "PIP"] = Field(
         "UV", description="Installs the dependencies: UV (pip where uv is missing) or PIP"
@@ -259,6 +274,7 @@ class PythonTask(ScriptTask):
         None,
         description="The Python version the dependencies are meant for, e.g. 3.12: a "
         "warning is logged when the task's python is another one",
+        json_schema_extra=_also({"type": "number"}),
     )
 
     _dependencies_listed = field_validator("dependencies", mode="before")(_one_or_many)
