@@ -13,16 +13,17 @@ from hypothesis import strategies as st
 
 from executions.models import LogLine, State, TaskRunMetric
 from executions.runners.commands import CommandInvalid, command_parse
+from namespaces.models import Secret
 from tests.flows_helpers import PROCESS, flow_yaml, messages, run_here, save_flow
 
 pytestmark = pytest.mark.django_db
 
 
-def shell_printing(lines: list[str], *, flow_id: str = "says") -> str:
+def shell_printing(lines: list[str], *, flow_id: str = "says", extra: str = "") -> str:
     """A Process task that prints ``lines`` as they are, each on stdout."""
     content = base64.b64encode(("\n".join(lines) + "\n").encode()).decode()
     return flow_yaml(
-        f"  - id: say\n    type: shell.Commands\n    taskRunner: {{type: {PROCESS}}}\n"
+        f"  - id: say\n    type: shell.Commands\n    taskRunner: {{type: {PROCESS}}}\n{extra}"
         f"    commands: ['echo {content} | base64 -d']\n",
         flow_id=flow_id,
     )
@@ -207,3 +208,29 @@ def test_a_real_task_printing_any_such_lines_ends_without_a_crash(lines) -> None
     said = messages(execution)
     assert said[-1] == "the end"
     assert not any("Flowsite failed" in line for line in said)
+
+
+def test_a_runaway_script_keeps_its_first_thousand_metrics_and_says_so() -> None:
+    source = flow_yaml(
+        f"  - id: flood\n    type: shell.Commands\n    taskRunner: {{type: {PROCESS}}}\n"
+        "    commands:\n"
+        "      - 'i=0; while [ $i -lt 1500 ]; do "
+        'echo "::{\\"metrics\\": [{\\"name\\": \\"m$i\\", \\"type\\": \\"counter\\", '
+        '\\"value\\": 1}]}::"; i=$((i+1)); done\'\n',
+        flow_id="flood",
+    )
+    execution = run_here(save_flow(source))
+    assert execution.state == State.SUCCESS
+    assert TaskRunMetric.objects.filter(execution=execution).count() == 1000
+    assert messages(execution) == ["Kept the first 1000 metrics, ignored the others"]
+
+
+def test_a_secret_in_a_metrics_name_or_tags_is_hidden_as_in_the_logs() -> None:
+    Secret.store(namespace="dev", key="TOKEN", value="tok-4242-secret")
+    line = command(metrics=[counter("calls tok-4242-secret", 1, key="tok-4242-secret")])
+    # Rendered for the task, so that the writer knows the value to hide.
+    extra = "    env: {T: \"{{ secret('TOKEN') }}\"}\n"
+    source = shell_printing([line], flow_id="secretive", extra=extra)
+    execution = run_here(save_flow(source))
+    metric = TaskRunMetric.objects.get(execution=execution)
+    assert (metric.name, metric.tags) == ("calls ******", {"key": "******"})
