@@ -84,9 +84,11 @@ def test_it_logs_each_log_entry_at_its_level_with_its_message() -> None:
     assert execution.state == State.SUCCESS  # said on stdout: nothing on stderr
 
 
-def test_a_log_entry_said_on_stderr_ends_the_task_warning_as_kestra_does() -> None:
+def test_a_log_entry_said_on_stderr_counts_as_stderr_output_as_in_kestra() -> None:
     line = command(logs=[{"level": "WARN", "message": "careful"}])
-    source = shell_printing([line], flow_id="warns").replace("base64 -d", "base64 -d >&2")
+    extra = "    warningOnStdErr: true\n"
+    source = shell_printing([line], flow_id="warns", extra=extra)
+    source = source.replace("base64 -d", "base64 -d >&2")
     execution = run_here(save_flow(source))
     assert execution.state == State.WARNING
     assert [(li.level, li.message) for li in LogLine.objects.filter(execution=execution)] == [
