@@ -83,14 +83,29 @@ def test_the_helper_as_a_dependency_of_a_process_task_reports_outputs_metrics_an
     assert f"Installed 1 Python dependency with {installer}" in messages(execution)
 
 
-def test_a_dependency_the_installer_refuses_fails_the_task_with_the_installers_message() -> None:
-    source = flow_yaml(
+def refused_dependency(runner: str) -> str:
+    return flow_yaml(
         "  - id: py\n    type: io.kestra.plugin.scripts.python.Commands\n"
-        f"    taskRunner: {{type: {PROCESS}}}\n    packageManager: PIP\n"
+        f"    {runner}\n    packageManager: PIP\n"
         "    dependencies: ['not a requirement!!']\n    commands: [echo never runs]\n",
         flow_id="bad-dependency",
     )
-    execution = run_here(save_flow(source))
+
+
+@pytest.mark.parametrize(
+    "runner",
+    [
+        f"taskRunner: {{type: {PROCESS}}}",
+        pytest.param("containerImage: python:3.11-slim", marks=pytest.mark.docker),
+    ],
+    ids=["process", "docker"],
+)
+def test_a_dependency_the_installer_refuses_fails_the_task_with_the_installers_message(
+    request, runner
+) -> None:
+    if "containerImage" in runner:
+        request.getfixturevalue("docker_engine")
+    execution = run_here(save_flow(refused_dependency(runner)))
     assert execution.state == State.FAILED
     error = execution.task_runs.get().error
     assert error.startswith("Could not install the Python dependencies: ")
