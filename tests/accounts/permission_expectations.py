@@ -191,6 +191,18 @@ EXPECTATIONS: dict[str, list[Case]] = {
         Case("DELETE", "/api/v1/executions/{execution}/kill", Need.RUNNER, API),
     ],
     "api/v1/logs/<str:execution_id>": [Case("GET", "/api/v1/logs/{execution}", Need.VIEWER, API)],
+    "api/v1/metrics/<str:execution_id>": [
+        Case("GET", "/api/v1/metrics/{execution}", Need.VIEWER, API)
+    ],
+    "api/v1/metrics/names/<str:namespace>/<str:flow_id>": [
+        Case("GET", "/api/v1/metrics/names/{ns}/{flow}", Need.VIEWER, API)
+    ],
+    "api/v1/metrics/names/<str:namespace>/<str:flow_id>/<str:task_id>": [
+        Case("GET", "/api/v1/metrics/names/{ns}/{flow}/say", Need.VIEWER, API)
+    ],
+    "api/v1/metrics/tasks/<str:namespace>/<str:flow_id>": [
+        Case("GET", "/api/v1/metrics/tasks/{ns}/{flow}", Need.VIEWER, API)
+    ],
     "password/": [Case("GET", "/password/", Need.LOGIN)],
     "password/done/": [Case("GET", "/password/done/", Need.LOGIN)],
     "namespaces/<str:namespace>/access/": [
