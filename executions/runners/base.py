@@ -4,8 +4,9 @@ A runner starts a script (``Runner.start``) and hands back a ``Handle``: its out
 chunks per stream, a way to kill it, its exit code, the files its working directory
 holds, and cleanup. ``drive`` does the rest the same way for every runner: splits lines,
 reads Kestra's ``::{...}::`` lines (commands.py: outputs, metrics, log lines at their
-level), forwards the other lines to a sink, enforces the task timeout, stops the run when asked to, and hands the files that
-``outputFiles`` names to a keeper before the working directory goes.
+level), forwards the other lines to a sink, enforces the task timeout, stops the run
+when asked to, and hands the files that ``outputFiles`` names to a keeper before the
+working directory goes.
 """
 
 from __future__ import annotations
@@ -288,7 +289,7 @@ def _follow(
                 continue
             if stream == STDERR and installer is not None:
                 installer.append(text)
-            if stream == STDERR:  # a command too, as in Kestra: a WARN log ends it WARNING
+            if stream == STDERR:  # a command too, as in Kestra: warningOnStdErr counts it
                 result.stderr_lines += 1
             try:
                 command = command_parse(text)
