@@ -3,12 +3,17 @@ run's, or one task's), and the names and tasks a flow's metrics were recorded un
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.access import execution_for_user, namespace_for_user
 from flowsite.api import api_error, api_view
 
+from .metrics import AGGREGATIONS, metrics_aggregate
 from .models import TaskRunMetric
 
 PAGE_SIZE = 10  # Kestra's default
@@ -19,7 +24,11 @@ SORTS = {
     "name": "name",
     "value": "value",
     "type": "type",
+    "namespace": "execution__namespace",
+    "flowId": "execution__flow_id",
+    "executionId": "execution_id",
     "taskId": "task_id",
+    "taskrunId": "task_run_id",
     "taskRunId": "task_run_id",
 }
 
@@ -78,3 +87,30 @@ def metric_names_of_task(
 def tasks_with_metrics(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     tasks = _of_flow(request, namespace, flow_id).values_list("task_id", flat=True)
     return JsonResponse(sorted(set(tasks)), safe=False)
+
+
+@api_view(("GET",))
+def metric_aggregates(
+    request: HttpRequest, namespace: str, flow_id: str, metric: str, task_id: str | None = None
+) -> HttpResponse:
+    """``GET /api/v1/metrics/aggregates/{namespace}/{flowId}[/{taskId}]/{metric}``: the
+    metric summed (or avg, min, max: ``aggregation``) per minute, hour, day, week or
+    month of ``startDate``..``endDate`` (the last 30 days by default)."""
+    metrics = _of_flow(request, namespace, flow_id).filter(name=metric)
+    if task_id is not None:
+        metrics = metrics.filter(task_id=task_id)
+    aggregation = request.GET.get("aggregation", "sum")
+    if aggregation not in AGGREGATIONS:
+        return api_error(400, f"aggregation must be one of {', '.join(AGGREGATIONS)}")
+    now = timezone.now()
+    bounds = []
+    for name, default in (("startDate", now - timedelta(days=30)), ("endDate", now)):
+        text = request.GET.get(name)
+        moment = parse_datetime(text) if text else default
+        if moment is None:
+            return api_error(400, f"{name} must be a date and time such as 2026-01-31T12:00:00Z")
+        bounds.append(moment if timezone.is_aware(moment) else timezone.make_aware(moment))
+    start, end = bounds
+    if start > end:
+        return api_error(400, "Start date must be before End Date")
+    return JsonResponse(metrics_aggregate(metrics, start=start, end=end, aggregation=aggregation))

@@ -103,6 +103,14 @@ urlpatterns = [
         metrics_api.metric_names_of_task,
     ),
     path("api/v1/metrics/tasks/<str:namespace>/<str:flow_id>", metrics_api.tasks_with_metrics),
+    path(
+        "api/v1/metrics/aggregates/<str:namespace>/<str:flow_id>/<str:metric>",
+        metrics_api.metric_aggregates,
+    ),
+    path(
+        "api/v1/metrics/aggregates/<str:namespace>/<str:flow_id>/<str:task_id>/<str:metric>",
+        metrics_api.metric_aggregates,
+    ),
     path("api/v1/metrics/<str:execution_id>", metrics_api.metrics_of_execution),
     path("", include("accounts.urls")),
     path("", include("triggers.urls")),

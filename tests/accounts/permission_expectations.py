@@ -203,6 +203,12 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "api/v1/metrics/tasks/<str:namespace>/<str:flow_id>": [
         Case("GET", "/api/v1/metrics/tasks/{ns}/{flow}", Need.VIEWER, API)
     ],
+    "api/v1/metrics/aggregates/<str:namespace>/<str:flow_id>/<str:metric>": [
+        Case("GET", "/api/v1/metrics/aggregates/{ns}/{flow}/rows", Need.VIEWER, API)
+    ],
+    "api/v1/metrics/aggregates/<str:namespace>/<str:flow_id>/<str:task_id>/<str:metric>": [
+        Case("GET", "/api/v1/metrics/aggregates/{ns}/{flow}/say/rows", Need.VIEWER, API)
+    ],
     "password/": [Case("GET", "/password/", Need.LOGIN)],
     "password/done/": [Case("GET", "/password/done/", Need.LOGIN)],
     "namespaces/<str:namespace>/access/": [

@@ -4,6 +4,7 @@ who may see the execution; and the execution page shows them per task run."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from django.test import Client
 
 from executions.models import Execution
 from tests.conftest import basic_auth
-from tests.flows_helpers import PROCESS, flow_yaml, run_here, save_flow
+from tests.flows_helpers import PROCESS, flow_yaml, run_here, save_flow, started
 
 pytestmark = pytest.mark.django_db
 
@@ -111,6 +112,7 @@ def test_an_outsider_gets_404_and_no_caller_gets_401(
     assert client.get(f"/api/v1/metrics/{measured.pk}").status_code == 404
     assert client.get("/api/v1/metrics/names/dev/measured").status_code == 404
     assert client.get("/api/v1/metrics/tasks/dev/measured").status_code == 404
+    assert client.get("/api/v1/metrics/aggregates/dev/measured/rows").status_code == 404
 
 
 def test_the_execution_page_shows_each_task_runs_metrics(
@@ -124,3 +126,45 @@ def test_the_execution_page_shows_each_task_runs_metrics(
     assert '<td class="metric-value">125</td>' in section
     assert '<td class="metric-value">1.5 s</td>' in section
     assert "table=orders" in section
+
+
+def test_it_aggregates_a_flows_metric_per_bucket_of_the_range(
+    api: Client, measured: Execution
+) -> None:
+    day = started(measured).replace(hour=0, minute=0, second=0, microsecond=0)
+    query: dict[str, str] = {
+        "startDate": (day - timedelta(days=2)).isoformat(),
+        "endDate": (day + timedelta(hours=23, minutes=59)).isoformat(),
+    }
+    summed = api.get("/api/v1/metrics/aggregates/dev/measured/rows", query).json()
+    assert summed["groupBy"] == "day"
+    assert [(a["name"], a["value"]) for a in summed["aggregations"]] == [
+        (None, 0.0),
+        (None, 0.0),
+        ("rows", 250.0),  # 125 for each task
+    ]
+    of_task = api.get("/api/v1/metrics/aggregates/dev/measured/load/rows", query).json()
+    assert of_task["aggregations"][-1]["value"] == 125.0
+    most = api.get(
+        "/api/v1/metrics/aggregates/dev/measured/rows", {**query, "aggregation": "max"}
+    ).json()
+    assert most["aggregations"][-1]["value"] == 125.0
+    recent = api.get("/api/v1/metrics/aggregates/dev/measured/took").json()
+    assert recent["groupBy"] == "day"
+    assert sum(a["value"] for a in recent["aggregations"]) == 1500.0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"aggregation": "median"},
+        {"startDate": "yesterday"},
+        {"startDate": "2026-03-02T00:00:00Z", "endDate": "2026-03-01T00:00:00Z"},
+    ],
+)
+def test_a_bad_aggregation_query_is_refused_with_a_reason(
+    api: Client, measured: Execution, query: dict[str, str]
+) -> None:
+    response = api.get("/api/v1/metrics/aggregates/dev/measured/rows", query)
+    assert response.status_code == 400
+    assert response.json()["message"]
