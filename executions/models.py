@@ -223,3 +223,56 @@ class LogLine(models.Model):
             "timestamp": self.timestamp.isoformat(),
             "message": self.message,
         }
+
+
+class TaskRunMetric(models.Model):
+    """A metric a task reported (Kestra's MetricEntry), one per attempt, type, name and
+    tags: counters and timers summed, a gauge at its last value. Timers in milliseconds."""
+
+    id = models.BigAutoField(primary_key=True)
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="metrics")
+    task_run = models.ForeignKey(TaskRun, on_delete=models.CASCADE, related_name="metrics")
+    task_id = models.CharField(max_length=100)
+    attempt = models.PositiveIntegerField(default=1)
+    type = models.CharField(max_length=7)  # counter, timer or gauge
+    name = models.CharField(max_length=200)
+    value = models.FloatField()
+    tags = models.JSONField(default=dict, blank=True)
+    timestamp = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["execution", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.type} {self.shown}"
+
+    @property
+    def shown(self) -> str:
+        """The value as a person reads it: a timer as a duration, a count as a number."""
+        if self.type != "timer":
+            return f"{self.value:g}"
+        if self.value < 1000:
+            return f"{self.value:g} ms"
+        seconds = self.value / 1000
+        if seconds < 60:
+            return f"{seconds:.3g} s"
+        minutes, rest = divmod(round(seconds), 60)
+        return (
+            f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+        )
+
+    def as_kestra(self, execution: Execution) -> dict[str, Any]:
+        """Kestra's MetricEntry JSON."""
+        return {
+            "namespace": execution.namespace,
+            "flowId": execution.flow_id,
+            "taskId": self.task_id,
+            "executionId": execution.pk,
+            "taskRunId": self.task_run_id,
+            "type": self.type,
+            "name": self.name,
+            "value": self.value,
+            "timestamp": self.timestamp.isoformat(),
+            "tags": self.tags,
+        }

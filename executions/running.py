@@ -26,6 +26,7 @@ from .command_files import command_files_localize
 from .context import SecretMissing, render_context
 from .lifecycle import execution_start
 from .live import LogWriter
+from .metrics import task_run_metrics_store
 from .models import Execution, LogLine, State, TaskRun
 from .namespace_store import (
     TaskNamespaceStore,
@@ -125,9 +126,10 @@ class WorkerRuntime(TaskServices):
             memory_bytes=script.memory_bytes,
             cpus=script.cpus,
             timeout=script.timeout,
+            python=script.python,
         )
         runner = ProcessRunner() if script.process else DockerRunner()
-        return drive(
+        result = drive(
             runner,
             spec,
             self.writer,
@@ -139,6 +141,8 @@ class WorkerRuntime(TaskServices):
             if holder is None
             else lambda files: workdir_keep(execution=execution, holder=holder, files=files),
         )
+        task_run_metrics_store(task_run=task_run, metrics=result.metrics, mask=self.writer.mask)
+        return result
 
     def start_subflow(
         self,

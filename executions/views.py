@@ -18,6 +18,7 @@ from accounts.permissions import abilities, visible
 from flows.language.tasks import PauseTask
 
 from . import lifecycle
+from .metrics import metrics_by_task
 from .models import Execution, State, TaskRun
 from .presentation import execution_tree, gantt_rows, outputs_by_task, pretty_json
 from .search import execution_search
@@ -42,6 +43,7 @@ def _context(request: HttpRequest, execution: Execution) -> dict[str, Any]:
         "tree": tree,
         "gantt": gantt_rows(execution, tree),
         "task_outputs": outputs_by_task(tree),
+        "task_metrics": metrics_by_task(tree, execution),
         "execution_outputs": pretty_json(execution.outputs) if execution.outputs else "",
         "has_files": _template_exists("executions/_files.html"),
         "resume_inputs": _resume_inputs(execution, runs),

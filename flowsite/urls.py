@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from executions import api as executions_api
-from executions import api_follow, api_logs, steering
+from executions import api_follow, api_logs, metrics_api, steering
 from executions import file_views as executions_files
 from executions import views as executions_views
 from flows import api as flows_api
@@ -115,6 +115,21 @@ urlpatterns = [
     path("api/v1/logs/<str:execution_id>/follow", api_follow.logs_follow),
     path("swagger/kestra.yml", openapi_views.swagger_yaml, name="swagger_yaml"),
     path("api-docs/", openapi_views.api_docs, name="api_docs"),
+    path("api/v1/metrics/names/<str:namespace>/<str:flow_id>", metrics_api.metric_names_of_flow),
+    path(
+        "api/v1/metrics/names/<str:namespace>/<str:flow_id>/<str:task_id>",
+        metrics_api.metric_names_of_task,
+    ),
+    path("api/v1/metrics/tasks/<str:namespace>/<str:flow_id>", metrics_api.tasks_with_metrics),
+    path(
+        "api/v1/metrics/aggregates/<str:namespace>/<str:flow_id>/<str:metric>",
+        metrics_api.metric_aggregates,
+    ),
+    path(
+        "api/v1/metrics/aggregates/<str:namespace>/<str:flow_id>/<str:task_id>/<str:metric>",
+        metrics_api.metric_aggregates,
+    ),
+    path("api/v1/metrics/<str:execution_id>", metrics_api.metrics_of_execution),
     path("", include("accounts.urls")),
     path("", include("triggers.urls")),
     path("", include("namespaces.urls")),

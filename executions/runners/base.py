@@ -3,14 +3,14 @@
 A runner starts a script (``Runner.start``) and hands back a ``Handle``: its output as
 chunks per stream, a way to kill it, its exit code, the files its working directory
 holds, and cleanup. ``drive`` does the rest the same way for every runner: splits lines,
-lifts Kestra's ``::{"outputs": ...}::`` lines into outputs, forwards the other lines to a
-sink, enforces the task timeout, stops the run when asked to, and hands the files that
-``outputFiles`` names to a keeper before the working directory goes.
+reads Kestra's ``::{...}::`` lines (commands.py: outputs, metrics, log lines at their
+level), forwards the other lines to a sink, enforces the task timeout, stops the run
+when asked to, and hands the files that ``outputFiles`` names to a keeper before the
+working directory goes.
 """
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 import time
@@ -22,9 +22,12 @@ from typing import IO, Any, Protocol, runtime_checkable
 
 from django.conf import settings
 
+from flows.language.tasks import PythonSetup
 from flowsite.values import relative_path_check
 
+from .commands import CommandInvalid, Metric, MetricTally, command_parse
 from .globs import glob_match
+from .python_setup import MESSAGE_LINES, failed_marker, python_setup_lines
 
 STDOUT = "stdout"
 STDERR = "stderr"
@@ -53,11 +56,13 @@ class RunSpec:
     memory_bytes: int | None = None
     cpus: float | None = None
     timeout: float | None = None
+    python: PythonSetup | None = None  # dependencies to install first
 
     @property
     def shell_script(self) -> str:
         # Like Kestra, stop at the first failing command.
-        return "set -e\n" + "\n".join(self.commands) + "\n"
+        setup = python_setup_lines(self.python, task_run_id=self.task_run_id) if self.python else []
+        return "set -e\n" + "\n".join([*setup, *self.commands]) + "\n"
 
     @property
     def exit_marker(self) -> str:
@@ -87,6 +92,10 @@ class RunResult:
     # outputFiles collected: the file's path in the working directory -> what the keeper
     # returned for it (the storage URI).
     output_files: dict[str, str] = field(default_factory=dict)
+    # What ``::{"metrics": ...}::`` lines reported, one per type, name and tags.
+    metrics: list[Metric] = field(default_factory=list)
+    # The installer's message when the dependencies could not be installed.
+    setup_error: str = ""
 
 
 # Called once per collected file with its relative path and its content, open for
@@ -128,7 +137,8 @@ class Runner(Protocol):
 
 
 class LineSink(Protocol):
-    def line(self, stream: str, text: str) -> None: ...
+    def line(self, stream: str, text: str, level: str | None = None) -> None:
+        """A line of the script's output; ``level`` None: the stream's own."""
 
     def system(self, text: str, level: str = "INFO") -> None: ...
 
@@ -185,21 +195,6 @@ class _LineSplitter:
 
 def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace").rstrip("\r")
-
-
-def parse_output_line(text: str) -> dict[str, Any] | None:
-    """Kestra's convention: a stdout line ``::{"outputs": {...}}::`` sets outputs."""
-    stripped = text.strip()
-    if not (stripped.startswith("::{") and stripped.endswith("}::")):
-        return None
-    try:
-        payload = json.loads(stripped[2:-2])
-    except ValueError:
-        return None
-    outputs = payload.get("outputs") if isinstance(payload, dict) else None
-    if isinstance(outputs, dict):
-        return outputs
-    return None
 
 
 def drive(
@@ -286,24 +281,42 @@ def _follow(
     threading.Thread(target=read, name=f"reader-{spec.task_run_id}", daemon=True).start()
     splitters = {STDOUT: _LineSplitter(), STDERR: _LineSplitter()}
     result = RunResult(exit_code=None, outputs={})
+    tally = MetricTally()
+    setup_failed = failed_marker(spec.task_run_id)
+    installer: list[str] | None = None  # its output, once the setup said it failed
     started = time.monotonic()
     next_stop_check = started + 2 * TICK  # the claim has just looked
     kill_at: float | None = None  # when a stopped script that still runs gets SIGKILL
 
     def emit(stream: str, lines: list[str]) -> None:
+        nonlocal installer
         for text in lines:
             if stream == STDERR and spec.exit_marker in text:
                 text, _, code = text.partition(spec.exit_marker)
                 result.reported_exit_code = int(code) if code.strip().isdigit() else None
                 if not text:
                     continue
-            outputs = parse_output_line(text) if stream == STDOUT else None
-            if outputs is not None:
-                result.outputs.update(outputs)
+            if stream == STDERR and text == setup_failed:
+                installer = []
                 continue
-            if stream == STDERR:
+            if stream == STDERR and installer is not None:
+                installer.append(text)
+            if stream == STDERR:  # a command too, as in Kestra: warningOnStdErr counts it
                 result.stderr_lines += 1
-            sink.line(stream, text)
+            try:
+                command = command_parse(text)
+            except CommandInvalid as exc:
+                sink.line(stream, text)
+                sink.system(f"A ::{{...}}:: line was kept as plain output: {exc}", "WARN")
+                continue
+            if command is None:
+                sink.line(stream, text)
+                continue
+            result.outputs.update(command.outputs)
+            for metric in command.metrics:
+                tally.add(metric)
+            for entry in command.logs:
+                sink.line(stream, entry.message, entry.level)
 
     while True:
         try:
@@ -332,6 +345,12 @@ def _follow(
             handle.kill()
     for stream, splitter in splitters.items():
         emit(stream, splitter.rest())
+    result.metrics = tally.metrics()
+    if installer is not None:
+        told = [line.strip() for line in installer if line.strip()]
+        result.setup_error = " / ".join(told[-MESSAGE_LINES:]) or "the installer said nothing"
+    if tally.dropped:
+        sink.system(f"Kept the first {len(result.metrics)} metrics, ignored the others", "WARN")
     if reader_error and not (result.killed or result.timed_out):
         if isinstance(reader_error[0], TaskError):  # the runner put it in words already
             raise reader_error[0]

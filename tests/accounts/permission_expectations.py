@@ -192,47 +192,6 @@ EXPECTATIONS: dict[str, list[Case]] = {
         Case("DELETE", "/api/v1/executions/{execution}/kill", Need.RUNNER, API),
     ],
     "api/v1/logs/<str:execution_id>": [Case("GET", "/api/v1/logs/{execution}", Need.VIEWER, API)],
-    # Kestra 1.x's paths (issue 12); /api/v1/main/... reaches these same routes.
-    "api/v1/flows/search": [
-        Case("GET", "/api/v1/flows/search", Need.LOGIN, API, lists_namespace=True)
-    ],
-    "api/v1/flows/distinct-namespaces": [
-        Case("GET", "/api/v1/flows/distinct-namespaces", Need.LOGIN, API, lists_namespace=True)
-    ],
-    "api/v1/flows/<str:namespace>": [Case("GET", "/api/v1/flows/{ns}", Need.VIEWER, API)],
-    "api/v1/executions": [
-        Case("GET", "/api/v1/executions?namespace={ns}&flowId={flow}", Need.VIEWER, API)
-    ],
-    "api/v1/executions/<str:execution_id>/follow": [
-        Case("GET", "/api/v1/executions/{execution}/follow", Need.VIEWER, API)
-    ],
-    "api/v1/executions/<str:execution_id>/actions/kill": [
-        Case("DELETE", "/api/v1/executions/{execution}/actions/kill", Need.RUNNER, API)
-    ],
-    **{
-        f"api/v1/executions/<str:execution_id>/actions/{action}": [
-            Case(
-                "POST",
-                f"/api/v1/executions/{{execution}}/actions/{action}",
-                Need.RUNNER,
-                API,
-                conflict_allowed=True,
-            )
-        ]
-        for action in ("restart", "replay", "resume")
-    },
-    "api/v1/logs/search": [Case("GET", "/api/v1/logs/search", Need.LOGIN, API)],
-    "api/v1/logs/<str:execution_id>/download": [
-        Case("GET", "/api/v1/logs/{execution}/download", Need.VIEWER, API)
-    ],
-    "api/v1/logs/<str:execution_id>/follow": [
-        Case("GET", "/api/v1/logs/{execution}/follow", Need.VIEWER, API)
-    ],
-    "api/v1/namespaces/search": [
-        Case("GET", "/api/v1/namespaces/search", Need.LOGIN, API, lists_namespace=True)
-    ],
-    "swagger/kestra.yml": [Case("GET", "/swagger/kestra.yml", Need.PUBLIC)],
-    "api-docs/": [Case("GET", "/api-docs/", Need.LOGIN)],
     "password/": [Case("GET", "/password/", Need.LOGIN)],
     "password/done/": [Case("GET", "/password/done/", Need.LOGIN)],
     "namespaces/<str:namespace>/access/": [

@@ -41,7 +41,7 @@ class Sink:
         self.lines: list[tuple[str, str]] = []
         self.system_lines: list[tuple[str, str]] = []
 
-    def line(self, stream: str, text: str) -> None:
+    def line(self, stream: str, text: str, level: str | None = None) -> None:
         self.lines.append((stream, text))
 
     def system(self, text: str, level: str = "INFO") -> None:

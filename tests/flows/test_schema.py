@@ -42,10 +42,12 @@ def test_the_schema_offers_every_task_type_with_its_properties_and_docs() -> Non
     schema = flow_schema()
     mapping = schema["properties"]["tasks"]["items"]["discriminator"]["mapping"]
     assert {"io.kestra.plugin.scripts.python.Script", "python.Script", "Log"} <= set(mapping)
-    script = schema["$defs"]["PythonScript"]["properties"]
+    definitions = schema["definitions"]
+    script = definitions["io.kestra.plugin.scripts.python.Script"]["properties"]
     assert script["script"]["description"] == "The Python source to run"
     assert script["warningOnStdErr"]["default"] is True
-    assert set(schema["$defs"]["TaskRunner"]["properties"]["pullPolicy"]["anyOf"][0]["enum"]) == {
+    runner = definitions["io.kestra.core.models.tasks.runners.TaskRunner"]
+    assert set(runner["properties"]["pullPolicy"]["anyOf"][0]["enum"]) == {
         "IF_NOT_PRESENT",
         "ALWAYS",
         "NEVER",
@@ -70,7 +72,8 @@ def test_the_schema_accepts_the_shorthands_the_server_accepts(extra: str) -> Non
 
 def test_keys_the_server_does_not_support_yet_are_not_offered() -> None:
     assert "checks" not in flow_schema()["properties"]
-    assert "workerGroup" not in flow_schema()["$defs"]["LogTask"]["properties"]
+    log = flow_schema()["definitions"]["io.kestra.plugin.core.log.Log"]
+    assert "workerGroup" not in log["properties"]
 
 
 def test_the_schema_is_served_to_anyone_at_kestras_path(client: Client) -> None:

@@ -241,7 +241,7 @@ class KeptLines:
     def __init__(self) -> None:
         self.lines: list[str] = []
 
-    def line(self, stream: str, text: str) -> None:
+    def line(self, stream: str, text: str, level: str | None = None) -> None:
         self.lines.append(text)
 
     def system(self, text: str, level: str = "INFO") -> None:

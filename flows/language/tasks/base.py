@@ -109,6 +109,18 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class PythonSetup:
+    """A python task's ``dependencies``, installed before its script runs."""
+
+    dependencies: tuple[str, ...]
+    package_manager: str  # UV (pip where uv is missing) or PIP
+    python_version: str | None
+    # Kestra keeps built environments for reuse when true (its default); Flowsite installs
+    # them on every run for now, and will reuse them where this is true.
+    cache_enabled: bool = True
+
+
+@dataclass(frozen=True)
 class ScriptRun:
     """What a script task asks a runner to do, its spellings resolved."""
 
@@ -127,6 +139,7 @@ class ScriptRun:
     process: bool  # the Process runner rather than Docker
     # Kestra's namespaceFiles when enabled (its ``include`` and ``exclude``), else None.
     namespace_files: Any = None
+    python: PythonSetup | None = None
 
 
 class ScriptResult(Protocol):
@@ -137,6 +150,7 @@ class ScriptResult(Protocol):
     killed: bool
     timed_out: bool
     error: str  # why it failed, when the runner knows better than the exit code
+    setup_error: str  # why the dependencies could not be installed; the script never ran
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ runner (the default) or the Process runner."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -16,6 +17,7 @@ from .base import (
     BaseTask,
     LanguageModel,
     Outcome,
+    PythonSetup,
     Runtime,
     ScalarText,
     ScriptRun,
@@ -54,6 +56,16 @@ def _memory(value: Any) -> Any:
 def _also(alternative: dict[str, Any]) -> Any:
     def extend(schema: dict[str, Any]) -> None:
         schema.setdefault("anyOf", []).append(alternative)
+
+    return extend
+
+
+def _or_one(alternative: dict[str, Any]) -> Any:
+    """A list's schema, or ``alternative`` (one item written alone)."""
+
+    def extend(schema: dict[str, Any]) -> None:
+        listed = {key: schema.pop(key) for key in ("type", "items") if key in schema}
+        schema["anyOf"] = [listed, alternative]
 
     return extend
 
@@ -202,6 +214,10 @@ class ScriptTask(BaseTask):
         """Files written into the working directory before the commands run."""
         return {}
 
+    def python_setup(self) -> PythonSetup | None:
+        """What to install before the commands run (python tasks' ``dependencies``)."""
+        return None
+
     def command_lines(self) -> list[str]:
         raise NotImplementedError
 
@@ -224,6 +240,7 @@ class ScriptTask(BaseTask):
                 namespace_files=self.namespace_files
                 if self.namespace_files and self.namespace_files.enabled
                 else None,
+                python=self.python_setup(),
             )
         )
         outputs: dict[str, Any] = {"exitCode": result.exit_code}
@@ -231,6 +248,10 @@ class ScriptTask(BaseTask):
             outputs["vars"] = result.outputs
         if result.output_files:
             outputs["outputFiles"] = result.output_files
+        if result.setup_error:
+            message = f"Could not install the Python dependencies: {result.setup_error}"
+            runtime.log(message, "ERROR")
+            return Outcome(State.FAILED, result.exit_code, outputs, message)
         if result.killed:
             runtime.log("Killed", "WARN")
             return Outcome(State.KILLED, result.exit_code, outputs)
@@ -247,10 +268,76 @@ class ScriptTask(BaseTask):
         return Outcome(State.SUCCESS, result.exit_code, outputs)
 
 
-class PythonScript(ScriptTask):
-    """Runs an inline Python script."""
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _number_as_text(value: Any) -> Any:
+    # ``pythonVersion: 3.12`` is a number to YAML.
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+class PythonTask(ScriptTask):
+    """What python Script and Commands share: Kestra's ``dependencies`` (0.23+)."""
 
     default_image_setting: ClassVar[str] = "FLOWSITE_DEFAULT_PYTHON_IMAGE"
+
+    # Also written as one package, or a YAML number for the version: the validators
+    # below accept both.
+    dependencies: list[str] = Field(
+        default_factory=list,
+        description="Python packages (pip specifiers such as requests>=2.28) installed "
+        "before the script runs, where it imports them from",
+        json_schema_extra=_or_one({"type": "string"}),
+    )
+    dependency_cache_enabled: bool = Field(
+        True,
+        description="Reuse installed dependencies in later runs (Kestra's cache; Flowsite "
+        "installs them on every run for now)",
+    )
+    package_manager: Literal["UV", "PIP"] = Field(
+        "UV", description="Installs the dependencies: UV (pip where uv is missing) or PIP"
+    )
+    python_version: str | None = Field(
+        None,
+        description="The Python version the dependencies are meant for, e.g. 3.12: a "
+        "warning is logged when the task's python is another one",
+        json_schema_extra=_also({"type": "number"}),
+    )
+
+    _dependencies_listed = field_validator("dependencies", mode="before")(_one_or_many)
+    _version_as_text = field_validator("python_version", mode="before")(_number_as_text)
+
+    @field_validator("dependencies")
+    @classmethod
+    def _packages_not_options(cls, value: list[str]) -> list[str]:
+        for n, item in enumerate(value):
+            if not item.strip():
+                raise ValueError(f"dependencies[{n}] is empty")
+            if item.strip().startswith("-"):
+                raise ValueError(f"dependencies[{n}] '{item}' is an option, not a package")
+        return value
+
+    @field_validator("python_version")
+    @classmethod
+    def _version_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d+(\.\d+){0,2}", value.strip()):
+            raise ValueError(f"'{value}' is not a Python version such as 3.12")
+        return value.strip() if value else value
+
+    def python_setup(self) -> PythonSetup | None:
+        if not self.dependencies:
+            return None
+        return PythonSetup(
+            dependencies=tuple(d.strip() for d in self.dependencies),
+            package_manager=self.package_manager,
+            python_version=self.python_version,
+            cache_enabled=self.dependency_cache_enabled,
+        )
+
+
+class PythonScript(PythonTask):
+    """Runs an inline Python script."""
 
     type: Literal["io.kestra.plugin.scripts.python.Script", "python.Script"]
     script: str = Field(description="The Python source to run")
@@ -262,10 +349,8 @@ class PythonScript(ScriptTask):
         return ["python main.py"]
 
 
-class PythonCommands(ScriptTask):
+class PythonCommands(PythonTask):
     """Runs shell commands, typically calling python, in a Python environment."""
-
-    default_image_setting: ClassVar[str] = "FLOWSITE_DEFAULT_PYTHON_IMAGE"
 
     type: Literal["io.kestra.plugin.scripts.python.Commands", "python.Commands"]
     commands: list[str] = Field(min_length=1, description="Commands to run, in order")
