@@ -5,8 +5,7 @@ tasks. Each plan walks the whole tree against the execution's task runs while ho
 execution's row lock, creates the task runs that may start, and settles the state of
 flowable runs and of the execution from their children's. What a flowable task decides
 is its model's to say (``start``, ``progress``); this module only walks. Docker and
-processes are only touched after the commit, by the worker jobs.
-"""
+processes are only touched after the commit, by the worker jobs."""
 
 from __future__ import annotations
 
@@ -36,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class _Walk:
-    """One pass over the tree: the runs as they are, and what the pass created. It is the
+    """One pass over the tree: the runs as they are, and what the pass created: the
     Planner that flowable task models decide through."""
 
     execution: Execution
@@ -55,6 +54,9 @@ class _Walk:
 
     def started(self, prefix: str) -> bool:
         return any(path.startswith(prefix) for path in self.runs)
+
+    def state_of(self, path: str) -> State | None:
+        return State(self.runs[path].state) if path in self.runs else None
 
     def sequence(
         self,
@@ -94,7 +96,7 @@ class _Walk:
                 if limit == 1:
                     break
             elif run.state in (State.WARNING, State.FAILED):
-                warning = True
+                warning = warning or not task.allow_warning
         if active:
             return None
         if killed:

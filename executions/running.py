@@ -21,6 +21,7 @@ from namespaces.models import SecretUnreadable
 from namespaces.process_runner import process_runner_allowed, process_runner_refusal
 
 from .context import SecretMissing, render_context
+from .extras_services import ExtraServices
 from .lifecycle import execution_start
 from .live import LogWriter
 from .models import Execution, LogLine, State, TaskRun
@@ -62,7 +63,7 @@ class StopWatch:
             time.sleep(min(left, 0.2))
 
 
-class WorkerRuntime:
+class WorkerRuntime(ExtraServices):
     """The Runtime a task model runs on, for one attempt of one task run."""
 
     def __init__(self, task_run: TaskRun, execution: Execution, writer: LogWriter):

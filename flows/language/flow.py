@@ -16,6 +16,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from .defaults import PluginDefault, plugin_defaults_apply
 from .inputs import INPUT_TYPES, Input, located_error
 from .source import FlowError, ParsedSource, YamlSourceError, format_path, parse_yaml
 from .tasks import (
@@ -87,7 +88,10 @@ class FlowDefinition(LanguageModel):
         None, description="How many executions of this flow may run at once"
     )
     plugin_defaults: NotSupportedYet = None
-    task_defaults: NotSupportedYet = None
+    task_defaults: list[PluginDefault] = Field(
+        default_factory=list,
+        description="Older name of pluginDefaults: values for every task of a type",
+    )
     listeners: NotSupportedYet = None
     retry: NotSupportedYet = None
     sla: NotSupportedYet = None
@@ -186,7 +190,7 @@ def parse_flow(source: str) -> FlowDefinition:
             [FlowError("A flow must be a YAML mapping with id, namespace and tasks", 1, 1)]
         )
     try:
-        return FlowDefinition.model_validate(parsed.data)
+        return FlowDefinition.model_validate(plugin_defaults_apply(parsed.data))
     except ValidationError as exc:
         raise FlowInvalid(_located_errors(exc, parsed)) from exc
 

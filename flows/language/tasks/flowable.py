@@ -12,10 +12,15 @@ from flows.expressions import is_truthy
 from flowsite.bounded import load_json
 
 from ..states import State
+from .allow_failure import AllowFailureTask
 from .base import BaseTask, FlowableTask, Layout, Planner, RunView
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
+from .dag import DagNode, DagTask
 from .scripts import PythonCommands, PythonScript, ShellCommands, ShellScript
+from .state_store import StateDeleteTask, StateGetTask, StateSetTask
+from .steering import ResumeTask, ToggleTask
 from .subflow import SubflowTask
+from .template import TemplateTask
 
 
 class SequentialTask(FlowableTask):
@@ -181,6 +186,14 @@ TASK_MODELS: tuple[type[BaseTask], ...] = (
     IfTask,
     SwitchTask,
     ForEachTask,
+    AllowFailureTask,
+    DagTask,
+    TemplateTask,
+    ResumeTask,
+    ToggleTask,
+    StateSetTask,
+    StateGetTask,
+    StateDeleteTask,
 )
 
 if TYPE_CHECKING:
@@ -193,7 +206,8 @@ else:
 
 for _model in TASK_MODELS:
     if _model.flowable:
-        _model.model_rebuild()
+        _model.model_rebuild(_types_namespace={"Task": Task})
+DagNode.model_rebuild(_types_namespace={"Task": Task})  # a Dag's tasks sit in DagNodes
 
 TASK_TYPES: dict[str, type[BaseTask]] = {
     name: model for model in TASK_MODELS for name in model.type_names()
