@@ -116,3 +116,15 @@ def test_the_dag_pipeline_example_joins_once_both_fetches_ended_then_publishes_a
         assert ended(by_id[fetch]) <= started(by_id["join"])
     for last in ("publish", "archive"):
         assert ended(by_id["join"]) <= started(by_id[last])
+
+
+def test_the_execution_page_draws_each_task_of_a_dag_with_its_state(worker, client, alice) -> None:
+    execution = run(
+        DAG.replace("CONCURRENT", "0").replace("id: dag\nnamespace", "id: dag2\nnamespace")
+    )
+    client.force_login(alice)
+    response = client.get(f"/executions/{execution.pk}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    for task_id in ("task1", "task2", "task3", "task3a", "task4", "task5"):
+        assert f'class="run-node node-SUCCESS" data-node="{task_id}"' in page, task_id
