@@ -5,6 +5,7 @@ expression Pebble cannot parse fails, as it does in Kestra."""
 from __future__ import annotations
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -217,3 +218,39 @@ def test_the_same_condition_written_as_pebble_reads_it_is_decided() -> None:
     )
     assert render(condition, context) == "true"
     assert render("{{ {'a': 1} }}", {}) == '{"a":1}'
+
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(max_size=8), st.sampled_from([LOG, "io."])
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["type", "values", "forced", "message", "level", "id"]),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_values)
+def test_any_task_defaults_either_apply_or_are_refused_with_a_located_message(
+    declared: object,
+) -> None:
+    source = yaml.safe_dump(
+        {
+            "id": "x",
+            "namespace": "dev",
+            "taskDefaults": declared,
+            "tasks": [{"id": "a", "type": LOG, "message": "m"}],
+        }
+    )
+    try:
+        parse_flow(source)
+    except FlowInvalid as exc:
+        assert all(error.line >= 1 and error.message for error in exc.errors)
