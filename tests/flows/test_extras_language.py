@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from flows.expressions import ExpressionError, render
 from flows.language import FlowInvalid, parse_flow
 from flows.language.tasks import LogTask
+from flows.outline import flow_outline
 from flows.schema import flow_schema
 
 LOG = "io.kestra.plugin.core.log.Log"
@@ -254,3 +255,13 @@ def test_any_task_defaults_either_apply_or_are_refused_with_a_located_message(
         parse_flow(source)
     except FlowInvalid as exc:
         assert all(error.line >= 1 and error.message for error in exc.errors)
+
+
+def test_the_editor_outline_draws_a_dags_tasks_at_their_place_in_the_yaml() -> None:
+    [entry] = flow_outline(dag({"a": [], "b": ["a"]}))["tasks"]
+    assert entry["layout"] == "tasks-side-by-side"
+    [branch] = entry["branches"]
+    assert [(t["id"], t["line"], t["path"]) for t in branch["tasks"]] == [
+        ("a", 8, "tasks[0].tasks[0].task"),
+        ("b", 12, "tasks[0].tasks[1].task"),
+    ]
