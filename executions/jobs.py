@@ -19,13 +19,14 @@ from flows.language import FlowDefinition
 from flows.language.tasks import BaseTask, Outcome
 from flowsite.rows import row_or_none
 
-from .live import LogWriter, execution_wake
+from .live import execution_wake
 from .liveness import heartbeat, worker_name
 from .models import Execution, State, TaskRun, TaskRunAttempt
 from .planner import execution_advance
 from .queue import enqueue_task_run
 from .running import StopWatch, WorkerRuntime, attempt_perform, attempt_prepare
 from .signals import execution_changed
+from .task_logs import TaskLogWriter, task_log_writer
 from .upkeep import retry_allowed, task_run_fail
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class _Attempt:
         self.row = TaskRunAttempt.objects.create(
             task_run=task_run, number=task_run.attempt, worker=worker_name()
         )
-        self.writer = LogWriter(task_run)
+        self.writer = task_log_writer(task_run, task)
         self.closed = False
         self.prepared = attempt_prepare(task, task_run, execution, definition, self.writer)
 
@@ -74,11 +75,14 @@ class _Attempt:
         if self.closed:  # killed while waiting for a retry: it ended as it failed
             return
         self.closed = True
+        row = self.row
+        if isinstance(self.writer, TaskLogWriter):
+            row.log_file = self.writer.log_file_save()
+            TaskRunAttempt.objects.filter(pk=row.pk).update(log_file=row.log_file)
         if outcome.state == State.RUNNING:
             # A Subflow: the attempt stays open as long as its child runs, and the child's
             # end closes it, maybe already: saving it here would open it again for good.
             return
-        row = self.row
         row.state, row.ended_at = outcome.state, timezone.now()
         row.exit_code, row.error = outcome.exit_code, outcome.error
         row.save(update_fields=["state", "ended_at", "exit_code", "error"])

@@ -180,6 +180,7 @@ class TaskRunAttempt(models.Model):
     exit_code = models.IntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     worker = models.CharField(max_length=200, blank=True)
+    log_file = models.CharField(max_length=1000, blank=True)  # logToFile: its lines' file
 
     class Meta:
         ordering = ["task_run", "number"]
@@ -276,3 +277,27 @@ class TaskRunMetric(models.Model):
             "timestamp": self.timestamp.isoformat(),
             "tags": self.tags,
         }
+
+
+class StoredState(models.Model):
+    """Kestra's deprecated state store (state.Set, Get, Delete): a JSON document per
+    namespace, flow (blank when shared by the namespace), name and loop value."""
+
+    namespace = models.CharField(max_length=150)
+    flow_id = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=255)
+    # A digest of the loop value ({{ taskrun.value }}), blank outside a loop: values may
+    # be long.
+    value_key = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["namespace", "flow_id", "name", "value_key"], name="stored_state_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}.{self.flow_id}:{self.name}"

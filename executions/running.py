@@ -24,6 +24,7 @@ from namespaces.process_runner import process_runner_allowed, process_runner_ref
 
 from .command_files import command_files_localize
 from .context import SecretMissing, render_context
+from .extras_services import ExtraServices
 from .lifecycle import execution_start
 from .live import LogWriter
 from .metrics import task_run_metrics_store
@@ -81,7 +82,7 @@ class StopWatch:
             time.sleep(min(left, 0.2))
 
 
-class WorkerRuntime(TaskServices):
+class WorkerRuntime(TaskServices, ExtraServices):
     """The Runtime a task model runs on, for one attempt of one task run."""
 
     def __init__(self, task_run: TaskRun, execution: Execution, writer: LogWriter):

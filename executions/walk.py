@@ -57,6 +57,9 @@ class Walk:
         writer.system(message)
         writer.flush()
 
+    def state_of(self, path: str) -> State | None:
+        return State(self.runs[path].state) if path in self.runs else None
+
     def started(self, prefix: str) -> bool:
         return any(path.startswith(prefix) for path in self.runs)
 
@@ -98,7 +101,7 @@ class Walk:
                 if limit == 1:
                     break
             elif run.state in (State.WARNING, State.FAILED):
-                warning = True
+                warning = warning or not task.allow_warning
         if active:
             return None
         if killed:

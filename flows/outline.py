@@ -27,7 +27,9 @@ def _yaml_key(model: type[BaseTask], attribute: str) -> str:
 
 
 def _child_keys(model: type[BaseTask]) -> tuple[str, ...]:
-    return tuple(_yaml_key(model, attribute) for attribute in model.child_properties)
+    keys = tuple(_yaml_key(model, attribute) for attribute in model.child_properties)
+    # A Dag holds its tasks under `tasks[].task`, so it names no child property.
+    return keys or (("tasks",) if model.flowable and "tasks" in model.model_fields else ())
 
 
 # Every YAML key that holds child tasks in some flowable task, in the order drawn.
@@ -60,7 +62,9 @@ def _tasks(parsed: ParsedSource, tasks: Any, path: Path) -> list[dict[str, Any]]
     if not isinstance(tasks, list):
         return []
     return [
-        _task(parsed, task, (*path, index))
+        _task(parsed, task["task"], (*path, index, "task"))
+        if isinstance(task.get("task"), dict) and "id" not in task  # a Dag's {task, dependsOn}
+        else _task(parsed, task, (*path, index))
         for index, task in enumerate(tasks)
         if isinstance(task, dict)
     ]

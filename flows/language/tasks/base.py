@@ -280,6 +280,33 @@ class Runtime(Protocol):
     def namespace_store(self, namespace: str | None) -> NamespaceStore:
         """The KV store and files of ``namespace`` (None: the flow's own)."""
 
+    # The deprecated state store, resuming an execution and toggling a trigger: each
+    # within what the execution's namespace may reach (executions/extras_services.py).
+    def state_get(self, *, name: str, flow_scoped: bool, per_value: bool) -> dict[str, Any] | None:
+        """The stored state, or None when there is none."""
+
+    def state_merge(
+        self, *, name: str, flow_scoped: bool, per_value: bool, data: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """Merge ``data`` into the stored state; its key and the state as merged."""
+
+    def state_delete(self, *, name: str, flow_scoped: bool, per_value: bool) -> bool: ...
+
+    def execution_resume(
+        self,
+        *,
+        execution_id: str | None,
+        namespace: str | None,
+        flow_id: str | None,
+        inputs: dict[str, Any],
+    ) -> str:
+        """Resume a paused execution (by default this one); returns its id."""
+
+    def trigger_toggle(
+        self, *, namespace: str | None, flow_id: str | None, trigger_id: str, enabled: bool
+    ) -> str:
+        """Enable or disable the trigger; returns its flow as ``namespace.flow_id``."""
+
 
 class RunView(Protocol):
     """A flowable task's own run, as its decisions need it."""
@@ -322,6 +349,9 @@ class Planner(Protocol):
         """Put ``run`` PAUSED, until resumed or until ``until`` (the clock resumes it),
         saying ``message`` in its logs; the execution pauses once nothing else runs."""
 
+    def state_of(self, path: str) -> State | None:
+        """The state of the task run at exactly ``path``, or None when there is none."""
+
     def render_value(self, value: Any, run: RunView) -> Any: ...
 
 
@@ -342,8 +372,17 @@ class BaseTask(LanguageModel):
     run_if: str | None = Field(
         None, description="An expression; the task is SKIPPED when it renders false"
     )
-    worker_group: NotSupportedYet = None
-    log_level: NotSupportedYet = None
+    allow_warning: bool = Field(
+        False,
+        description="A WARNING of this task does not make its parent WARNING: it counts as SUCCESS",
+    )
+    log_level: LogLevel | None = Field(
+        None, description="The lowest level of this task's log lines that is kept"
+    )
+    log_to_file: bool = Field(
+        False, description="Also keep each attempt's log lines as a file in internal storage"
+    )
+    worker_group: NotSupportedYet = None  # Kestra Enterprise
 
     @field_validator("id", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from ..states import State
 from .allow_failure import AllowFailureTask
 from .base import BaseTask, FlowableTask, Layout, Planner, RunView
 from .core import FailTask, LogTask, OutputValues, PauseTask, ReturnTask, SleepTask
+from .dag import DagNode, DagTask
 from .each import EachParallelTask, EachSequentialTask, each_progress, each_values
 from .execution import LabelsTask, PurgeExecutionsTask
 from .for_each_item import ForEachItemTask
@@ -23,7 +24,10 @@ from .logs import EchoTask, FetchLogsTask, PurgeLogsTask
 from .loops import LoopUntilTask
 from .namespace_files import DeleteFiles, DownloadFiles, UploadFiles
 from .scripts import PythonCommands, PythonScript, ShellCommands, ShellScript
+from .state_store import StateDeleteTask, StateGetTask, StateSetTask
+from .steering import ResumeTask, ToggleTask
 from .subflow import SubflowTask
+from .template import TemplateTask
 from .working_directory import WorkingDirectoryTask
 
 
@@ -196,6 +200,13 @@ TASK_MODELS: tuple[type[BaseTask], ...] = (
     UploadFiles,
     DownloadFiles,
     DeleteFiles,
+    DagTask,
+    TemplateTask,
+    ResumeTask,
+    ToggleTask,
+    StateSetTask,
+    StateGetTask,
+    StateDeleteTask,
 )
 
 if TYPE_CHECKING:
@@ -209,6 +220,7 @@ else:
 for _model in TASK_MODELS:
     if _model.flowable:
         _model.model_rebuild(_types_namespace={"Task": Task})
+DagNode.model_rebuild(_types_namespace={"Task": Task})  # a Dag's tasks sit in DagNodes
 
 TASK_TYPES: dict[str, type[BaseTask]] = {
     name: model for model in TASK_MODELS for name in model.type_names()
