@@ -28,8 +28,10 @@ def _yaml_key(model: type[BaseTask], attribute: str) -> str:
 
 def _child_keys(model: type[BaseTask]) -> tuple[str, ...]:
     keys = tuple(_yaml_key(model, attribute) for attribute in model.child_properties)
-    # A Dag holds its tasks under `tasks[].task`, so it names no child property.
-    return keys or (("tasks",) if model.flowable and "tasks" in model.model_fields else ())
+    # A Dag holds its tasks under `tasks[].task`, so it names them in no child property.
+    if model.flowable and "tasks" in model.model_fields and "tasks" not in keys:
+        keys = ("tasks", *keys)
+    return keys
 
 
 # Every YAML key that holds child tasks in some flowable task, in the order drawn.
