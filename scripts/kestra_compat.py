@@ -255,7 +255,13 @@ def _pct(part: int, whole: int) -> str:
     return f"{part}/{whole} ({100 * part / whole:.1f} %)" if whole else f"{part}/0"
 
 
-def report_render(flows: list[FlowFile], runs: list[RunResult] | None, *, source: str = "") -> str:
+def report_render(
+    flows: list[FlowFile],
+    runs: list[RunResult] | None,
+    *,
+    source: str = "",
+    expectations: list[Expectation] | None = None,
+) -> str:
     """The report, in Markdown: figures first, then every refusal and mismatch by cause."""
     valid = [f for f in flows if f.expected_valid]
     scope = [f for f in valid if f.in_scope]
@@ -275,6 +281,13 @@ def report_render(flows: list[FlowFile], runs: list[RunResult] | None, *, source
     if runs is not None:
         good = [r for r in runs if r.as_expected]
         state_good = [r for r in runs if r.expectation.state in (None, r.state)]
+        if expectations is not None:
+            keys = {f.key for f in scope}
+            asserted = sum((e.namespace, e.flow_id) in keys for e in expectations)
+            lines.append(
+                f"- Outcomes Kestra's tests assert on flows in scope: {asserted} "
+                f"(a flow and its inputs), of which {asserted - len(runs)} on refused flows"
+            )
         lines += [
             f"- Run, where Kestra's tests assert an outcome: {len(runs)}",
             f"- **Ending as Kestra expects: {_pct(len(good), len(runs))}** "
@@ -351,7 +364,10 @@ def main(argv: list[str] | None = None) -> int:
                 timeout=args.timeout,
             )
             runs = [RunResult(*outcome) for outcome in outcomes]
-    report = report_render(flows, runs, source=f"Checkout: {args.checkout}")
+    expectations = expectations_load()
+    report = report_render(
+        flows, runs, source=f"Checkout: {args.checkout}", expectations=expectations
+    )
     sys.stdout.write(report)
     if args.report:
         args.report.write_text(report)

@@ -85,7 +85,7 @@ def _what_happened(execution: Execution) -> str:
     return f"{last.task_id}: {last.message}" if last else ""
 
 
-def _flows_save(flows: Iterable[FlowFile]) -> dict[tuple[str, str], Flow]:
+def flows_save(flows: Iterable[FlowFile]) -> dict[tuple[str, str], Flow]:
     """Every accepted flow, so that Subflows and Flow triggers find theirs; core's last,
     as Kestra's core tests see only those."""
     saved = {}
@@ -103,13 +103,11 @@ def flows_run(
     timeout: float,
 ) -> list[Outcome]:
     """Run each flow Kestra's tests assert on and accepted here; what it came to."""
-    saved = _flows_save(flows)
+    saved = flows_save(flows)
     wanted = [e for e in expectations if (e.namespace, e.flow_id) in saved]
-    results: list[Outcome] = []
     worker = _worker_start(root)
     try:
-        for start in range(0, len(wanted), AT_ONCE):
-            results += _batch_run(wanted[start : start + AT_ONCE], saved, timeout)
+        return expectations_run(expectations=wanted, saved=saved, timeout=timeout)
     finally:
         # What is still going (another of ``at_once``, a Flow trigger's run) ends first.
         for execution_id in Execution.objects.exclude(state__in=TERMINAL_STATES).values_list(
@@ -117,6 +115,15 @@ def flows_run(
         ):
             execution_kill(execution_id=execution_id)
         _worker_stop(worker)
+
+
+def expectations_run(
+    *, expectations: Sequence[Expectation], saved: dict[tuple[str, str], Flow], timeout: float
+) -> list[Outcome]:
+    """Each expectation's flow run (a worker must be running), a few at a time."""
+    results: list[Outcome] = []
+    for start in range(0, len(expectations), AT_ONCE):
+        results += _batch_run(expectations[start : start + AT_ONCE], saved, timeout)
     return results
 
 
