@@ -209,7 +209,10 @@ def refusal_cause(message: str, path: str, text: str) -> str:
     kind = re.match(r"Unknown (task|trigger|condition|input|\w+) type '([^']+)'", message)
     if kind:
         return f"missing {kind.group(1)} type {_short(kind.group(2))}"
-    general = re.sub(r"'[^']*'", "'…'", message)
+    # Values (ids, inputs) vary from flow to flow; a property's name says what is wrong.
+    keep = 1 if message.startswith(("'", "Missing required property", "Unknown")) else 0
+    quoted = re.split(r"('[^']*')", message)
+    general = "".join("'…'" if n % 2 and n // 2 >= keep else part for n, part in enumerate(quoted))
     where = re.sub(r"\[\d+\]", "[]", path)
     return f"{general[:90]}" + (f" (at {where})" if where else "")
 
@@ -313,9 +316,10 @@ def report_render(
                     f"| {wanted.flow_id} | {expects} | {run.state}, {run.task_runs} task runs "
                     f"| {run.what_happened[:200]} |"
                 )
-    wrongly = [f for f in invalids if f.accepted]
-    lines += ["", "## Meant to be refused, yet accepted", ""]
-    lines += [f"- {f.path}" for f in wrongly] or ["- none"]
+    lines += ["", "## Meant to be refused: accepted, or refused for what reason", ""]
+    for flow in invalids:
+        verdict = "**accepted**" if flow.accepted else "; ".join(dict.fromkeys(flow.causes))
+        lines.append(f"- {flow.path.rsplit('/', 1)[-1]}: {verdict}")
     reasons = Counter(f.out_of_scope for f in flows if not f.in_scope)
     lines += ["", "## Out of scope", ""]
     lines += [f"- {reason} ({n})" for reason, n in reasons.most_common()] or ["- none"]
