@@ -22,6 +22,7 @@ A bare mirror has no work tree: export the parts this reads first, e.g.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -84,6 +85,26 @@ class Expectation:
     inputs: dict[str, Any]
     tests: str
     at_once: int = 1
+    outputs: tuple[OutputWanted, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutputWanted:
+    """An output value a test asserts: equal to ``value`` as text, or containing it."""
+
+    task_id: str
+    name: str
+    value: Any
+    contains: bool = False
+
+    def check(self, found: Any) -> bool:
+        text = json.dumps(found) if isinstance(found, bool) else str(found)
+        wanted = json.dumps(self.value) if isinstance(self.value, bool) else str(self.value)
+        return wanted in text if self.contains else wanted == text
+
+    def __str__(self) -> str:
+        how = "contains" if self.contains else "is"
+        return f"{self.task_id}.{self.name} {how} {self.value!r}"
 
 
 @dataclass
@@ -92,12 +113,23 @@ class RunResult:
     state: str
     task_runs: int
     what_happened: str = ""
+    outputs_found: dict[str, Any] = field(default_factory=dict)  # "task.name": first value
+
+    @property
+    def outputs_wrong(self) -> list[str]:
+        return [
+            f"{wanted} (got {self.outputs_found.get(f'{wanted.task_id}.{wanted.name}')!r})"
+            for wanted in self.expectation.outputs
+            if not wanted.check(self.outputs_found.get(f"{wanted.task_id}.{wanted.name}"))
+        ]
 
     @property
     def as_expected(self) -> bool:
         wanted = self.expectation
-        return (wanted.state is None or wanted.state == self.state) and (
-            wanted.task_runs is None or wanted.task_runs == self.task_runs
+        return (
+            (wanted.state is None or wanted.state == self.state)
+            and (wanted.task_runs is None or wanted.task_runs == self.task_runs)
+            and not self.outputs_wrong
         )
 
 
@@ -211,8 +243,8 @@ def refusal_cause(message: str, path: str, text: str) -> str:
         return f"missing {kind.group(1)} type {_short(kind.group(2))}"
     # Values (ids, inputs) vary from flow to flow; a property's name says what is wrong.
     keep = 1 if message.startswith(("'", "Missing required property", "Unknown")) else 0
-    quoted = re.split(r"('[^']*')", message)
-    general = "".join("'…'" if n % 2 and n // 2 >= keep else part for n, part in enumerate(quoted))
+    pieces = re.split(r"('[^']*')", message)
+    general = "".join("'…'" if n % 2 and n // 2 >= keep else part for n, part in enumerate(pieces))
     where = re.sub(r"\[\d+\]", "[]", path)
     return f"{general[:90]}" + (f" (at {where})" if where else "")
 
@@ -228,6 +260,10 @@ def expectations_load(path: Path = EXPECTATIONS) -> list[Expectation]:
             inputs=entry.get("inputs", {}),
             tests=entry.get("tests", ""),
             at_once=entry.get("at_once", 1),
+            outputs=tuple(
+                OutputWanted(o["task"], o["name"], o.get("is", o.get("contains")), "contains" in o)
+                for o in entry.get("outputs", [])
+            ),
         )
         for entry in data.get("flow", [])
     ]
@@ -312,9 +348,10 @@ def report_render(
             if not run.as_expected:
                 wanted = run.expectation
                 expects = f"{wanted.state or 'any state'}, {wanted.task_runs or '?'} task runs"
+                what = "; ".join([*run.outputs_wrong, run.what_happened[:200]])
                 lines.append(
                     f"| {wanted.flow_id} | {expects} | {run.state}, {run.task_runs} task runs "
-                    f"| {run.what_happened[:200]} |"
+                    f"| {what.strip('; ')} |"
                 )
     lines += ["", "## Meant to be refused: accepted, or refused for what reason", ""]
     for flow in invalids:

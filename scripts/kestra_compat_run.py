@@ -26,8 +26,9 @@ from flows.process_check import process_runner_check  # noqa: E402
 if TYPE_CHECKING:
     from scripts.kestra_compat import Expectation, FlowFile
 
-# What one run came to: the expectation, the final state, its task runs, why it ended so.
-Outcome = tuple["Expectation", str, int, str]
+# What one run came to: the expectation, the final state, its task runs, why it ended so,
+# and the outputs the expectation names ("task.name": the first such task run's value).
+Outcome = tuple["Expectation", str, int, str, dict[str, Any]]
 
 AT_ONCE = 6  # executions under way together: the machine may be shared
 
@@ -127,6 +128,15 @@ def expectations_run(
     return results
 
 
+def _outputs(execution: Execution, expected: Expectation) -> dict[str, Any]:
+    found = {}
+    for wanted in expected.outputs:
+        run = TaskRun.objects.filter(execution=execution, task_id=wanted.task_id).first()
+        if run is not None and wanted.name in run.outputs:
+            found[f"{wanted.task_id}.{wanted.name}"] = run.outputs[wanted.name]
+    return found
+
+
 def _as_sent(inputs: dict[str, Any]) -> dict[str, str]:
     """Inputs as Kestra's API receives them, form fields: text (``true``, not True)."""
     return {k: json.dumps(v) if isinstance(v, bool) else str(v) for k, v in inputs.items()}
@@ -145,7 +155,7 @@ def _batch_run(
             for _ in range(expected.at_once):  # the last is judged, the others end with it
                 started[index] = execution_start(flow=flow, inputs=_as_sent(expected.inputs))
         except Exception as exc:  # noqa: BLE001 - a refusal to start is a result too
-            results[index] = (expected, "NOT STARTED", 0, f"{type(exc).__name__}: {exc}")
+            results[index] = (expected, "NOT STARTED", 0, f"{type(exc).__name__}: {exc}", {})
     deadline = time.monotonic() + timeout
     waiting = set(started)
     while waiting and time.monotonic() < deadline:
@@ -160,5 +170,11 @@ def _batch_run(
             what = f"still {execution.state} after {timeout:.0f} s; {what}"
             execution_kill(execution_id=execution.pk)
         count = TaskRun.objects.filter(execution=execution).count()
-        results[index] = (batch[index], execution.state, count, what)
+        results[index] = (
+            batch[index],
+            execution.state,
+            count,
+            what,
+            _outputs(execution, batch[index]),
+        )
     return [results[i] for i in sorted(results)]

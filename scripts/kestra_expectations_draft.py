@@ -37,6 +37,12 @@ _COUNT = (
 )
 _MAP_OF = re.compile(r"Map\.of\(([^()]*)\)")
 _LITERAL = re.compile(r'\s*("(?:[^"\\]|\\.)*"|true|false|-?\d+(?:\.\d+)?)\s*(?:,|$)')
+# x.findTaskRunsByTaskId("t").getFirst().getOutputs().get("value"), is("text")
+_OUTPUT = (
+    r'{v}\.findTaskRunsByTaskId\("([\w.-]+)"\)\.get(?:First\(\)|\(0\))\.getOutputs\(\)'
+    r'\.get\("(\w+)"\)\)?(?:\.toString\(\))?,\s*(is|equalTo|containsString)\('
+    r'("(?:[^"\\]|\\.)*"|true|false|-?\d+)\)\)'
+)
 _NO_MORE_ARGUMENTS = re.compile(r"^\s*(?:,\s*(?:null|Duration\.\w+\([^)]*\)))*\s*\)\s*$")
 
 
@@ -49,6 +55,7 @@ class Asserted:
     with_inputs: bool  # inputs this draft could not read
     test: str
     inputs: tuple[tuple[str, Any], ...] = ()
+    outputs: tuple[tuple[str, str, str, Any], ...] = ()  # (task id, output, is|contains, value)
 
 
 def _flow_key(checkout: Path, resource: str) -> tuple[str, str] | None:
@@ -89,11 +96,17 @@ def _inputs(arguments: str) -> tuple[tuple[str, Any], ...] | None:
     return tuple(zip(values[::2], values[1::2], strict=True))
 
 
-def _asserted(body: str, var: str) -> tuple[str | None, int | None]:
+def _asserted(
+    body: str, var: str
+) -> tuple[str | None, int | None, tuple[tuple[str, str, str, Any], ...]]:
     state = re.search(_STATE.format(v=re.escape(var)), body)
     count = re.search(_COUNT.format(v=re.escape(var)), body)
     task_runs = int(count.group(1) or count.group(2)) if count else None
-    return (state.group(1) if state else None), task_runs
+    outputs = tuple(
+        (task, name, "contains" if how == "containsString" else "is", _literal(value))
+        for task, name, how, value in re.findall(_OUTPUT.format(v=re.escape(var)), body)
+    )
+    return (state.group(1) if state else None), task_runs, outputs
 
 
 def expectations_from_java(checkout: Path) -> list[Asserted]:
@@ -110,13 +123,13 @@ def expectations_from_java(checkout: Path) -> list[Asserted]:
             flow = _EXECUTE_FLOW.search(head)
             param = _EXECUTE_PARAM.search(body[: body.find("{")])
             if flow and param and (key := _flow_key(checkout, flow.group(1))):
-                state, task_runs = _asserted(body, param.group(1))
+                state, task_runs, outputs = _asserted(body, param.group(1))
                 if state or task_runs is not None:
-                    found.append(Asserted(*key, state, task_runs, False, test))
+                    found.append(Asserted(*key, state, task_runs, False, test, (), outputs))
             runs = list(_RUN_ONE.finditer(body))
             for number, run in enumerate(runs):
                 after = runs[number + 1].start() if number + 1 < len(runs) else len(body)
-                state, task_runs = _asserted(body[run.end() : after], run.group(1))
+                state, task_runs, outputs = _asserted(body[run.end() : after], run.group(1))
                 if state or task_runs is not None:
                     plain = bool(_NO_MORE_ARGUMENTS.match(run.group(4)))
                     inputs = () if plain else _inputs(run.group(4))
@@ -129,6 +142,7 @@ def expectations_from_java(checkout: Path) -> list[Asserted]:
                             inputs is None,
                             test,
                             inputs or (),
+                            outputs,
                         )
                     )
     return found
@@ -140,6 +154,15 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return str(value)
+
+
+def _outputs_agreed(items: list[Asserted]) -> list[tuple[str, str, str, Any]]:
+    """The output assertions of a case, less those its tests disagree on."""
+    wanted: dict[tuple[str, str, str], set[Any]] = {}
+    for item in items:
+        for task, name, how, value in item.outputs:
+            wanted.setdefault((task, name, how), set()).add(value)
+    return [(*key, values.pop()) for key, values in wanted.items() if len(values) == 1]
 
 
 def draft_toml(found: list[Asserted]) -> str:
@@ -172,6 +195,11 @@ def draft_toml(found: list[Asserted]) -> str:
             pairs = ", ".join(f"{k} = {_toml_value(v)}" for k, v in inputs)
             lines.append(f"{prefix}inputs = {{ {pairs} }}")
         lines.append(f'{prefix}tests = "{tests}"')
+        for task, name, how, value in _outputs_agreed(readable if agreed else items):
+            lines.append(f"{prefix}[[flow.outputs]]")
+            lines.append(f'{prefix}task = "{task}"')
+            lines.append(f'{prefix}name = "{name}"')
+            lines.append(f"{prefix}{how} = {_toml_value(value)}")
         lines.append("")
     return "\n".join(lines)
 

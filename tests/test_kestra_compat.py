@@ -12,6 +12,7 @@ from scripts import kestra_compat_run
 from scripts.kestra_compat import (
     Expectation,
     FlowFile,
+    OutputWanted,
     RunResult,
     expectations_load,
     flows_collect,
@@ -29,8 +30,8 @@ id: greeting
 namespace: company.team
 tasks:
   - id: hello
-    type: io.kestra.plugin.core.log.Log
-    message: Hello {{ inputs.who }}
+    type: io.kestra.plugin.core.debug.Return
+    format: Hello {{ inputs.who }}
 inputs:
   - id: who
     type: STRING
@@ -77,6 +78,7 @@ class GreetingTest {
             (f, e) -> Map.of("who", "Ada"));
         assertThat(execution.getTaskRunList(), hasSize(1));
         assertThat(execution.getState().getCurrent(), is(State.Type.SUCCESS));
+        assertThat((String) execution.findTaskRunsByTaskId("hello").getFirst().getOutputs().get("value"), is("Hello Ada"));
     }
 }
 """
@@ -142,6 +144,7 @@ def test_it_drafts_the_outcome_a_java_test_asserts_with_its_inputs(checkout) -> 
     table.write_text(draft_toml([asserted]))
     (expectation,) = expectations_load(table)
     assert expectation.inputs == {"who": "Ada"} and expectation.state == "SUCCESS"
+    assert expectation.outputs == (OutputWanted("hello", "value", "Hello Ada"),)
 
 
 def test_it_runs_the_asserted_flows_on_a_real_worker_and_reports_each_mismatch(
@@ -149,8 +152,11 @@ def test_it_runs_the_asserted_flows_on_a_real_worker_and_reports_each_mismatch(
 ) -> None:
     flows = checked(checkout)
     saved = kestra_compat_run.flows_save([flows["greeting.yaml"]])
-    right = Expectation("company.team", "greeting", "SUCCESS", 1, {"who": "Ada"}, "")
-    wrong = Expectation("company.team", "greeting", "FAILED", None, {"who": "Bob"}, "")
+    hello_ada = (OutputWanted("hello", "value", "Hello Ada"),)
+    right = Expectation("company.team", "greeting", "SUCCESS", 1, {"who": "Ada"}, "", 1, hello_ada)
+    wrong = Expectation(
+        "company.team", "greeting", "FAILED", None, {"who": "Bob"}, "", 1, hello_ada
+    )
     outcomes = kestra_compat_run.expectations_run(
         expectations=[right, wrong], saved=saved, timeout=60
     )
@@ -165,4 +171,7 @@ def test_it_runs_the_asserted_flows_on_a_real_worker_and_reports_each_mismatch(
     assert "**Accepted: 1/2 (50.0 %)**" in report
     assert "| `colour` on log.Log | 1 | tasks | odd.yaml |" in report
     assert "**Ending as Kestra expects: 1/2 (50.0 %)**" in report
-    assert "| greeting | FAILED, ? task runs | SUCCESS, 1 task runs |" in report
+    assert (
+        "| greeting | FAILED, ? task runs | SUCCESS, 1 task runs "
+        "| hello.value is 'Hello Ada' (got 'Hello Bob') |"
+    ) in report
