@@ -9,12 +9,13 @@ real Flowsite (a temporary database, a real worker) the accepted flows whose out
 Kestra's Java tests assert, and compares. The outcomes Kestra expects are our own table,
 scripts/kestra_expectations.toml (drafted by scripts/kestra_expectations_draft.py).
 
-A bare mirror has no work tree: export the parts this reads first, e.g.
+    make compat KESTRA_CHECKOUT=/path/to/kestra
+
+A bare clone (a mirror) has no work tree: given one, the script exports the parts it reads
+from its HEAD to a temporary directory first, as this would:
 
     git --git-dir=/work/.mirror/kestra-io+kestra/repo archive HEAD \\
-        core/src/test webserver/src/test cli/src/test jdbc/src/test \\
-        | tar -x -C /tmp/kestra-checkout
-    make compat KESTRA_CHECKOUT=/tmp/kestra-checkout
+        core/src/test webserver/src/test cli/src/test jdbc/src/test | tar -x -C DIR
 
 ``--no-run`` checks the flows only; ``--report FILE`` also writes the report there.
 """
@@ -25,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import tomllib
@@ -377,6 +379,32 @@ def _flowsite_environment(work: Path) -> None:
     )
 
 
+def _is_bare_repository(path: Path) -> bool:
+    return (path / "HEAD").is_file() and (path / "objects").is_dir()
+
+
+def _commit(path: Path) -> str:
+    """`` at <commit> (<date>)`` when ``path`` is a git repository, else nothing."""
+    where = [f"--git-dir={path}"] if _is_bare_repository(path) else ["-C", str(path)]
+    found = subprocess.run(
+        ["git", *where, "log", "-1", "--format=%h (%cs)"], capture_output=True, text=True
+    )
+    return f" at {found.stdout.strip()}" if found.returncode == 0 and found.stdout else ""
+
+
+def _exported(git_dir: Path, into: Path) -> Path:
+    """The parts of a bare clone this reads, exported to a work tree of their own."""
+    into.mkdir(parents=True)
+    parts = [f"{module}/src/test" for module in ("core", "webserver", "cli", "jdbc")]
+    archive = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "archive", "HEAD", *parts],
+        capture_output=True,
+        check=True,
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Kestra's test flows, measured on Flowsite")
     parser.add_argument("checkout", type=Path, help="a work tree of kestra-io/kestra")
@@ -384,9 +412,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, help="also write the report to this file")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per execution")
     args = parser.parse_args(argv)
-    if not (args.checkout / FLOW_DIRS[0]).is_dir():
-        parser.error(f"{args.checkout} has no {FLOW_DIRS[0]}: is it a Kestra work tree?")
     with tempfile.TemporaryDirectory(prefix="flowsite-compat-") as work:
+        source = f"Checkout: {args.checkout}{_commit(args.checkout)}"
+        if _is_bare_repository(args.checkout):
+            args.checkout = _exported(args.checkout, Path(work) / "kestra")
+        if not (args.checkout / FLOW_DIRS[0]).is_dir():
+            parser.error(f"{args.checkout} has no {FLOW_DIRS[0]}: is it a Kestra work tree?")
         _flowsite_environment(Path(work))
         sys.path.insert(0, str(ROOT))
         from scripts import kestra_compat_run  # needs the environment set first
@@ -406,9 +437,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             runs = [RunResult(*outcome) for outcome in outcomes]
     expectations = expectations_load()
-    report = report_render(
-        flows, runs, source=f"Checkout: {args.checkout}", expectations=expectations
-    )
+    report = report_render(flows, runs, source=source, expectations=expectations)
     sys.stdout.write(report)
     if args.report:
         args.report.write_text(report)
