@@ -395,7 +395,13 @@ def _commit(path: Path) -> str:
 def _exported(git_dir: Path, into: Path) -> Path:
     """The parts of a bare clone this reads, exported to a work tree of their own."""
     into.mkdir(parents=True)
-    parts = [f"{module}/src/test" for module in ("core", "webserver", "cli", "jdbc")]
+
+    def present(part: str) -> bool:  # a module the checkout's HEAD has
+        probe = ["git", f"--git-dir={git_dir}", "cat-file", "-e", f"HEAD:{part}"]
+        return subprocess.run(probe, capture_output=True).returncode == 0
+
+    modules = ("core", "webserver", "cli", "jdbc")
+    parts = [part for part in (f"{m}/src/test" for m in modules) if present(part)]
     archive = subprocess.run(
         ["git", f"--git-dir={git_dir}", "archive", "HEAD", *parts],
         capture_output=True,

@@ -4,6 +4,7 @@ measurement runs beside the suite, on a real checkout: ``make compat``)."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from scripts.kestra_compat import (
     FlowFile,
     OutputWanted,
     RunResult,
+    _commit,
+    _exported,
     expectations_load,
     flows_collect,
     refusal_cause,
@@ -175,3 +178,21 @@ def test_it_runs_the_asserted_flows_on_a_real_worker_and_reports_each_mismatch(
         "| greeting | FAILED, ? task runs | SUCCESS, 1 task runs "
         "| hello.value is 'Hello Ada' (got 'Hello Bob') |"
     ) in report
+
+
+def test_it_reads_a_bare_clone_by_exporting_the_test_sources_of_its_head(
+    checkout, tmp_path
+) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=checkout, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "tiny")
+    git("clone", "-q", "--bare", ".", str(tmp_path / "bare.git"))
+
+    exported = _exported(tmp_path / "bare.git", tmp_path / "exported")
+    assert sorted(f.path for f in flows_collect(exported)) == sorted(
+        f.path for f in flows_collect(checkout)
+    )
+    assert _commit(tmp_path / "bare.git").startswith(" at ")
