@@ -23,6 +23,7 @@ from its HEAD to a temporary directory first, as this would:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -33,6 +34,7 @@ import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -379,6 +381,18 @@ def _flowsite_environment(work: Path) -> None:
     )
 
 
+def _runner() -> ModuleType:
+    """scripts/kestra_compat_run.py, loaded from beside this file whichever Flowsite tree
+    is measured (that tree need not have it)."""
+    spec = importlib.util.spec_from_file_location(
+        "kestra_compat_run", Path(__file__).with_name("kestra_compat_run.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _is_bare_repository(path: Path) -> bool:
     return (path / "HEAD").is_file() and (path / "objects").is_dir()
 
@@ -417,6 +431,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-run", action="store_true", help="check the flows, run none")
     parser.add_argument("--report", type=Path, help="also write the report to this file")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per execution")
+    parser.add_argument(
+        "--flowsite",
+        type=Path,
+        help="the Flowsite tree to measure, e.g. another worktree (default: this one); "
+        "run the script with that tree's Python",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="flowsite-compat-") as work:
         source = f"Checkout: {args.checkout}{_commit(args.checkout)}"
@@ -425,11 +445,12 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.checkout / FLOW_DIRS[0]).is_dir():
             parser.error(f"{args.checkout} has no {FLOW_DIRS[0]}: is it a Kestra work tree?")
         _flowsite_environment(Path(work))
-        sys.path.insert(0, str(ROOT))
-        from scripts import kestra_compat_run  # needs the environment set first
+        root = (args.flowsite or ROOT).resolve()
+        sys.path.insert(0, str(root))
+        kestra_compat_run = _runner()  # after the environment: it sets Django up
 
         flows = flows_collect(args.checkout)
-        kestra_compat_run.flowsite_prepare(root=ROOT)
+        kestra_compat_run.flowsite_prepare(root=root)
         for flow in flows:
             flow.errors = kestra_compat_run.flow_check(flow.text)
             flow.causes = [refusal_cause(m, p, flow.text) for m, p in flow.errors]
@@ -438,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
             outcomes = kestra_compat_run.flows_run(
                 flows=[f for f in flows if f.expected_valid and f.in_scope and f.accepted],
                 expectations=expectations_load(),
-                root=ROOT,
+                root=root,
                 timeout=args.timeout,
             )
             runs = [RunResult(*outcome) for outcome in outcomes]
