@@ -24,7 +24,8 @@ from flows.models import Flow  # noqa: E402
 from flows.process_check import process_runner_check  # noqa: E402
 
 if TYPE_CHECKING:
-    from scripts.kestra_compat import Expectation, FlowFile
+    from scripts.kestra_compat_flows import FlowFile
+    from scripts.kestra_compat_report import Expectation
 
 # What one run came to: the expectation, the final state, its task runs, why it ended so,
 # and the outputs the expectation names ("task.name": the first such task run's value).

@@ -10,16 +10,13 @@ from pathlib import Path
 import pytest
 
 from scripts import kestra_compat_run
-from scripts.kestra_compat import (
+from scripts.kestra_compat import _commit, _exported
+from scripts.kestra_compat_flows import FlowFile, flows_collect, refusal_cause
+from scripts.kestra_compat_report import (
     Expectation,
-    FlowFile,
     OutputWanted,
     RunResult,
-    _commit,
-    _exported,
     expectations_load,
-    flows_collect,
-    refusal_cause,
     report_render,
 )
 from scripts.kestra_expectations_draft import draft_toml, expectations_from_java
