@@ -8,7 +8,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/flowsite_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: install run test test-embedded test-team lint typecheck bench images
+.PHONY: install run test test-embedded test-team lint typecheck bench images compat
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,3 +57,10 @@ bench: install
 
 images:
 	bash scripts/build-images.sh
+
+# Kestra's own test flows, measured on Flowsite beside the suite (not in it): how many are
+# accepted, and whether those Kestra's tests assert on end as Kestra expects. Needs a work
+# tree of kestra-io/kestra (scripts/kestra_compat.py says how to export one from a mirror).
+compat: install
+	@if [ -z "$(KESTRA_CHECKOUT)" ]; then echo "Usage: make compat KESTRA_CHECKOUT=<dir>"; exit 2; fi
+	env -u DATABASE_URL -u REDIS_URL $(PY) scripts/kestra_compat.py "$(KESTRA_CHECKOUT)" $(COMPAT_ARGS)
