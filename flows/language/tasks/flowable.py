@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from flows.expressions import is_truthy
 
@@ -113,6 +113,12 @@ class SwitchTask(FlowableTask):
     @classmethod
     def _null_is_none(cls, value: Any) -> Any:
         return [] if value is None else value  # Kestra's `defaults: null`
+
+    @model_validator(mode="after")
+    def _something_to_run(self) -> SwitchTask:
+        if not self.defaults and not any(self.cases.values()):
+            raise ValueError("No task defined, neither cases or default have any tasks")
+        return self
 
     def start(self, planner: Planner, run: RunView) -> dict[str, Any]:
         value = planner.render(self.value, run)

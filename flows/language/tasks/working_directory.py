@@ -66,6 +66,17 @@ class WorkingDirectoryTask(FlowableTask):
     )
     child_properties: ClassVar[tuple[str, ...]] = ("tasks",)
 
+    @field_validator("tasks")
+    @classmethod
+    def _runnable_only(cls, tasks: list[Task]) -> list[Task]:
+        # As Kestra: its tasks share a directory on one worker at a time, which a flowable
+        # (a Pause, a Parallel...) holding tasks of its own could not keep.
+        if any(task.flowable for task in tasks):
+            raise ValueError(
+                "Only runnable tasks are allowed as children of a WorkingDirectory task"
+            )
+        return tasks
+
     _input_files_as_text = field_validator("input_files", mode="before")(values_as_text)
 
     @field_validator("input_files")
