@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from executions.flow_rules import execution_stop, sla_breach, sla_deadlines
+from executions.flow_rules import execution_stop, max_duration_reason, sla_breach, sla_deadlines
 from executions.models import Execution
 from executions.planner import execution_locked, plan
 from executions.queue import enqueue_in_transaction
@@ -51,12 +51,7 @@ def _monitor_check(pk: int, now: datetime) -> bool:
         sla = next((s for s in definition.sla if s.id == monitor.sla_id), None)
         if sla is None or sla.duration is None or execution.is_terminal:
             return False
-        started = execution.started_at or now
-        reason = (
-            f"execution duration of {(now - started).total_seconds():.3f}s exceeds the "
-            f"maximum duration of {sla.duration.total_seconds():g}s"
-        )
-        sla_breach(execution, sla, reason)
+        sla_breach(execution, sla, max_duration_reason(sla))
         if sla.behavior != "NONE":
             execution_stop(execution, sla)
             enqueue_in_transaction(plan(execution, definition))
