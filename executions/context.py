@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cryptography.fernet import InvalidToken
+from django.conf import settings
 
 from flows.language import FlowDefinition
 from flows.language.tasks import TASK_TYPES, ForEachItemTask
@@ -198,6 +199,7 @@ def render_context(
     context["read"] = read
     context["errorLogs"] = error_logs
     context["envs"] = envs()
+    context["globals"] = settings.FLOWSITE_GLOBALS
     context["kv"] = kv
     return context
 

@@ -76,6 +76,17 @@ def env_memory(name: str, default: str) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a memory size such as 512m") from None
 
 
+def env_json_object(name: str) -> dict[str, Any]:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f'{name} must be a JSON object, such as {{"region": "eu"}}')
+    return value
+
+
 def env_list(name: str, default: str = "", sep: str = ",") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(sep) if item.strip()]
 

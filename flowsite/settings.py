@@ -23,6 +23,7 @@ from flowsite.env import (
     env_float,
     env_id_range,
     env_int,
+    env_json_object,
     env_list,
     env_memory,
     env_storage,
@@ -228,8 +229,7 @@ else:
     Q_CLUSTER["broker_class"] = "flowsite.broker.WakeableORM"
     Q_CLUSTER["poll"] = 1.0
 
-# Web threads and the database connections they, the workers and the clock may take,
-# checked against FLOWSITE_DATABASE_CONNECTIONS at start (flowsite/connections.py).
+# Web threads and the connections all may take, checked at start (flowsite/connections.py).
 _budget = connections_budget(
     workers=Q_CLUSTER["workers"],
     postgres=DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql",
@@ -285,8 +285,7 @@ if not 0 < FLOWSITE_LOGIN_SLOW_AFTER <= FLOWSITE_LOGIN_LOCK_AFTER:
 # How long a verified HTTP Basic header is remembered (accounts/login.py), so that an API
 # client using Basic auth does not pay the password hash on every request; 0 turns it off.
 FLOWSITE_BASIC_AUTH_CACHE_SECONDS = env_int("FLOWSITE_BASIC_AUTH_CACHE_SECONDS", 60, least=0)
-# Behind a reverse proxy, the header in which it passes on the client's address
-# (X-Forwarded-For, X-Real-IP); unset, the address of the connection is used.
+# Behind a reverse proxy, the header that carries the client's address (X-Forwarded-For).
 FLOWSITE_CLIENT_IP_HEADER = env_str("FLOWSITE_CLIENT_IP_HEADER")
 
 # A body read whole (a flow's YAML, JSON inputs, form fields), and a multipart upload
@@ -336,6 +335,8 @@ LOGGING = {
 }
 
 # --- Task execution -------------------------------------------------------------------
+# Kestra's global variables, `{{ globals.x }}` in every flow: a JSON object.
+FLOWSITE_GLOBALS = env_json_object("FLOWSITE_GLOBALS")
 
 # Extra PEM files (colon-separated) that task containers and processes trust, on top of
 # the host's own bundle: companies sit behind TLS-inspecting proxies.

@@ -5,6 +5,7 @@ temporary Flowsite (kestra_compat._flowsite_environment): it sets Django up."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -51,11 +52,23 @@ def flow_check(text: str) -> list[tuple[str, str]]:
     return []
 
 
+# What Kestra's own test server is configured with (its application-test.yml globals and
+# the environment its build gives the tests), in Flowsite's settings.
+KESTRA_TEST_SERVER = {
+    "FLOWSITE_GLOBALS": json.dumps(
+        {"string": "string", "int": 1, "bool": True, "nested": {"int": 2}}
+    ),
+    "FLOWSITE_ENV_TEST1": "true",
+    "FLOWSITE_ENV_TEST2": "Pass by env",
+}
+
+
 def _worker_start(root: Path) -> subprocess.Popen[bytes]:
     """A real django-q2 cluster with the clock (``manage.py workers``), as Flowsite runs."""
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "workers"],
         cwd=root,
+        env={**os.environ, **KESTRA_TEST_SERVER},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
