@@ -18,7 +18,7 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 
 from flows.language import FlowDefinition
-from flows.language.tasks import TASK_TYPES, ForEachItemTask
+from flows.language.tasks import TASK_TYPES, ForEachItemTask, WorkingDirectoryTask
 from flowsite.values import format_instant
 from namespaces.crypto import decrypt
 from namespaces.lookup import namespace_secrets, namespace_variables
@@ -29,6 +29,7 @@ from .secret_inputs import secret_inputs_open
 from .storage import SCHEME, storage_read_for
 
 FOR_EACH_ITEM_TYPES = ForEachItemTask.type_names()
+WORKING_DIRECTORY_TYPES = WorkingDirectoryTask.type_names()
 ENV_PREFIX = "FLOWSITE_ENV_"
 ERROR_LOGS_MAX = 100
 ENCRYPTED = "io.kestra.datatype:aes_encrypted"
@@ -159,9 +160,13 @@ def render_context(
         context["currentEachOutput"] = lambda outputs: current_each_output(outputs, run, by_id)
         parents = []
         parent = by_id.get(run.parent_id) if run.parent_id else None
+        in_workdir = False
         while parent is not None:
             parents.append({"taskrun": _taskrun(parent), "outputs": parent.outputs})
+            in_workdir = in_workdir or parent.task_type in WORKING_DIRECTORY_TYPES
             parent = by_id.get(parent.parent_id) if parent.parent_id else None
+        if in_workdir:  # Kestra's name for the task run a WorkingDirectory's task runs as
+            context["workerTaskrun"] = context["taskrun"]
         if parents:
             context["parent"] = parents[0]
             context["parents"] = parents
