@@ -52,14 +52,15 @@ def each_progress(
 ) -> State | None:
     """One run of ``tasks`` per value of ``run.outputs['values']``, ``values_at_once``
     values at a time (0: all), each running ``tasks_at_once`` of its tasks at a time (1:
-    in order, 0: all); no new value starts once one failed or was killed."""
+    in order, 0: all). All at once, every value starts together, as Kestra creates them;
+    a limited number at a time, no new value starts once one failed. None starts once one
+    was killed."""
     active = 0
     states: list[State] = []
     for index, value in enumerate(run.outputs.get("values", [])):
         prefix = f"{run.path}[{index}]/"
         if not planner.started(prefix) and (
-            (values_at_once and active >= values_at_once)
-            or State.FAILED in states
+            (values_at_once and (active >= values_at_once or State.FAILED in states))
             or State.KILLED in states
         ):
             break
