@@ -82,6 +82,10 @@ def _plan(
         and any(run.state == State.PAUSED for run in runs_by_path.values())
         and not walk.busy()
     ):
+        if execution.state == State.CREATED:  # a Pause came first: it ran, then paused
+            execution.state, execution.started_at = State.RUNNING, timezone.now()
+            execution.save(update_fields=["state", "started_at"])
+            execution_changed.send(sender=Execution, execution=execution)
         execution.state = State.PAUSED
         execution.save(update_fields=["state"])
         execution_changed.send(sender=Execution, execution=execution)

@@ -60,3 +60,9 @@ def ended(row: Execution | TaskRun) -> datetime:
     """When ``row`` ended; fails the test if it has not."""
     assert row.ended_at is not None, f"{row} has not ended"
     return row.ended_at
+
+
+def own_labels(execution: Execution) -> dict[str, str]:
+    """An execution's labels but the ``system.*`` ones Flowsite sets on every execution."""
+    execution.refresh_from_db()
+    return {k: v for k, v in (execution.labels or {}).items() if not k.startswith("system.")}

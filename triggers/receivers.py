@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from functools import partial
 from typing import Any
@@ -60,7 +61,8 @@ def _execution_changed(sender: object, execution: Execution, **kwargs: Any) -> N
         )
         return
     if waiting:
-        transaction.on_commit(partial(_flow_triggers_fire, execution, waiting))
+        # As it is now: the same transaction may move it on (RUNNING, then PAUSED).
+        transaction.on_commit(partial(_flow_triggers_fire, copy.copy(execution), waiting))
 
 
 def _flow_triggers_fire(execution: Execution, waiting: list[TriggerState]) -> None:

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from tests.accounts.permission_expectations import API, Case, Need
+from tests.accounts.permission_expectations import API, NEW_FLOW_YAML, Case, Need
 
 KESTRA_EXPECTATIONS: dict[str, list[Case]] = {
+    "api/v1/flows/bulk": [Case("POST", "/api/v1/flows/bulk", Need.EDITOR, API, body=NEW_FLOW_YAML)],
     # Kestra 1.x's paths (issue 12); /api/v1/main/... reaches these same routes.
     "api/v1/flows/search": [
         Case("GET", "/api/v1/flows/search", Need.LOGIN, API, lists_namespace=True)

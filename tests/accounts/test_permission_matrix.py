@@ -189,7 +189,7 @@ def test_each_route_answers_each_person_as_their_role_allows(
     if case.path == "/flows/new/" and case.method == "POST":
         assert status == 200 and "You need the Editor role" in response.content.decode()
         assert not Flow.objects.filter(flow_id="fresh").exists()
-    elif case.path == "/api/v1/flows" and case.method == "POST":
+    elif case.path in ("/api/v1/flows", "/api/v1/flows/bulk") and case.method == "POST":
         assert status == 403 and not Flow.objects.filter(flow_id="fresh").exists()
     elif case.need in (Need.SUPERUSER, Need.OWNER) or not _sees_namespace(persona):
         assert status == 404

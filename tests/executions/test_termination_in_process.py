@@ -300,6 +300,8 @@ def expected_state(spec: Spec) -> State:
     if kind == "if":
         return in_order(spec["then"] if decide == "true" else spec["else"])
     if kind == "switch":
+        if decide != "a" and not spec["defaults"]:
+            return State.FAILED  # as Kestra: no case matches and nothing by default
         return in_order(spec["a"] if decide == "a" else spec["defaults"])
     if kind == "foreach" and not decide:
         return State.SUCCESS  # no values

@@ -108,7 +108,9 @@ def test_it_starts_an_execution_with_inputs_and_labels(kestra, worker) -> None:
     execution = ended(started.id)
 
     assert execution.inputs == {"name": "Ada", "times": 3}
-    assert [(label.key, label.value) for label in started.labels] == [("team", "data")]
+    given = [(label.key, label.value) for label in started.labels]
+    assert [pair for pair in given if not pair[0].startswith("system.")] == [("team", "data")]
+    assert ("system.username", "alice") in given  # set on every execution, as in Kestra
     assert execution.state == State.SUCCESS
 
 

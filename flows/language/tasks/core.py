@@ -112,7 +112,7 @@ class PauseTask(FlowableTask):
         delay = self.pause_duration
         if isinstance(delay, str):
             delay = parse_duration(str(planner.render_value(delay, run)))
-        return delay or self.timeout
+        return delay if delay is not None else self.timeout
 
     @property
     def when_over(self) -> str:
