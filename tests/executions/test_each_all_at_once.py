@@ -34,7 +34,9 @@ tasks:
 def test_all_values_start_together_even_when_the_first_fails_at_once(worker) -> None:
     run = finished(execution_start(flow=Flow.save_source(FLOW.replace("LIMIT", "0"))))
     assert run.state == State.FAILED
-    assert sorted(run.task_runs.filter(task_id="said").values_list("value", flat=True)) == [
+    assert sorted(
+        str(v) for v in run.task_runs.filter(task_id="said").values_list("value", flat=True)
+    ) == [
         "fine",
         "good",
     ]
