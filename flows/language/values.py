@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, get_args
+from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, BeforeValidator, PlainSerializer, WithJsonSchema
 
-from flowsite.values import DURATION_PATTERN, format_iso_duration, parse_duration, parse_memory
+from flowsite.values import (
+    DURATION_PATTERN,
+    format_iso_duration,
+    parse_duration,
+    parse_memory,
+    relative_path_check,
+)
 
 # Written back in Java's spelling (PT1H30M), which parse_duration reads again: a task is
 # dumped and validated anew each time its expressions are rendered.
@@ -70,3 +76,17 @@ def _as_text(item: object) -> object:
 def number_as_text(value: object) -> object:
     """Kestra reads ``id: 1`` as the id "1" (YAML reads a number)."""
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def input_file_names_inside(value: Any) -> Any:
+    """Kestra's inputFiles names (a map's keys) stay inside the working directory."""
+    for name in value if isinstance(value, dict) else ():
+        relative_path_check(name, what="inputFiles name")
+    return value
+
+
+def output_patterns_inside(value: Any) -> Any:
+    """Kestra's outputFiles patterns stay inside the working directory."""
+    for pattern in value or ():
+        relative_path_check(pattern.removeprefix("./"), what="outputFiles pattern")
+    return value

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from ..states import State
 from .base import BaseTask, LanguageModel, Outcome, PurgeParts, Runtime
-from .logs import instant
+from .logs import purge_window
 
 PurgedState = Literal["SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "SKIPPED"]
 
@@ -84,12 +84,10 @@ class PurgeExecutionsTask(BaseTask):
     purge_storage: bool = Field(True, description="Delete their stored files")
 
     def run(self, runtime: Runtime) -> Outcome:
-        try:
-            start = instant(self.start_date, "startDate") if self.start_date else None
-            end = instant(self.end_date, "endDate")
-        except ValueError as exc:
-            runtime.log(str(exc), "ERROR")
-            return Outcome(State.FAILED, error=str(exc))
+        window = purge_window(runtime, self.start_date, self.end_date)
+        if isinstance(window, Outcome):
+            return window
+        start, end = window
         counts = runtime.executions_purge(
             namespace=self.namespace,
             flow_id=self.flow_id,

@@ -64,6 +64,18 @@ def instant(text: str, what: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def purge_window(
+    runtime: Runtime, start_date: str | None, end_date: str
+) -> tuple[datetime | None, datetime] | Outcome:
+    """A purge's startDate and endDate as instants, or the FAILED outcome naming the bad one."""
+    try:
+        start = instant(start_date, "startDate") if start_date else None
+        return start, instant(end_date, "endDate")
+    except ValueError as exc:
+        runtime.log(str(exc), "ERROR")
+        return Outcome(State.FAILED, error=str(exc))
+
+
 class PurgeLogsTask(BaseTask):
     """Deletes log lines of ended executions of this namespace (or one inside it)."""
 
@@ -77,12 +89,10 @@ class PurgeLogsTask(BaseTask):
     end_date: str = Field(description="Lines written up to this date, e.g. {{ now() }}")
 
     def run(self, runtime: Runtime) -> Outcome:
-        try:
-            start = instant(self.start_date, "startDate") if self.start_date else None
-            end = instant(self.end_date, "endDate")
-        except ValueError as exc:
-            runtime.log(str(exc), "ERROR")
-            return Outcome(State.FAILED, error=str(exc))
+        window = purge_window(runtime, self.start_date, self.end_date)
+        if isinstance(window, Outcome):
+            return window
+        start, end = window
         count = runtime.logs_purge(
             namespace=self.namespace,
             flow_id=self.flow_id,

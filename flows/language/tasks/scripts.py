@@ -9,10 +9,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, WithJsonSchema, field_validator
 
-from flowsite.values import relative_path_check
-
 from ..states import State
-from ..values import MemorySize, values_as_text
+from ..values import MemorySize, input_file_names_inside, output_patterns_inside, values_as_text
 from .base import (
     BaseTask,
     LanguageModel,
@@ -162,19 +160,8 @@ class ScriptTask(BaseTask):
     _input_files_as_text = field_validator("input_files", mode="before")(values_as_text)
     _namespace_files = field_validator("namespace_files", mode="before")(_namespace_files_block)
 
-    @field_validator("input_files")
-    @classmethod
-    def _input_file_names_stay_inside(cls, value: Any) -> Any:
-        for name in value if isinstance(value, dict) else ():
-            relative_path_check(name, what="inputFiles name")
-        return value
-
-    @field_validator("output_files")
-    @classmethod
-    def _output_patterns_stay_inside(cls, value: Any) -> Any:
-        for pattern in value or ():
-            relative_path_check(pattern.removeprefix("./"), what="outputFiles pattern")
-        return value
+    _input_file_names_stay_inside = field_validator("input_files")(input_file_names_inside)
+    _output_patterns_stay_inside = field_validator("output_files")(output_patterns_inside)
 
     # What the runners need, with the older and newer spellings resolved.
     @property

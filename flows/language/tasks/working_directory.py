@@ -5,14 +5,14 @@ executions/workdir.py)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from flowsite.values import relative_path_check
 
 from ..model import LanguageModel
-from ..values import Duration, values_as_text
+from ..values import Duration, input_file_names_inside, output_patterns_inside, values_as_text
 from .base import FlowableTask
 
 if TYPE_CHECKING:
@@ -79,16 +79,5 @@ class WorkingDirectoryTask(FlowableTask):
 
     _input_files_as_text = field_validator("input_files", mode="before")(values_as_text)
 
-    @field_validator("input_files")
-    @classmethod
-    def _input_file_names_stay_inside(cls, value: Any) -> Any:
-        for name in value if isinstance(value, dict) else ():
-            relative_path_check(name, what="inputFiles name")
-        return value
-
-    @field_validator("output_files")
-    @classmethod
-    def _output_patterns_stay_inside(cls, value: Any) -> Any:
-        for pattern in value or ():
-            relative_path_check(pattern.removeprefix("./"), what="outputFiles pattern")
-        return value
+    _input_file_names_stay_inside = field_validator("input_files")(input_file_names_inside)
+    _output_patterns_stay_inside = field_validator("output_files")(output_patterns_inside)
