@@ -9,6 +9,7 @@ root (what Flowsite's editor reads) and ``definitions['io.kestra.core.models.flo
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any, get_args
 
@@ -20,6 +21,13 @@ from .language.tasks import LanguageModel
 SCHEMA_PATH = "/api/v1/plugins/schemas/flow"
 FLOW_CLASS = "io.kestra.core.models.flows.Flow"
 INPUTS_PACKAGE = "io.kestra.core.models.flows.input"
+# A union of all the members of a kind, named as Kestra names the kind's base class.
+UNION_NAMES = (
+    (".flows.input.", "io.kestra.core.models.flows.Input"),
+    (".condition", "io.kestra.core.models.conditions.Condition"),
+    (".trigger.", "io.kestra.core.models.triggers.AbstractTrigger"),
+    ("io.kestra.", "io.kestra.core.models.tasks.Task"),
+)
 # Models without a ``type`` naming their Kestra class.
 CLASS_NAMES = {
     "FlowDefinition": FLOW_CLASS,
@@ -47,6 +55,7 @@ def flow_schema() -> dict[str, Any]:
     for definition in kestra.values():
         _drop_not_supported(definition)
     kestra[FLOW_CLASS] = {key: value for key, value in root.items() if key != "definitions"}
+    root, kestra = _unions_shared(root, kestra)
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_PATH,
@@ -55,6 +64,62 @@ def flow_schema() -> dict[str, Any]:
         "description": "A flow in Kestra's language, as Flowsite runs it.",
         "definitions": kestra,
     }
+
+
+def _unions_shared(
+    root: dict[str, Any], definitions: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every flowable holds any task: the union of all task types, written out in each
+    of their ``tasks``, ``errors``, ``finally``... made the schema seven times its size.
+    A large union met more than once becomes one definition, referenced where it stood."""
+    counts: dict[str, int] = {}
+
+    def count(value: Any) -> None:
+        if isinstance(value, dict):
+            if _large_union(value):
+                key = json.dumps(value, sort_keys=True)
+                counts[key] = counts.get(key, 0) + 1
+            for item in value.values():
+                count(item)
+        elif isinstance(value, list):
+            for item in value:
+                count(item)
+
+    count(root)
+    count(definitions)
+    shared = {
+        key: _union_name(key, index)
+        for index, key in enumerate(k for k, n in counts.items() if n > 1)
+    }
+
+    def replaced(value: Any) -> Any:
+        if isinstance(value, dict):
+            if _large_union(value) and (key := json.dumps(value, sort_keys=True)) in shared:
+                return {"$ref": f"#/definitions/{shared[key]}"}
+            return {k: replaced(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [replaced(item) for item in value]
+        return value
+
+    definitions = {name: replaced(body) for name, body in definitions.items()}
+    for key, name in shared.items():
+        definitions[name] = json.loads(key)
+    return replaced(root), definitions
+
+
+def _large_union(value: dict[str, Any]) -> bool:
+    branches = value.get("oneOf") or value.get("anyOf") or []
+    return len(branches) >= 8 and all(isinstance(b, dict) and "$ref" in b for b in branches)
+
+
+def _union_name(key: str, index: int) -> str:
+    """Kestra's name for the kind of thing a shared union holds, by its members' names."""
+    union = json.loads(key)
+    refs = [branch["$ref"] for branch in union.get("oneOf") or union.get("anyOf")]
+    for marker, name in UNION_NAMES:
+        if all(marker in ref for ref in refs):
+            return name
+    return f"flowsite.Union{index}"
 
 
 def _class_names(definitions: dict[str, Any]) -> dict[str, str]:

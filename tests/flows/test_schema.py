@@ -40,9 +40,12 @@ def test_the_schema_rejects_an_unknown_task_type_at_its_path() -> None:
 
 def test_the_schema_offers_every_task_type_with_its_properties_and_docs() -> None:
     schema = flow_schema()
-    mapping = schema["properties"]["tasks"]["items"]["discriminator"]["mapping"]
-    assert {"io.kestra.plugin.scripts.python.Script", "python.Script", "Log"} <= set(mapping)
     definitions = schema["definitions"]
+    assert schema["properties"]["tasks"]["items"] == {
+        "$ref": "#/definitions/io.kestra.core.models.tasks.Task"
+    }
+    mapping = definitions["io.kestra.core.models.tasks.Task"]["discriminator"]["mapping"]
+    assert {"io.kestra.plugin.scripts.python.Script", "python.Script", "Log"} <= set(mapping)
     script = definitions["io.kestra.plugin.scripts.python.Script"]["properties"]
     assert script["script"]["description"] == "The Python source to run"
     assert script["warningOnStdErr"]["default"] is True

@@ -48,8 +48,17 @@ def test_every_reference_points_at_a_definition_by_class_name() -> None:
     for ref in found:
         assert ref.startswith("#/definitions/")
         assert ref.removeprefix("#/definitions/") in schema["definitions"]
-    mapping = schema["properties"]["tasks"]["items"]["discriminator"]["mapping"]
+    mapping = schema["definitions"]["io.kestra.core.models.tasks.Task"]["discriminator"]["mapping"]
     assert mapping["python.Script"] == f"#/definitions/{PYTHON_SCRIPT}"
+
+
+def test_the_union_of_task_types_is_written_once_and_referenced_by_every_flowable() -> None:
+    schema = flow_schema()
+    task = {"$ref": "#/definitions/io.kestra.core.models.tasks.Task"}
+    for name in ("Sequential", "Parallel", "ForEach", "WorkingDirectory"):
+        flowable = schema["definitions"][f"io.kestra.plugin.core.flow.{name}"]["properties"]
+        assert flowable["tasks"]["items"] == task
+    assert len(json.dumps(schema)) < 400_000  # each flowable once wrote the union out
 
 
 def test_the_flow_definition_is_the_root_flowsites_editor_reads() -> None:
