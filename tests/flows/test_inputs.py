@@ -179,7 +179,7 @@ def test_an_expression_in_defaults_is_left_for_the_run_to_render() -> None:
 
 def test_the_schema_offers_inputs_and_agrees_with_the_server() -> None:
     schema = flow_schema()
-    mapping = schema["properties"]["inputs"]["items"]["discriminator"]["mapping"]
+    mapping = schema["definitions"]["io.kestra.core.models.flows.Input"]["discriminator"]["mapping"]
     assert {"STRING", "INT", "SELECT", "ENUM", "MULTISELECT", "FILE", "DURATION"} <= set(mapping)
     validator = jsonschema.Draft202012Validator(schema)
     assert list(validator.iter_errors(yaml.safe_load(EVERY_TYPE.replace("2013-10-25", "x")))) == []
