@@ -41,7 +41,6 @@ from .runners.process import ProcessRunner
 from .storage import (
     SCHEME,
     input_files_materialize,
-    storage_read_for,
     storage_save,
     storage_uri,
     uri_execution,
@@ -200,15 +199,6 @@ class WorkerRuntime(TaskServices, ExtraServices):
             ]
             TaskRun.objects.filter(pk=self.task_run.pk).update(outputs=outputs)
         return children
-
-    def read_file(self, uri: str, *, what: str) -> bytes:
-        try:
-            return storage_read_for(self.execution, uri, what=what)
-        except (FileNotFoundError, ValueError) as exc:
-            raise TaskError(f"{what}: {exc}") from None
-
-    def keep_file(self, name: str, content: bytes) -> str:
-        return storage_save(storage_uri(self.execution, self.task_run, name), content)
 
     def render_with(self, value: Any, *, taskrun: dict[str, Any]) -> Any:
         execution = self.execution

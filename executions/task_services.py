@@ -44,7 +44,7 @@ class TaskServices:
         except SubflowOutputsFailed as exc:
             raise TaskError(str(exc)) from None
 
-    def file_store(self, name: str, content: IO[bytes]) -> str:
+    def file_store(self, name: str, content: bytes | IO[bytes]) -> str:
         try:
             uri = storage_uri(self.execution, self.task_run, name)
         except ValueError as exc:

@@ -129,12 +129,6 @@ class Runtime(Protocol):
         """One child execution per item of ``inputs``, all or none, and ``outputs`` kept
         on this task run with them: none of them starts before all are there."""
 
-    def read_file(self, uri: str, *, what: str) -> bytes:
-        """A stored file this execution may read; ``what`` names it in a refusal."""
-
-    def keep_file(self, name: str, content: bytes) -> str:
-        """Store ``content`` as this task run's file ``name``; its kestra:/// URI."""
-
     def render_with(self, value: Any, *, taskrun: dict[str, Any]) -> Any:
         """``value`` rendered for this task run, ``taskrun`` adding to its variables."""
 
@@ -156,10 +150,11 @@ class Runtime(Protocol):
         """A session that trusts the worker's CA bundle and proxies and refuses the
         server's own services."""
 
-    def file_store(self, name: str, content: IO[bytes]) -> str:
+    def file_store(self, name: str, content: bytes | IO[bytes]) -> str:
         """Store ``content`` as this task run's file ``name``; its kestra:/// URI."""
 
-    def file_read(self, uri: str, *, what: str) -> bytes: ...
+    def file_read(self, uri: str, *, what: str) -> bytes:
+        """A stored file this execution may read; ``what`` names it in a refusal."""
 
     def encrypt(self, text: str) -> str: ...
 

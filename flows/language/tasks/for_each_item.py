@@ -142,10 +142,10 @@ class ForEachItemTask(BaseTask):
 
     def run(self, runtime: Runtime) -> Outcome:
         call = self.call
-        batches = self.batch.split(runtime.read_file(self.items.strip(), what="items"))
+        batches = self.batch.split(runtime.file_read(self.items.strip(), what="items"))
         runs = []
         for iteration, content in enumerate(batches, start=1):
-            uri = runtime.keep_file(f"batch-{iteration}", content)
+            uri = runtime.file_store(f"batch-{iteration}", content)
             extra = {"items": uri, "iteration": iteration}
             inputs = runtime.render_with(call.inputs, taskrun=extra)
             runs.append(inputs)

@@ -44,7 +44,7 @@ class LocalFilesTask(BaseTask):
             files.update(runtime.files_materialize(self.inputs))
             runtime.shared_files_keep(files)
         uris = {
-            name: runtime.keep_file(name, content)
+            name: runtime.file_store(name, content)
             for name, content in files.items()
             if self.outputs and runtime.glob_match(self.outputs, name)
         }
