@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 
 from flows.expressions import render
 
 from ..tasks import LanguageModel
-
-if TYPE_CHECKING:
-    from .conditions import MultipleCondition
 
 TRIGGER_DATE = "{{ trigger.date }}"
 
@@ -39,8 +36,9 @@ class ConditionContext:
     event: FlowEvent | None = None
     flow_namespace: str = ""
     flow_id: str = ""
-    # MultipleCondition: the triggers app answers from its stored window.
-    multiple: Callable[[MultipleCondition, ConditionContext], bool] | None = None
+    # MultipleCondition (conditions.py, which builds on this module): the triggers app
+    # answers from its stored window; called with the condition and this context.
+    multiple: Callable[[Any, ConditionContext], bool] | None = None
 
     def render(self, template: str) -> str:
         return render(template, self.variables)
