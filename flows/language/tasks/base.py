@@ -35,9 +35,6 @@ from .contracts import ScriptResult as ScriptResult
 from .contracts import ScriptRun as ScriptRun
 
 if TYPE_CHECKING:
-    from .flowable import Task
-
-if TYPE_CHECKING:
     pass
 
 if TYPE_CHECKING:
@@ -232,3 +229,10 @@ class FlowableTask(BaseTask):
     def drawn_branches(self) -> list[tuple[str, list[Any]]]:
         """Its child lists in the order drawn, each with its label."""
         return [("", list(getattr(self, "tasks", [])))]
+
+
+if TYPE_CHECKING:
+    # The union of every task type is built in flowable.py, which imports this module;
+    # each model's ``Task`` fields are resolved there (model_rebuild). Type checkers
+    # see the base every member shares.
+    Task = BaseTask

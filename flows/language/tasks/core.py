@@ -16,7 +16,7 @@ from ..values import Duration, DurationOrExpression
 from .base import BaseTask, FlowableTask, LogLevel, Outcome, Planner, Runtime, RunView
 
 if TYPE_CHECKING:
-    from .flowable import Task
+    from .base import BaseTask as Task  # the union, resolved in flowable.py
 
 
 class LogTask(BaseTask):

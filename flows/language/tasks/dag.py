@@ -11,7 +11,7 @@ from ..states import State
 from .base import FlowableTask, LanguageModel, Layout, Planner, RunView
 
 if TYPE_CHECKING:
-    from .flowable import Task
+    from .base import BaseTask as Task  # the union, resolved in flowable.py
 
 
 class DagNode(LanguageModel):

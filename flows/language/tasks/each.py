@@ -15,7 +15,7 @@ from ..states import State
 from .base import BaseTask, FlowableTask, Layout, Planner, RunView
 
 if TYPE_CHECKING:
-    from .flowable import Task
+    from .base import BaseTask as Task  # the union, resolved in flowable.py
 
 
 def each_values(values: Any, *, owner: str) -> list[str]:

@@ -15,7 +15,7 @@ from ..values import Duration
 from .base import FlowableTask, LanguageModel, Layout, Planner, RunView, Undecided
 
 if TYPE_CHECKING:
-    from .flowable import Task
+    from .base import BaseTask as Task  # the union, resolved in flowable.py
 
 
 class CheckFrequency(LanguageModel):

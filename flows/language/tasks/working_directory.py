@@ -16,7 +16,7 @@ from ..values import Duration, input_file_names_inside, output_patterns_inside, 
 from .base import FlowableTask
 
 if TYPE_CHECKING:
-    from .flowable import Task
+    from .base import BaseTask as Task  # the union, resolved in flowable.py
 
 
 class NamespaceFilesOptions(LanguageModel):
