@@ -38,7 +38,7 @@ from .tasks import (
     Task,
 )
 from .triggers import TRIGGER_UNION_TAGS, Triggers, union_kind
-from .values import FLOW_ID_PATTERN, NAMESPACE_PATTERN, values_as_text
+from .values import FLOW_ID_PATTERN, NAMESPACE_PATTERN, labels_as_mapping
 
 
 class FlowDefinition(LanguageModel):
@@ -114,13 +114,7 @@ class FlowDefinition(LanguageModel):
     checks: NotSupportedYet = None
     worker_group: NotSupportedYet = None
 
-    @field_validator("labels", mode="before")
-    @classmethod
-    def _labels_as_mapping(cls, value: object) -> object:
-        # Kestra accepts labels as a mapping or as a list of {key, value}.
-        if isinstance(value, list) and all(isinstance(i, dict) and "key" in i for i in value):
-            value = {str(i["key"]): i.get("value") for i in value}
-        return values_as_text(value)
+    _labels_as_mapping = field_validator("labels", mode="before")(labels_as_mapping)
 
     @model_validator(mode="after")
     def _flow_retry_reaches_tasks(self) -> FlowDefinition:

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from .tasks import TASK_MODELS, BaseTask, LanguageModel, Retry, Task
 from .triggers import TRIGGER_MODELS, Condition
 from .triggers.conditions import CONDITION_MODELS
-from .values import TASK_ID_PATTERN, Duration, type_names, values_as_text
+from .values import TASK_ID_PATTERN, Duration, labels_as_mapping, type_names
 
 
 class FlowOutput(LanguageModel):
@@ -66,12 +66,7 @@ class Sla(LanguageModel):
     duration: Duration | None = None
     assert_: str | None = Field(None, alias="assert")
 
-    @field_validator("labels", mode="before")
-    @classmethod
-    def _labels_as_mapping(cls, value: object) -> object:
-        if isinstance(value, list) and all(isinstance(i, dict) and "key" in i for i in value):
-            value = {str(i["key"]): i.get("value") for i in value}
-        return values_as_text(value)
+    _labels_as_mapping = field_validator("labels", mode="before")(labels_as_mapping)
 
     @model_validator(mode="after")
     def _complete(self) -> Sla:

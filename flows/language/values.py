@@ -90,3 +90,11 @@ def output_patterns_inside(value: Any) -> Any:
     for pattern in value or ():
         relative_path_check(pattern.removeprefix("./"), what="outputFiles pattern")
     return value
+
+
+def labels_as_mapping(value: object) -> object:
+    """Kestra's labels, given as a mapping or as a list of {key, value}, as a mapping of
+    text."""
+    if isinstance(value, list) and all(isinstance(i, dict) and "key" in i for i in value):
+        value = {str(i["key"]): i.get("value") for i in value}
+    return values_as_text(value)

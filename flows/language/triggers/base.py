@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ..tasks import LanguageModel, NotSupportedYet
-from ..values import TASK_ID_PATTERN, number_as_text, type_names, values_as_text
+from ..values import TASK_ID_PATTERN, labels_as_mapping, number_as_text, type_names
 
 # Every state name Kestra accepts in a trigger, so flows written for Kestra validate; the
 # states Flowsite never reaches simply never match.
@@ -63,12 +63,7 @@ class BaseTrigger(LanguageModel):
     min_log_level: NotSupportedYet = None
     worker_group: NotSupportedYet = None
 
-    @field_validator("labels", mode="before")
-    @classmethod
-    def _labels_as_mapping(cls, value: object) -> object:
-        if isinstance(value, list) and all(isinstance(i, dict) and "key" in i for i in value):
-            value = {str(i["key"]): i.get("value") for i in value}
-        return values_as_text(value)
+    _labels_as_mapping = field_validator("labels", mode="before")(labels_as_mapping)
 
     @field_validator("id", mode="before")
     @classmethod

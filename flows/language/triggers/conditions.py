@@ -19,7 +19,7 @@ from pydantic import Field, field_validator
 from flows.expressions import render
 
 from ..tasks import LanguageModel
-from ..values import NAMESPACE_PATTERN, TASK_ID_PATTERN, Duration, values_as_text
+from ..values import NAMESPACE_PATTERN, TASK_ID_PATTERN, Duration, labels_as_mapping
 from .base import KestraState
 from .condition_base import ConditionContext as ConditionContext
 from .condition_base import ConditionInvalid as ConditionInvalid
@@ -141,12 +141,7 @@ class ExecutionLabelsCondition(LanguageModel):
     ]
     labels: dict[str, str] = Field(min_length=1)
 
-    @field_validator("labels", mode="before")
-    @classmethod
-    def _as_mapping(cls, value: object) -> object:
-        if isinstance(value, list) and all(isinstance(i, dict) and "key" in i for i in value):
-            value = {str(i["key"]): i.get("value") for i in value}
-        return values_as_text(value)
+    _as_mapping = field_validator("labels", mode="before")(labels_as_mapping)
 
     def test(self, context: ConditionContext) -> bool:
         event = context.event
