@@ -182,6 +182,8 @@ function mount(textarea, previous) {
   current = { view, textarea, form, readOnly };
   flowSchema().then((schema) => {
     if (schema && current && current.view === view) updateSchema(view, schema);
+    // Completion reads the schema: tests (and anyone timing the page) wait for this.
+    if (window.flowsiteSchemaReadyMs === undefined) window.flowsiteSchemaReadyMs = performance.now();
   });
   if (form && !form.hasAttribute("hx-post")) {
     // A plain form leaves the page on submit: that is not losing work.

@@ -34,6 +34,9 @@ def _open_editor(page: Page, flow: Flow) -> Any:
     """The flow's page with the editor mounted; returns the editor's content area."""
     page.goto(flow.get_absolute_url())
     page.wait_for_function("window.flowsiteEditorReadyMs !== undefined")
+    # Completion and hover read the flow schema, fetched after the editor mounts; on a
+    # loaded machine it can arrive after the first keystrokes.
+    page.wait_for_function("window.flowsiteSchemaReadyMs !== undefined", timeout=60_000)
     return page.locator("#editor .cm-content")
 
 
