@@ -20,12 +20,10 @@ from django.core.exceptions import ImproperlyConfigured
 from flowsite.connections import connections_budget
 from flowsite.env import (
     env_bool,
-    env_float,
     env_id_range,
     env_int,
     env_json_object,
     env_list,
-    env_memory,
     env_storage,
     env_str,
 )
@@ -105,6 +103,7 @@ INSTALLED_APPS = [
     "executions",
     "triggers",
     "namespaces",
+    "environments",
     # After executions, whose `qcluster` command stands in for django-q2's own.
     "django_q",
 ]
@@ -372,23 +371,17 @@ FLOWSITE_DEFAULT_SHELL_IMAGE = env_str("FLOWSITE_DEFAULT_SHELL_IMAGE", "ubuntu:l
 # How deep Subflow calls may nest (a root execution is 0): a chain that comes back round
 # (A calls B, B calls A) fails its task there instead of starting executions without end.
 FLOWSITE_SUBFLOW_MAX_DEPTH = env_int("FLOWSITE_SUBFLOW_MAX_DEPTH", 10, least=1)
-# --- Containers (executions/runners/docker.py) --------------------------------------
-# Limits of every task container unless the task sets its own (taskRunner's memory.memory
-# and cpu.cpus, as in Kestra); 0 lifts a limit. Without them one task could take the
-# engine's host: all its memory, every CPU, or every process slot with a fork bomb.
-FLOWSITE_CONTAINER_MEMORY = env_memory("FLOWSITE_CONTAINER_MEMORY", "512m")
-FLOWSITE_CONTAINER_CPUS = env_float("FLOWSITE_CONTAINER_CPUS", 1.0)
-FLOWSITE_CONTAINER_PIDS = env_int("FLOWSITE_CONTAINER_PIDS", 512)
-for _name, _limit, _least in [
-    ("FLOWSITE_CONTAINER_MEMORY", FLOWSITE_CONTAINER_MEMORY, 6 * 1024**2),  # Docker's minimum
-    ("FLOWSITE_CONTAINER_CPUS", FLOWSITE_CONTAINER_CPUS, 0.01),
-    ("FLOWSITE_CONTAINER_PIDS", FLOWSITE_CONTAINER_PIDS, 16),  # a shell and a few commands
-]:
-    if _limit != 0 and not _limit >= _least:
-        raise ImproperlyConfigured(f"{_name}={env_str(_name)!r} is too small (0 means no limit)")
-# Kill and timeout send SIGTERM to a task's processes, then SIGKILL after this many
-# seconds, so that a task may clean up (executions/runners/base.py); 0 sends SIGKILL at once.
-FLOWSITE_KILL_GRACE_SECONDS = env_float("FLOWSITE_KILL_GRACE_SECONDS", 10.0, least=0)
+# Containers' limits, the kill grace and Python environments: flowsite/settings_runners.py.
+from flowsite.settings_runners import (  # noqa: E402, F401
+    FLOWSITE_CONTAINER_CPUS,
+    FLOWSITE_CONTAINER_MEMORY,
+    FLOWSITE_CONTAINER_PIDS,
+    FLOWSITE_KILL_GRACE_SECONDS,
+    FLOWSITE_PIP_COMMANDS_CACHED,
+    FLOWSITE_PYTHON_ENV_CACHE_BYTES,
+    FLOWSITE_PYTHON_ENV_TTL_SECONDS,
+)
+
 # Labels this installation's containers, so that its cleanup leaves other installations'
 # alone on a shared Docker engine (flowsite/installation.py).
 FLOWSITE_INSTALLATION_ID = installation_id(DATA_DIR, env_str("FLOWSITE_INSTALLATION_ID"))
