@@ -28,8 +28,9 @@ def environments_over_cap(place: str, *, keep: int | None = None) -> list[Python
     total = ready.aggregate(total=Sum("size_bytes"))["total"] or 0
     if not cap or total <= cap:
         return []
+    candidates = ready if keep is None else ready.exclude(pk=keep)
     chosen = []
-    for environment in ready.exclude(pk=keep).order_by("last_used_at", "created_at"):
+    for environment in candidates.order_by("last_used_at", "created_at"):
         if total <= cap:
             break
         chosen.append(environment)
