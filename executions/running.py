@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.reach import CrossingRefused, file_require, subflow_require
+from environments.use import environment_prepare
 from flows.expressions import ExpressionError, has_expression, render_bounds, render_value
 from flows.inputs import InputsInvalid
 from flows.language import FlowDefinition
@@ -127,6 +128,10 @@ class WorkerRuntime(TaskServices, ExtraServices):
             cpus=script.cpus,
             timeout=script.timeout,
             python=script.python,
+        )
+        # Its dependencies and pip-only beforeCommands: an environment built once.
+        spec = environment_prepare(
+            spec, process=script.process, sink=self.writer, should_stop=self.stop_watch
         )
         runner = ProcessRunner() if script.process else DockerRunner()
         result = drive(

@@ -39,6 +39,16 @@ class TaskError(Exception):
     """A task could not run, for a reason to show the user as it is."""
 
 
+@dataclass(frozen=True)
+class Volume:
+    """A directory a run sees besides its working directory: a Docker volume mounted at
+    ``target``, or for the Process runner the host directory ``source`` itself."""
+
+    source: str  # the volume's name, or the host directory
+    target: str  # where a container sees it
+    read_only: bool = True
+
+
 @dataclass
 class RunSpec:
     execution_id: str
@@ -56,13 +66,16 @@ class RunSpec:
     memory_bytes: int | None = None
     cpus: float | None = None
     timeout: float | None = None
-    python: PythonSetup | None = None  # dependencies to install first
+    python: PythonSetup | None = None  # dependencies to install first, on every run
+    volumes: list[Volume] = field(default_factory=list)
+    # Shell lines before the commands, such as those putting an environment on PYTHONPATH.
+    setup_lines: list[str] = field(default_factory=list)
 
     @property
     def shell_script(self) -> str:
         # Like Kestra, stop at the first failing command.
         setup = python_setup_lines(self.python, task_run_id=self.task_run_id) if self.python else []
-        return "set -e\n" + "\n".join([*setup, *self.commands]) + "\n"
+        return "set -e\n" + "\n".join([*self.setup_lines, *setup, *self.commands]) + "\n"
 
     @property
     def exit_marker(self) -> str:

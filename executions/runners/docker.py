@@ -97,7 +97,13 @@ class DockerRunner:
                 working_dir=WORKDIR,
                 environment={**task_env(spec, ca_bundle_path=CA_PATH), "WORKING_DIR": WORKDIR},
                 labels={**spec.labels, **installation_labels()},
-                mounts=[Mount(CA_DIR, ca_volume, type="volume", read_only=True)],
+                mounts=[
+                    Mount(CA_DIR, ca_volume, type="volume", read_only=True),
+                    *(
+                        Mount(v.target, v.source, type="volume", read_only=v.read_only)
+                        for v in spec.volumes
+                    ),
+                ],
                 **limits,
                 detach=True,
                 tty=False,

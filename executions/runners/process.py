@@ -133,6 +133,9 @@ class ProcessRunner:
             script = tmpdir / "script"
             script.write_text(spec.shell_script, encoding="utf-8")
             user.chown(workdir, tmpdir)
+            for volume in spec.volumes:  # the task may write only where it is meant to
+                if not volume.read_only:
+                    user.chown(Path(volume.source))
             venv = task_venv()
             env = task_environment(
                 spec, user=user, workdir=workdir, tmpdir=tmpdir, venv=venv, ca_file=_ca_file()

@@ -8,9 +8,8 @@ uv installs them when asked for (Kestra's default) and found on PATH, pip otherw
 The installer's output is kept aside; when it fails, the script prints ``failed_marker``
 and that output on stderr and stops, and the driver ends the task with its message.
 
-Every run installs its dependencies again for now. Keeping built environments for reuse
-(Kestra's ``dependencyCacheEnabled``) means giving the lines below a ready directory
-instead of an install: ``python_setup_lines`` is the one place that decides how.
+This is the path of ``dependencyCacheEnabled: false``: every run installs them again.
+Otherwise an environment built once stands in for the install (environments/use.py).
 """
 
 from __future__ import annotations
@@ -32,6 +31,8 @@ def failed_marker(task_run_id: str) -> str:
 
 def python_setup_lines(setup: PythonSetup, *, task_run_id: str) -> list[str]:
     """Shell lines that install ``setup``'s dependencies and make them importable."""
+    if not setup.dependencies:
+        return []
     packages = " ".join(shlex.quote(name) for name in setup.dependencies)
     uv_wanted = "command -v uv >/dev/null 2>&1" if setup.package_manager == "UV" else "false"
     lines = [

@@ -33,14 +33,18 @@ class Outcome:
 
 @dataclass(frozen=True)
 class PythonSetup:
-    """A python task's ``dependencies``, installed before its script runs."""
+    """A python task's ``dependencies``, installed before its script runs, and its
+    beforeCommands, which may only install packages."""
 
     dependencies: tuple[str, ...]
     package_manager: str  # UV (pip where uv is missing) or PIP
     python_version: str | None
-    # Kestra keeps built environments for reuse when true (its default); Flowsite installs
-    # them on every run for now, and will reuse them where this is true.
+    # Kestra keeps built environments for reuse when true (its default), as Flowsite does
+    # (environments/); false installs them on every run.
     cache_enabled: bool = True
+    # The task's beforeCommands: when they only pip-install packages, the environment
+    # stands in for them too (a Flowsite extension).
+    before_commands: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

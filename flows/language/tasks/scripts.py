@@ -9,6 +9,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, WithJsonSchema, field_validator
 
+from environments.requirements import RequirementInvalid, requirement_check
+
 from ..states import State
 from ..values import MemorySize, input_file_names_inside, output_patterns_inside, values_as_text
 from .base import (
@@ -279,8 +281,9 @@ class PythonTask(ScriptTask):
     )
     dependency_cache_enabled: bool = Field(
         True,
-        description="Reuse installed dependencies in later runs (Kestra's cache; Flowsite "
-        "installs them on every run for now)",
+        description="Build an environment of the dependencies once and reuse it in later "
+        "runs (and serve beforeCommands that only pip-install packages from it); false "
+        "installs them on every run",
     )
     package_manager: Literal["UV", "PIP"] = Field(
         "UV", description="Installs the dependencies: UV (pip where uv is missing) or PIP"
@@ -303,6 +306,11 @@ class PythonTask(ScriptTask):
                 raise ValueError(f"dependencies[{n}] is empty")
             if item.strip().startswith("-"):
                 raise ValueError(f"dependencies[{n}] '{item}' is an option, not a package")
+            if "{{" not in item:  # an expression is read once rendered, at run time
+                try:
+                    requirement_check(item)
+                except RequirementInvalid as exc:
+                    raise ValueError(f"dependencies[{n}] {exc}") from None
         return value
 
     @field_validator("python_version")
@@ -313,13 +321,14 @@ class PythonTask(ScriptTask):
         return value.strip() if value else value
 
     def python_setup(self) -> PythonSetup | None:
-        if not self.dependencies:
+        if not self.dependencies and not self.before_commands:
             return None
         return PythonSetup(
             dependencies=tuple(d.strip() for d in self.dependencies),
             package_manager=self.package_manager,
             python_version=self.python_version,
             cache_enabled=self.dependency_cache_enabled,
+            before_commands=tuple(self.before_commands),
         )
 
 
