@@ -125,6 +125,18 @@ def audit_execution_killed(*, actor: RequestUser | None, execution: Any) -> None
     )
 
 
+def audit_environment_removed(*, actor: RequestUser | None, environment: Any) -> None:
+    """A Python environment removed by hand (eviction above the cap is no one's action)."""
+    audit_record(
+        actor=actor,
+        action="removed",
+        namespace="",
+        object_type="environment",
+        object_id=environment.key,
+        summary=", ".join(environment.requested),
+    )
+
+
 def audit_execution_steered(
     *, actor: RequestUser | None, execution: Any, action: str, summary: str = ""
 ) -> None:

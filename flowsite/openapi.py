@@ -70,6 +70,10 @@ QUERY: dict[str, tuple[tuple[str, str, str], ...]] = {
     "flows/distinct-namespaces": (("q", "string", "A part of the namespace"),),
     "namespaces/search": (("q", "string", "A part of the namespace"), *PAGE[:2]),
     "triggers/search": PAGE[:2],
+    "environments": (
+        ("state", "string", "READY, BUILDING, FAILED or RETIRED, repeated (READY and BUILDING)"),
+        *PAGE[:2],
+    ),
 }
 for _route in ("logs/{}", "logs/{}/download", "logs/{}/follow"):
     QUERY[_route] = (

@@ -133,5 +133,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("triggers.urls")),
     path("", include("namespaces.urls")),
+    path("", include("environments.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -21,6 +21,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Role, RoleBinding
+from environments.models import PythonEnvironment
 from executions.lifecycle import execution_start
 from executions.models import Execution
 from executions.routing import websocket_urlpatterns
@@ -41,10 +42,11 @@ from tests.accounts.permission_expectations import (
     Need,
     Persona,
 )
+from tests.accounts.permission_expectations_environments import ENVIRONMENT_EXPECTATIONS
 from tests.accounts.permission_expectations_kestra import KESTRA_EXPECTATIONS
 from tests.personas import PASSWORD
 
-ALL_EXPECTATIONS = {**EXPECTATIONS, **KESTRA_EXPECTATIONS}
+ALL_EXPECTATIONS = {**EXPECTATIONS, **KESTRA_EXPECTATIONS, **ENVIRONMENT_EXPECTATIONS}
 
 
 def _routes(patterns: list[Any], prefix: str = "") -> list[str]:
@@ -106,11 +108,26 @@ def _make_world() -> dict[str, Any]:
     storage_save(MATRIX_FILE.format(execution=execution.pk), b"matrix")
     kv_set(namespace=NAMESPACE, key="matrix_kv", typed=kv_typed("matrix", None))
     file_write(namespace=NAMESPACE, path="matrix.txt", content=b"matrix")
+    environment = PythonEnvironment.objects.create(
+        key="matrixenv",
+        request_key="matrix",
+        runner="process",
+        place="matrix-host",
+        platform="/usr/bin/python3",
+        installer="UV",
+        state=PythonEnvironment.State.READY,
+    )
     return {
         "users": users,
         "flow": flow,
         "execution": execution,
-        "ids": {"binding": binding.pk, "team": team.pk, "user": bystander.pk, "token": token.pk},
+        "ids": {
+            "binding": binding.pk,
+            "team": team.pk,
+            "user": bystander.pk,
+            "token": token.pk,
+            "environment": environment.key,
+        },
     }
 
 
