@@ -87,9 +87,7 @@ def environment_prepare(
     if wanted and running and not f"{running}.".startswith(f"{wanted}."):
         sink.system(f"pythonVersion is {wanted} but this task runs Python {running}", "WARN")
     run_volume = (
-        places.process_run_volume(environment)
-        if process
-        else places.docker_run_volume(environment)
+        places.process_run_volume(environment) if process else places.docker_run_volume(environment)
     )
     return replace(
         spec,
@@ -218,9 +216,7 @@ def environments_sweep(place: str, process: bool) -> int:
     for environment in PythonEnvironment.objects.filter(place=place, state=State.RETIRED):
         try:
             gone = (
-                places.process_remove(environment)
-                if process
-                else places.docker_remove(environment)
+                places.process_remove(environment) if process else places.docker_remove(environment)
             )
         except TaskError:
             return removed

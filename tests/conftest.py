@@ -36,6 +36,22 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def python_environments_removed_at_the_end() -> Iterator[None]:
+    """The Python environments the suite built: their volumes (those of this
+    installation only) and the Process runner's directories, gone when it ends."""
+    yield
+    with contextlib.suppress(Exception):  # no engine: nothing of it to remove
+        import docker
+
+        client = docker.from_env()
+        labels = ["flowsite.pyenv", f"flowsite.installation={settings.FLOWSITE_INSTALLATION_ID}"]
+        for volume in client.volumes.list(filters={"label": labels}):
+            with contextlib.suppress(docker.errors.APIError):
+                volume.remove(force=True)
+    shutil.rmtree(Path(settings.FLOWSITE_PROCESS_DIR) / "pyenvs", ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def fast_passwords(settings: Any) -> None:
     # Every API request checks a password; the production hasher costs 0.3 s a check.

@@ -41,11 +41,14 @@ def environments_removed_after() -> Iterator[None]:
     shutil.rmtree(Path(settings.FLOWSITE_PROCESS_DIR) / "pyenvs", ignore_errors=True)
 
 
-def python_flow(runner: str, setup: str, script: str, *, flow_id: str) -> str:
+def python_flow(
+    runner: str, setup: str, script: str, *, flow_id: str, namespace: str = "dev"
+) -> str:
     return flow_yaml(
         f"  - id: py\n    type: io.kestra.plugin.scripts.python.Script\n{runner}{setup}"
         f"    script: |\n      {script}\n",
         flow_id=flow_id,
+        namespace=namespace,
     )
 
 
@@ -191,9 +194,7 @@ def test_environments_over_the_cap_are_evicted_least_recently_used_first(
     client = docker.from_env()
     first = run_here(
         save_flow(
-            python_flow(
-                CONTAINER, "    dependencies: [six==1.16.0]\n", "import six", flow_id="one"
-            )
+            python_flow(CONTAINER, "    dependencies: [six==1.16.0]\n", "import six", flow_id="one")
         )
     )
     assert first.state == State.SUCCESS
@@ -247,7 +248,9 @@ def test_a_volume_removed_behind_flowsites_back_is_built_again(docker_engine: ob
 
 
 def example_source(name: str) -> str:
-    return (Path(settings.BASE_DIR).parent / "shared" / "seed" / "flows" / f"{name}.yml").read_text()
+    return (
+        Path(settings.BASE_DIR).parent / "shared" / "seed" / "flows" / f"{name}.yml"
+    ).read_text()
 
 
 @pytest.mark.docker
@@ -288,7 +291,9 @@ def test_before_commands_run_as_written_when_the_setting_opts_out(
     execution = run_here(save_flow(example_source("hello-world-colored")))
     assert execution.state == State.SUCCESS, messages(execution)
     assert not built(execution) and not reused(execution)
-    assert any("colorama" in line for line in messages(execution, "stdout") if "Successfully" in line)
+    assert any(
+        "colorama" in line for line in messages(execution, "stdout") if "Successfully" in line
+    )
     assert not PythonEnvironment.objects.exists()
 
 
@@ -322,3 +327,39 @@ def test_unpinned_requirements_are_resolved_again_after_the_ttl(
     assert again.state == State.SUCCESS and built(again)
     states = sorted(PythonEnvironment.objects.values_list("state", flat=True))
     assert states in (["READY"], ["READY", "RETIRED"])  # the old one's volume: swept
+
+
+TAMPER = (
+    "import os, six\n"
+    "      path = six.__file__\n"
+    "      try:\n"
+    "          open(path, 'a').write('raise SystemExit(3)')\n"
+    "          print('changed', path)\n"
+    "      except OSError as exc:\n"
+    "          print('refused:', exc.strerror)"
+)
+
+
+@pytest.mark.parametrize("runner", RUNNERS, indirect=True)
+def test_a_task_cannot_change_the_environment_other_runs_import(runner: str) -> None:
+    """A hostile teammate's task shares the environment of the same requirements: it may
+    read it, never change what the next run imports."""
+    tamper = save_flow(
+        python_flow(runner, "    dependencies: [six==1.16.0]\n", TAMPER, flow_id="tamper")
+    )
+    execution = run_here(tamper)
+    assert execution.state == State.SUCCESS, messages(execution)
+    out = [line for line in messages(execution) if line.startswith(("refused", "changed"))]
+    assert out and out[0].startswith("refused:"), out
+    victim = save_flow(
+        python_flow(
+            runner,
+            "    dependencies: [six==1.16.0]\n",
+            "import six; print('six works')",
+            flow_id="victim",
+            namespace="other.team",
+        )
+    )
+    after = run_here(victim)
+    assert after.state == State.SUCCESS and reused(after)
+    assert "six works" in messages(after)
