@@ -26,11 +26,12 @@ from docker.errors import APIError, DockerException, NotFound
 from docker.types import Mount
 from requests.exceptions import RequestException
 
-from executions.runners.base import Volume
+from executions.runners.base import LineSink, Volume
 from executions.runners.engine import (
     docker_client,
     docker_failure,
     engine_address,
+    image_ensure,
     installation_labels,
 )
 from executions.runners.isolation import host_close, isolation_on
@@ -84,10 +85,12 @@ def _engine_id(base_url: str) -> str:
     return str(docker_client().info()["ID"])
 
 
-def docker_place(image: str) -> Place:
+def docker_place(image: str, *, pull_policy: str, sink: LineSink) -> Place:
     """The engine (by its own ID: the same engine under two addresses is one place) and
-    the image (by its ID: a tag moved to a new build is another platform)."""
+    the image (by its ID: a tag moved to a new build is another platform), pulled first
+    as the task's pull policy says."""
     client = docker_client()
+    image_ensure(client=client, image=image, pull_policy=pull_policy, sink=sink)
     try:
         engine = _engine_id(client.api.base_url)
         image_id = str(client.images.get(image).id)

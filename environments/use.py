@@ -71,7 +71,11 @@ def environment_prepare(
         if served:  # the commands then run as written, and say what pip thinks of it
             return replace(spec, python=setup if setup.dependencies else None)
         raise TaskError(f"Could not install the Python dependencies: {exc}") from None
-    place = places.process_place() if process else places.docker_place(spec.image)
+    place = (
+        places.process_place()
+        if process
+        else places.docker_place(spec.image, pull_policy=spec.pull_policy, sink=sink)
+    )
     request = Request(
         runner=place.runner,
         place=place.place,
@@ -92,6 +96,8 @@ def environment_prepare(
     return replace(
         spec,
         python=None,
+        # Pulled above as its policy said: pulling again for the run would waste a pull.
+        pull_policy="IF_NOT_PRESENT",
         commands=commands[served:],
         volumes=[*spec.volumes, run_volume],
         setup_lines=[*spec.setup_lines, *places.setup_lines(run_volume.target)],

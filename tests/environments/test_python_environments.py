@@ -363,3 +363,21 @@ def test_a_task_cannot_change_the_environment_other_runs_import(runner: str) -> 
     after = run_here(victim)
     assert after.state == State.SUCCESS and reused(after)
     assert "six works" in messages(after)
+
+
+@pytest.mark.docker
+def test_a_missing_image_fails_as_its_pull_policy_says_before_any_environment(
+    docker_engine: object,
+) -> None:
+    source = flow_yaml(
+        "  - id: py\n    type: io.kestra.plugin.scripts.python.Script\n"
+        "    containerImage: flowsite-absent:1\n"
+        "    taskRunner:\n      type: io.kestra.plugin.scripts.runner.docker.Docker\n"
+        "      pullPolicy: NEVER\n    dependencies: [six==1.16.0]\n    script: import six\n",
+        flow_id="absent-image",
+    )
+    execution = run_here(save_flow(source))
+    assert execution.state == State.FAILED
+    assert "is not on the Docker engine" in execution.task_runs.get().error
+    assert "pullPolicy is NEVER" in execution.task_runs.get().error
+    assert not PythonEnvironment.objects.exists()
