@@ -111,7 +111,9 @@ def environment_build(
     installer's own message when it fails, or when the run is stopped meanwhile."""
     spec = RunSpec(
         execution_id=task.execution_id,
-        task_run_id=f"{task.task_run_id}-env",
+        # The task run's own id: its container and processes are found and killed as the
+        # task's are, should its worker die mid-build.
+        task_run_id=task.task_run_id,
         task_id=task.task_id,
         commands=build_commands(env_dir=where.env_dir, uv=where.uv, installer=installer),
         files={REQUIREMENTS_FILE: "\n".join(requirements) + "\n"},

@@ -229,9 +229,14 @@ def environments_sweep(place: str, process: bool) -> int:
         if gone:
             environment.delete()
             removed += 1
-    PythonEnvironment.objects.filter(
-        place=place, state=State.FAILED, touched_at__lt=now() - timedelta(minutes=10)
-    ).delete()
+    # Failed builds: kept a while for the runs that waited on them to read why; then
+    # what a builder that died mid-build left goes too.
+    old = now() - timedelta(minutes=10)
+    for environment in PythonEnvironment.objects.filter(
+        place=place, state=State.FAILED, touched_at__lt=old
+    ):
+        _discard(environment, process)
+        environment.delete()
     return removed
 
 

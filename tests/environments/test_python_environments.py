@@ -29,12 +29,16 @@ CONTAINER = f"    containerImage: {IMAGE}\n"
 IN_PROCESS = f"    taskRunner: {{type: {PROCESS}}}\n"
 
 
+def installation_labels() -> list[str]:
+    return ["flowsite.pyenv", f"flowsite.installation={settings.FLOWSITE_INSTALLATION_ID}"]
+
+
 @pytest.fixture(autouse=True)
 def environments_removed_after() -> Iterator[None]:
     yield
     try:
         client = docker.from_env()
-        for volume in client.volumes.list(filters={"label": "flowsite.pyenv"}):
+        for volume in client.volumes.list(filters={"label": installation_labels()}):
             volume.remove(force=True)
     except docker.errors.DockerException:
         pass
@@ -157,12 +161,8 @@ def test_a_failed_install_fails_the_task_with_the_installers_message_and_keeps_n
     assert "flowsite-no-such-package-zzq" in error
     assert "never runs" not in messages(execution)
     assert not PythonEnvironment.objects.filter(state__in=["READY", "BUILDING"]).exists()
-    if runner == CONTAINER:
-        client = docker.from_env()
-        assert client.volumes.list(filters={"label": "flowsite.pyenv"}) == []
-    else:
-        left = list((host_close() / "pyenvs").iterdir())
-        assert left == []
+    tried = set(PythonEnvironment.objects.values_list("key", flat=True))
+    assert tried and not tried & environment_files(runner)
     # Nothing broken is kept: the next run tries again, and fails the same way.
     again = run_here(flow)
     assert again.state == State.FAILED and built(again)
@@ -186,26 +186,31 @@ def test_dependency_cache_disabled_installs_on_every_run(docker_engine: object) 
     assert not PythonEnvironment.objects.exists()
 
 
-@pytest.mark.docker
+def environment_files(runner: str) -> set[str]:
+    """The environments on the engine (volume names) or host (directory names)."""
+    if runner == CONTAINER:
+        volumes = docker.from_env().volumes.list(filters={"label": installation_labels()})
+        return {v.name.removeprefix("flowsite-pyenv-") for v in volumes}
+    return {p.name.removesuffix(".build") for p in (host_close() / "pyenvs").iterdir()}
+
+
+@pytest.mark.parametrize("runner", RUNNERS, indirect=True)
 def test_environments_over_the_cap_are_evicted_least_recently_used_first(
-    docker_engine: object, settings: object
+    runner: str, settings: object
 ) -> None:
     settings.FLOWSITE_PYTHON_ENV_CACHE_BYTES = 1  # type: ignore[attr-defined]
-    client = docker.from_env()
     first = run_here(
         save_flow(
-            python_flow(CONTAINER, "    dependencies: [six==1.16.0]\n", "import six", flow_id="one")
+            python_flow(runner, "    dependencies: [six==1.16.0]\n", "import six", flow_id="one")
         )
     )
     assert first.state == State.SUCCESS
     [old] = PythonEnvironment.objects.all()
+    assert environment_files(runner) == {old.key}
     second = run_here(
         save_flow(
             python_flow(
-                CONTAINER,
-                "    dependencies: [colorama==0.4.6]\n",
-                "import colorama",
-                flow_id="two",
+                runner, "    dependencies: [colorama==0.4.6]\n", "import colorama", flow_id="two"
             )
         )
     )
@@ -213,8 +218,7 @@ def test_environments_over_the_cap_are_evicted_least_recently_used_first(
     assert f"Python environment {old.key} evicted: over the cache's size cap" in messages(second)
     [kept] = PythonEnvironment.objects.all()
     assert kept.requested == ["colorama==0.4.6"]
-    names = {v.name for v in client.volumes.list(filters={"label": "flowsite.pyenv"})}
-    assert names == {f"flowsite-pyenv-{kept.key}"}
+    assert environment_files(runner) == {kept.key}
 
 
 @pytest.mark.docker
