@@ -81,15 +81,14 @@ def environment_prepare(
         installer=setup.package_manager,
         requirements=tuple(requirements),
         python_version=setup.python_version or "",
+        index_url=settings.FLOWSITE_PYTHON_INDEX_URL,
     )
     environment = _environment_get(request, spec, process, sink, should_stop)
     wanted, running = setup.python_version, environment.python_version
     if wanted and running and not f"{running}.".startswith(f"{wanted}."):
         sink.system(f"pythonVersion is {wanted} but this task runs Python {running}", "WARN")
     run_volume = (
-        places.process_run_volume(environment)
-        if process
-        else places.docker_run_volume(environment)
+        places.process_run_volume(environment) if process else places.docker_run_volume(environment)
     )
     return replace(
         spec,
@@ -169,6 +168,7 @@ def _build(
             where,
             requirements=request.requested,
             installer=request.installer,
+            index_url=request.index_url,
             task=spec,
             sink=sink,
             should_stop=should_stop,
@@ -218,9 +218,7 @@ def environments_sweep(place: str, process: bool) -> int:
     for environment in PythonEnvironment.objects.filter(place=place, state=State.RETIRED):
         try:
             gone = (
-                places.process_remove(environment)
-                if process
-                else places.docker_remove(environment)
+                places.process_remove(environment) if process else places.docker_remove(environment)
             )
         except TaskError:
             return removed
