@@ -15,6 +15,7 @@ from pathlib import Path
 import docker
 import pytest
 from django.conf import settings
+from docker.models.volumes import Volume
 
 from environments.models import PythonEnvironment
 from environments.use import environments_sweep
@@ -29,12 +30,17 @@ CONTAINER = f"    containerImage: {IMAGE}\n"
 IN_PROCESS = f"    taskRunner: {{type: {PROCESS}}}\n"
 
 
+def own_volumes(client: docker.DockerClient) -> list[Volume]:
+    """This installation's environment volumes: not those of others sharing the engine."""
+    mine = f"flowsite.installation={settings.FLOWSITE_INSTALLATION_ID}"
+    return list(client.volumes.list(filters={"label": ["flowsite.pyenv", mine]}))
+
+
 @pytest.fixture(autouse=True)
 def environments_removed_after() -> Iterator[None]:
     yield
     try:
-        client = docker.from_env()
-        for volume in client.volumes.list(filters={"label": "flowsite.pyenv"}):
+        for volume in own_volumes(docker.from_env()):
             volume.remove(force=True)
     except docker.errors.DockerException:
         pass
@@ -156,7 +162,7 @@ def test_a_failed_install_fails_the_task_with_the_installers_message_and_keeps_n
     assert not PythonEnvironment.objects.filter(state__in=["READY", "BUILDING"]).exists()
     if runner == CONTAINER:
         client = docker.from_env()
-        assert client.volumes.list(filters={"label": "flowsite.pyenv"}) == []
+        assert own_volumes(client) == []
     else:
         left = list((host_close() / "pyenvs").iterdir())
         assert left == []
@@ -191,9 +197,7 @@ def test_environments_over_the_cap_are_evicted_least_recently_used_first(
     client = docker.from_env()
     first = run_here(
         save_flow(
-            python_flow(
-                CONTAINER, "    dependencies: [six==1.16.0]\n", "import six", flow_id="one"
-            )
+            python_flow(CONTAINER, "    dependencies: [six==1.16.0]\n", "import six", flow_id="one")
         )
     )
     assert first.state == State.SUCCESS
@@ -212,7 +216,7 @@ def test_environments_over_the_cap_are_evicted_least_recently_used_first(
     assert f"Python environment {old.key} evicted: over the cache's size cap" in messages(second)
     [kept] = PythonEnvironment.objects.all()
     assert kept.requested == ["colorama==0.4.6"]
-    names = {v.name for v in client.volumes.list(filters={"label": "flowsite.pyenv"})}
+    names = {v.name for v in own_volumes(client)}
     assert names == {f"flowsite-pyenv-{kept.key}"}
 
 
@@ -247,7 +251,9 @@ def test_a_volume_removed_behind_flowsites_back_is_built_again(docker_engine: ob
 
 
 def example_source(name: str) -> str:
-    return (Path(settings.BASE_DIR).parent / "shared" / "seed" / "flows" / f"{name}.yml").read_text()
+    return (
+        Path(settings.BASE_DIR).parent / "shared" / "seed" / "flows" / f"{name}.yml"
+    ).read_text()
 
 
 @pytest.mark.docker
@@ -288,7 +294,9 @@ def test_before_commands_run_as_written_when_the_setting_opts_out(
     execution = run_here(save_flow(example_source("hello-world-colored")))
     assert execution.state == State.SUCCESS, messages(execution)
     assert not built(execution) and not reused(execution)
-    assert any("colorama" in line for line in messages(execution, "stdout") if "Successfully" in line)
+    assert any(
+        "colorama" in line for line in messages(execution, "stdout") if "Successfully" in line
+    )
     assert not PythonEnvironment.objects.exists()
 
 
