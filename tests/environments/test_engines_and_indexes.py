@@ -209,3 +209,13 @@ def test_an_environment_built_from_another_index_is_not_used(
     pypi_again = run_here(flow)
     assert reused(pypi_again) and not built(pypi_again)
     assert PythonEnvironment.objects.count() == 2
+
+
+def test_pip_builds_from_the_index_too(machine_index: Index, settings: Any) -> None:
+    settings.FLOWSITE_CONTAINER_NETWORK = "host"
+    settings.FLOWSITE_PYTHON_INDEX_URL = machine_index.url
+    with_pip = f"{SIX}    packageManager: PIP\n"
+    execution = run_here(save_flow(python_flow(CONTAINER, with_pip, PRINT_SIX, flow_id="pip")))
+    assert execution.state == State.SUCCESS, messages(execution)
+    assert "Installing with pip into a new environment" in messages(execution)
+    assert machine_index.requests() >= 1 and "six 1.16.0" in messages(execution)
