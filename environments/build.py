@@ -102,13 +102,15 @@ def environment_build(
     *,
     requirements: list[str],
     installer: str,
+    index_url: str = "",
     task: RunSpec,
     sink: LineSink,
     should_stop: Callable[[], bool],
     heartbeat: Callable[[], None],
 ) -> Built:
-    """Install ``requirements`` into ``where.env_dir``; raise TaskError with the
-    installer's own message when it fails, or when the run is stopped meanwhile."""
+    """Install ``requirements`` into ``where.env_dir`` from ``index_url`` (PyPI when
+    empty); raise TaskError with the installer's own message when it fails, or when the
+    run is stopped meanwhile."""
     spec = RunSpec(
         execution_id=task.execution_id,
         # The task run's own id: its container and processes are found and killed as the
@@ -119,6 +121,7 @@ def environment_build(
         files={REQUIREMENTS_FILE: "\n".join(requirements) + "\n"},
         output_files=FACTS,
         interpreter=where.interpreter,
+        env={"UV_DEFAULT_INDEX": index_url, "PIP_INDEX_URL": index_url} if index_url else {},
         image=where.image,
         pull_policy="NEVER",  # the task's own image, present by now
         memory_bytes=task.memory_bytes,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -43,6 +44,8 @@ from .models import PythonEnvironment
 ENV_TARGET = "/flowsite-env"  # where a container sees its environment
 UV_TARGET = "/flowsite-uv"
 ENV_LABEL = "flowsite.pyenv"
+PLACE_VOLUME = "flowsite-engine"
+PLACE_LABEL = "flowsite.engine"
 
 
 @dataclass(frozen=True)
@@ -81,18 +84,27 @@ def volume_name(environment: PythonEnvironment) -> str:
 
 
 @lru_cache(maxsize=8)
-def _engine_id(base_url: str) -> str:
-    return str(docker_client().info()["ID"])
+def _engine_place(address: str) -> str:
+    """The engine's own name for where its volumes are: a token on a volume of its own,
+    made by whoever asks first (creating a volume that exists leaves it as it was).
+
+    Not the engine's ID: two engines of one host, or hosts cloned from one image, share it
+    (Docker 20.10 makes it from /etc/docker/key.json). Cached by DOCKER_HOST, not by the
+    client's base_url: that of every unix socket is the same.
+    """
+    volumes = docker_client().volumes
+    volumes.create(PLACE_VOLUME, labels={PLACE_LABEL: secrets.token_hex(16)})
+    return str(volumes.get(PLACE_VOLUME).attrs["Labels"][PLACE_LABEL])
 
 
 def docker_place(image: str, *, pull_policy: str, sink: LineSink) -> Place:
-    """The engine (by its own ID: the same engine under two addresses is one place) and
-    the image (by its ID: a tag moved to a new build is another platform), pulled first
-    as the task's pull policy says."""
+    """The engine (by a token in its own storage: the same engine under two addresses is
+    one place, two engines are two) and the image (by its ID: a tag moved to a new build is
+    another platform), pulled first as the task's pull policy says."""
     client = docker_client()
     image_ensure(client=client, image=image, pull_policy=pull_policy, sink=sink)
     try:
-        engine = _engine_id(client.api.base_url)
+        engine = _engine_place(engine_address())
         image_id = str(client.images.get(image).id)
     except (DockerException, RequestException) as exc:
         raise docker_failure(exc, f"look up image '{image}'") from exc
@@ -156,7 +168,7 @@ _uv_lock = threading.Lock()
 def _uv_volume_ensure(client: docker.DockerClient, image: str) -> str:
     """A volume holding uv's binary, filled once per engine and uv version."""
     name = f"flowsite-uv-{uv_version()}"
-    key = (client.api.base_url, name)
+    key = (engine_address(), name)
     if key in _uv_volumes:
         return name
     with _uv_lock:

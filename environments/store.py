@@ -45,6 +45,7 @@ class Request:
     installer: str  # UV or PIP
     requirements: tuple[str, ...]  # as written
     python_version: str = ""  # pythonVersion, when the task names one
+    index_url: str = ""  # the package index it is built from; "" is PyPI
 
     @property
     def requested(self) -> list[str]:
@@ -60,6 +61,8 @@ class Request:
             self.requested,
             self.python_version,
         ]
+        if self.index_url:  # PyPI's keys stay those of environments built before the setting
+            parts.append(self.index_url)
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 

@@ -85,6 +85,7 @@ def environment_prepare(
         installer=setup.package_manager,
         requirements=tuple(requirements),
         python_version=setup.python_version or "",
+        index_url=settings.FLOWSITE_PYTHON_INDEX_URL,
     )
     environment = _environment_get(request, spec, process, sink, should_stop)
     wanted, running = setup.python_version, environment.python_version
@@ -173,6 +174,7 @@ def _build(
             where,
             requirements=request.requested,
             installer=request.installer,
+            index_url=request.index_url,
             task=spec,
             sink=sink,
             should_stop=should_stop,

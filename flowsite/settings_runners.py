@@ -6,6 +6,8 @@ Read by flowsite/settings.py, which names each one it takes.
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ImproperlyConfigured
 
 from flowsite.env import env_bool, env_float, env_int, env_memory, env_str
@@ -24,6 +26,9 @@ for _name, _limit, _least in [
 ]:
     if _limit != 0 and not _limit >= _least:
         raise ImproperlyConfigured(f"{_name}={env_str(_name)!r} is too small (0 means no limit)")
+# The Docker network task containers and environment builds join: "host", "none", or a
+# network's name; "" leaves each container on the engine's default (its bridge).
+FLOWSITE_CONTAINER_NETWORK = env_str("FLOWSITE_CONTAINER_NETWORK")
 # Kill and timeout send SIGTERM to a task's processes, then SIGKILL after this many
 # seconds, so that a task may clean up (executions/runners/base.py); 0 sends SIGKILL at once.
 FLOWSITE_KILL_GRACE_SECONDS = env_float("FLOWSITE_KILL_GRACE_SECONDS", 10.0, least=0)
@@ -39,3 +44,11 @@ FLOWSITE_PYTHON_ENV_TTL_SECONDS = env_int("FLOWSITE_PYTHON_ENV_TTL_SECONDS", 864
 # beforeCommands that only pip-install packages are served from the same environments
 # (a Flowsite extension); "false" runs them as written on every run.
 FLOWSITE_PIP_COMMANDS_CACHED = env_bool("FLOWSITE_PIP_COMMANDS_CACHED", True)
+# The package index environments are built from (a company's mirror, say: its simple API,
+# as in https://mirror.example.com/simple); "" is PyPI. An environment built from one index
+# is never used by runs asking another.
+FLOWSITE_PYTHON_INDEX_URL = env_str("FLOWSITE_PYTHON_INDEX_URL").strip()
+if FLOWSITE_PYTHON_INDEX_URL and not re.match(r"https?://[^/\s]+", FLOWSITE_PYTHON_INDEX_URL):
+    raise ImproperlyConfigured(
+        f"FLOWSITE_PYTHON_INDEX_URL={FLOWSITE_PYTHON_INDEX_URL!r} is not an http:// or https:// URL"
+    )

@@ -37,6 +37,10 @@ def settings_with(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
         ({"FLOWSITE_CONTAINER_CPUS": "one"}, "FLOWSITE_CONTAINER_CPUS='one' is not a number"),
         ({"FLOWSITE_CONTAINER_CPUS": "inf"}, "FLOWSITE_CONTAINER_CPUS='inf' is not a number"),
         ({"FLOWSITE_CONTAINER_PIDS": "-1"}, "FLOWSITE_CONTAINER_PIDS='-1' is too small"),
+        (
+            {"FLOWSITE_PYTHON_INDEX_URL": "mirror.example.com/simple"},
+            "FLOWSITE_PYTHON_INDEX_URL='mirror.example.com/simple' is not an http:// or https://",
+        ),
         ({"FLOWSITE_INSTALLATION_ID": "a/b"}, "FLOWSITE_INSTALLATION_ID='a/b' must be 1 to 64"),
         ({"FLOWSITE_WEB_THREADS": "0"}, "FLOWSITE_WEB_THREADS=0 must be at least 1"),
         ({"FLOWSITE_WORKERS": "0"}, "FLOWSITE_WORKERS=0 must be at least 1"),

@@ -105,6 +105,7 @@ class DockerRunner:
                     ),
                 ],
                 **limits,
+                network_mode=settings.FLOWSITE_CONTAINER_NETWORK or None,  # None: the default
                 detach=True,
                 tty=False,
                 stdin_open=False,

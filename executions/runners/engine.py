@@ -182,7 +182,7 @@ def ca_volume_ensure(*, client: docker.DockerClient, image: str) -> str:
     """
     data = ca_bundle()
     name = f"flowsite-ca-{hashlib.sha256(data).hexdigest()[:16]}"
-    key = (client.api.base_url, name)
+    key = (engine_address(), name)  # base_url is the same for every unix socket
     if key in _ca_volumes:
         return name
     with _ca_lock:

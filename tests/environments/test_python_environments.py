@@ -15,6 +15,7 @@ from pathlib import Path
 import docker
 import pytest
 from django.conf import settings
+from docker.models.volumes import Volume
 
 from environments.models import PythonEnvironment
 from environments.use import environments_sweep
@@ -31,6 +32,11 @@ IN_PROCESS = f"    taskRunner: {{type: {PROCESS}}}\n"
 
 def installation_labels() -> list[str]:
     return ["flowsite.pyenv", f"flowsite.installation={settings.FLOWSITE_INSTALLATION_ID}"]
+
+
+def own_volumes(client: docker.DockerClient) -> list[Volume]:
+    """This installation's environment volumes: not those of others sharing the engine."""
+    return list(client.volumes.list(filters={"label": installation_labels()}))
 
 
 @pytest.fixture(autouse=True)

@@ -246,3 +246,22 @@ def test_an_engine_that_does_not_answer_is_named_with_its_address(
     error = execution.task_runs.get().error
     assert error.startswith(f"Docker engine at {address} is unreachable: {reason}. ")
     assert "ConnectionError" not in error and "Errno" not in error
+
+
+def test_containers_join_the_network_the_setting_names(settings) -> None:
+    flow = save_flow(
+        flow_yaml(
+            "  - id: net\n    type: io.kestra.plugin.scripts.shell.Commands\n"
+            "    containerImage: python:3.11-slim\n"
+            "    commands:\n      - ls /sys/class/net\n",
+            flow_id="network",
+        )
+    )
+    bridged = run_here(flow)
+    assert bridged.state == State.SUCCESS, messages(bridged)
+    assert "eth0" in messages(bridged, "stdout")  # the engine's default: its bridge
+
+    settings.FLOWSITE_CONTAINER_NETWORK = "none"
+    cut_off = run_here(flow)
+    assert cut_off.state == State.SUCCESS, messages(cut_off)
+    assert messages(cut_off, "stdout") == ["lo"]
