@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import shlex
 
+from django.conf import settings
+
 from flows.language.tasks import PythonSetup
 
 TARGET_PATH = "${TMPDIR:-/tmp}/flowsite-python"
@@ -33,9 +35,12 @@ def python_setup_lines(setup: PythonSetup, *, task_run_id: str) -> list[str]:
     """Shell lines that install ``setup``'s dependencies and make them importable."""
     if not setup.dependencies:
         return []
+    index = settings.FLOWSITE_PYTHON_INDEX_URL  # a company's mirror, as builds use it
+    exports = [f"export UV_DEFAULT_INDEX={shlex.quote(index)} PIP_INDEX_URL={shlex.quote(index)}"]
     packages = " ".join(shlex.quote(name) for name in setup.dependencies)
     uv_wanted = "command -v uv >/dev/null 2>&1" if setup.package_manager == "UV" else "false"
     lines = [
+        *(exports if index else []),
         f"mkdir -p {TARGET}",
         f'export PYTHONPATH="{TARGET_PATH}${{PYTHONPATH:+:$PYTHONPATH}}"',
         # uv when asked for and there, pip otherwise: Kestra falls back to pip too.

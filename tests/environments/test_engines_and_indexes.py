@@ -219,3 +219,16 @@ def test_pip_builds_from_the_index_too(machine_index: Index, settings: Any) -> N
     assert execution.state == State.SUCCESS, messages(execution)
     assert "Installing with pip into a new environment" in messages(execution)
     assert machine_index.requests() >= 1 and "six 1.16.0" in messages(execution)
+
+
+def test_dependencies_installed_on_every_run_come_from_the_index_too(
+    machine_index: Index, settings: Any
+) -> None:
+    settings.FLOWSITE_CONTAINER_NETWORK = "host"
+    settings.FLOWSITE_PYTHON_INDEX_URL = machine_index.url
+    every_run = f"{SIX}    dependencyCacheEnabled: false\n"
+    flow = python_flow(CONTAINER, every_run, PRINT_SIX, flow_id="every-run")
+    execution = run_here(save_flow(flow))
+    assert execution.state == State.SUCCESS, messages(execution)
+    assert machine_index.requests() >= 1 and "six 1.16.0" in messages(execution)
+    assert not built(execution) and not PythonEnvironment.objects.exists()
