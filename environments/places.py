@@ -113,14 +113,15 @@ def docker_place(image: str, *, pull_policy: str, sink: LineSink) -> Place:
 
 def docker_volume_present(environment: PythonEnvironment) -> bool:
     """A READY environment whose volume someone removed must not be mounted: Docker would
-    create an empty one in its place."""
+    create an empty one in its place. Nor one that a container already so created (a
+    mount that raced the removal): it has the name but neither the files nor our label."""
     try:
-        docker_client().volumes.get(volume_name(environment))
+        volume = docker_client().volumes.get(volume_name(environment))
     except NotFound:
         return False
     except (DockerException, RequestException) as exc:
         raise docker_failure(exc, "look up the Python environment's volume") from exc
-    return True
+    return bool((volume.attrs.get("Labels") or {}).get(ENV_LABEL) == environment.key)
 
 
 def docker_build_spec(environment: PythonEnvironment, image: str) -> BuildSpec:
