@@ -18,17 +18,39 @@ def fibo(n):
 
 print(fibo(10))
 """
+DEPENDENCIES = ("requests", "pandas")
+DEPENDENCIES_SCRIPT = """\
+import pandas
+import requests
+
+print("pandas", pandas.__version__, "requests", requests.__version__)
+"""
 PARALLEL_BRANCHES = 4  # one per worker process of a default cluster (FLOWSITE_WORKERS)
 EXTRA_TASKS = 4  # the many-task flow of cheap tasks has 1 + EXTRA_TASKS
 
 
-def _hello_world_source(flow_id: str, *, process: bool) -> str:
-    flow = yaml.safe_load((ROOT / "flows" / "examples" / "hello-world.yml").read_text())
+def _example_source(flow_id: str, *, process: bool, example: str = "hello-world") -> str:
+    """One of the article's flows as it is, the Process runner added if asked for."""
+    flow = yaml.safe_load((ROOT / "flows" / "examples" / f"{example}.yml").read_text())
     flow["id"] = flow_id
     flow["namespace"] = NAMESPACE
     if process:
         for task in flow["tasks"]:
             task["taskRunner"] = {"type": PROCESS_RUNNER}
+    return yaml.safe_dump(flow, sort_keys=False)
+
+
+def _dependencies_source(flow_id: str, *, process: bool) -> str:
+    """A task with real dependencies: Kestra's ``dependencies`` property."""
+    task: dict[str, object] = {
+        "id": "versions",
+        "type": "io.kestra.plugin.scripts.python.Script",
+        "dependencies": list(DEPENDENCIES),
+        "script": DEPENDENCIES_SCRIPT,
+    }
+    if process:
+        task["taskRunner"] = {"type": PROCESS_RUNNER}
+    flow = {"id": flow_id, "namespace": NAMESPACE, "tasks": [task]}
     return yaml.safe_dump(flow, sort_keys=False)
 
 
@@ -96,14 +118,30 @@ class Flows:
     parallel: Flow
     one_log: Flow
     many_logs: Flow
+    colored_process: Flow  # the article's hello-world-colored: pip install colorama
+    colored_docker: Flow
+    dependencies_process: Flow  # dependencies: [requests, pandas]
+    dependencies_docker: Flow
 
 
 def flows_save(windmill_tasks: int) -> Flows:
     return Flows(
-        process=Flow.save_source(_hello_world_source("hello-world-process", process=True)),
-        docker=Flow.save_source(_hello_world_source("hello-world-docker", process=False)),
+        process=Flow.save_source(_example_source("hello-world-process", process=True)),
+        docker=Flow.save_source(_example_source("hello-world-docker", process=False)),
         windmill=Flow.save_source(_windmill_source(windmill_tasks)),
         parallel=Flow.save_source(_parallel_source()),
         one_log=Flow.save_source(_logs_source("one-log", 1)),
         many_logs=Flow.save_source(_logs_source("many-logs", 1 + EXTRA_TASKS)),
+        colored_process=Flow.save_source(
+            _example_source("colored-process", process=True, example="hello-world-colored")
+        ),
+        colored_docker=Flow.save_source(
+            _example_source("colored-docker", process=False, example="hello-world-colored")
+        ),
+        dependencies_process=Flow.save_source(
+            _dependencies_source("dependencies-process", process=True)
+        ),
+        dependencies_docker=Flow.save_source(
+            _dependencies_source("dependencies-docker", process=False)
+        ),
     )
