@@ -59,8 +59,11 @@ def build_commands(*, env_dir: str, uv: str, installer: str) -> list[str]:
         f"rm -rf {site}",  # what a build that died left
         f"if {use_uv}; then",
         '  echo "Installing with uv into a new environment"',
-        f'  {shlex.quote(uv or "uv")} pip install --no-progress --python "$(command -v python)" '
-        f"--target {site} -r {REQUIREMENTS_FILE}",
+        # Compiled now: runs see the environment read-only, so Python could never cache
+        # the bytecode and would compile every module again on every run (pip does this
+        # by itself).
+        f"  {shlex.quote(uv or 'uv')} pip install --no-progress --compile-bytecode "
+        f'--python "$(command -v python)" --target {site} -r {REQUIREMENTS_FILE}',
         "else",
         '  echo "Installing with pip into a new environment"',
         "  python -m pip install --no-input --disable-pip-version-check --no-warn-script-location "

@@ -257,25 +257,6 @@ def test_a_volume_removed_behind_flowsites_back_is_built_again(docker_engine: ob
     assert built(again)
 
 
-@pytest.mark.docker
-def test_a_volume_docker_recreated_empty_is_not_mounted_but_built_again(
-    docker_engine: object,
-) -> None:
-    flow = save_flow(
-        python_flow(CONTAINER, "    dependencies: [six==1.16.0]\n", "import six", flow_id="empty")
-    )
-    assert run_here(flow).state == State.SUCCESS
-    [old] = PythonEnvironment.objects.all()
-    client = docker.from_env()
-    name = f"flowsite-pyenv-{old.key}"
-    client.volumes.get(name).remove()
-    client.volumes.create(name)  # as a container mounting the missing volume makes it
-    again = run_here(flow)
-    assert again.state == State.SUCCESS, messages(again)
-    assert built(again)
-    assert name not in {v.name for v in client.volumes.list()}
-
-
 def example_source(name: str) -> str:
     return (
         Path(settings.BASE_DIR).parent / "shared" / "seed" / "flows" / f"{name}.yml"
