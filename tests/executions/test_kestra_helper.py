@@ -151,29 +151,6 @@ def test_kestras_dependency_properties_are_accepted_with_kestras_defaults() -> N
     )
 
 
-@pytest.mark.docker
-def test_the_python_metrics_and_logs_example_does_what_its_description_says(
-    worker, docker_engine
-) -> None:
-    flow = Flow.save_source((EXAMPLES / "python-metrics-and-logs.yml").read_text())
-    execution = finished(execution_start(flow=flow), timeout=240)
-    assert execution.state == State.SUCCESS, messages(execution)
-    counted = execution.task_runs.get(task_id="count_orders")
-    assert counted.outputs["vars"] == {"big": 2}
-    metrics = {(m.name, m.type, tuple(m.tags.items())): m.value for m in counted.metrics.all()}
-    assert metrics == {
-        ("orders", "counter", (("kind", "all"),)): 3,
-        ("orders", "counter", (("kind", "big"),)): 2,
-        ("check_seconds", "timer", ()): 200,
-    }
-    logged = [
-        (line.level, line.message.partition(" - ")[2])
-        for line in LogLine.objects.filter(task_run=counted, message__contains=" - ")
-    ]
-    assert sorted(logged) == [("INFO", "Checked 3 orders"), ("WARN", "1 small order(s)")]
-    assert messages(execution)[-1] == "2 big orders"
-
-
 @pytest.fixture
 def uv_on_path(monkeypatch) -> str:
     """The worker's PATH, which Process tasks inherit, with the uv of the test extras."""
@@ -198,3 +175,28 @@ def test_dependencies_install_with_uv_when_asked_and_there_else_with_pip(
     assert f"Installing with {installer} into a new environment" in messages(execution)
     assert not [line for line in messages(execution) if line.startswith("Installing with")][1:]
     assert execution.task_runs.get().metrics.get().value == 1
+
+
+# Last: its worker lives until the module ends, and would race run_here for the jobs of
+# any test after it.
+@pytest.mark.docker
+def test_the_python_metrics_and_logs_example_does_what_its_description_says(
+    worker, docker_engine
+) -> None:
+    flow = Flow.save_source((EXAMPLES / "python-metrics-and-logs.yml").read_text())
+    execution = finished(execution_start(flow=flow), timeout=240)
+    assert execution.state == State.SUCCESS, messages(execution)
+    counted = execution.task_runs.get(task_id="count_orders")
+    assert counted.outputs["vars"] == {"big": 2}
+    metrics = {(m.name, m.type, tuple(m.tags.items())): m.value for m in counted.metrics.all()}
+    assert metrics == {
+        ("orders", "counter", (("kind", "all"),)): 3,
+        ("orders", "counter", (("kind", "big"),)): 2,
+        ("check_seconds", "timer", ()): 200,
+    }
+    logged = [
+        (line.level, line.message.partition(" - ")[2])
+        for line in LogLine.objects.filter(task_run=counted, message__contains=" - ")
+    ]
+    assert sorted(logged) == [("INFO", "Checked 3 orders"), ("WARN", "1 small order(s)")]
+    assert messages(execution)[-1] == "2 big orders"
