@@ -13,6 +13,8 @@ LEVEL = "CASE WHEN {n} %% 100 = 99 THEN 'ERROR' WHEN {n} %% 10 = 9 THEN 'WARN' E
 
 def log_lines_insert(*, task_run: TaskRun, count: int, attempt: int = 1) -> None:
     """Lines "line 0" to "line <count - 1>" of ``task_run``, one millisecond apart."""
+    if count <= 0:
+        return
     execution: Execution = task_run.execution
     table = LogLine._meta.db_table
     columns = "execution_id, task_run_id, task_id, attempt, stream, level, timestamp, message"
