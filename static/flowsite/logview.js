@@ -181,6 +181,7 @@ window.FlowsiteLogView = (() => {
       view.until = liveLastId;
       cache.clear();
       pending.clear();
+      schedule(); // rows waiting for their lines, until the count comes
       read("count").then((answer) => {
         if (generation !== view.generation) return;
         view.total = answer.count;
