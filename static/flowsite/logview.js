@@ -186,7 +186,8 @@ window.FlowsiteLogView = (() => {
         if (generation !== view.generation) return;
         view.total = answer.count;
         view.ready = true;
-        if (recent.length === RECENT && recent[0].id > view.until + 1) return reload(); // too many came meanwhile
+        // So many lines came meanwhile that some left `recent` uncounted: count again.
+        if (recent.length === RECENT && recent[0].id > view.until) return reload();
         for (const line of recent) append(line);
         if (!following) container.scrollTop = 0;
         schedule();
@@ -246,7 +247,9 @@ window.FlowsiteLogView = (() => {
       schedule();
     }, { passive: true });
     // A reader scrolling up stops the follow at once, before new lines pull the view down.
-    container.addEventListener("wheel", (event) => { if (event.deltaY < 0) following = false; }, { passive: true });
+    container.addEventListener("wheel", (event) => {
+      if (event.deltaY < 0 && container.scrollHeight > container.clientHeight) following = false;
+    }, { passive: true });
     window.addEventListener("resize", schedule);
     toolbar.level.addEventListener("change", () => {
       filter.level = toolbar.level.value;
