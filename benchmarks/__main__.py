@@ -22,12 +22,12 @@ from .environment import (
 from .procfs import pss_kib
 from .report import Report
 
-SECTIONS = ("idle", "costs", "runs", "environments", "load", "workers")
+SECTIONS = ("idle", "costs", "runs", "environments", "load", "logpage", "workers")
 
 
 def measure(args: argparse.Namespace, setup: Setup) -> Report:
     # Imported once Django is set up: these modules use its models from the start.
-    from . import costs, environments, load, runs, workers
+    from . import costs, environments, load, log_page, runs, workers
     from .big_flow import big_flow_measure
     from .flows import flows_save
     from .stack import Api, Stack, free_port
@@ -63,6 +63,8 @@ def measure(args: argparse.Namespace, setup: Setup) -> Report:
                 step_seconds=args.step_seconds,
                 burst=args.burst,
             )
+        if "logpage" in args.sections:
+            log_page.log_page_measure(flows.one_log, stack=stack, report=report)
         if "workers" in args.sections:  # last: it leaves the cluster one worker down a moment
             workers.killed_worker_measure(stack, report)
         after = sum(pss_kib(pid) for pid in stack.processes()) / 1024

@@ -1,5 +1,10 @@
 """Follows one execution over a websocket: the stored lines after the client's last seen
-id, then new ones as they are written, and the execution's state as it changes."""
+id, then new ones as they are written, and the execution's state as it changes.
+
+A run may have stored millions of lines: the socket sends at most the last BACKLOG of
+those after the client's id, after a ``start`` message that says how many lines come
+before them. The page reads the others by position when the reader scrolls to them
+(executions/log_page.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from .live import PERMISSIONS_GROUP, execution_group
 from .models import Execution, LogLine
 
 BATCH = 500
+BACKLOG = 1000
 # With Redis, wake-ups arrive from the workers and the poll is only a safety net.
 # Without it the workers cannot reach this process, so the database is polled briskly.
 POLL_SECONDS = 2.0 if settings.REDIS_URL else 0.1
@@ -38,6 +44,8 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(execution_group(self.execution_id), self.channel_name)
         await self.channel_layer.group_add(PERMISSIONS_GROUP, self.channel_name)
         await self.accept()
+        total, self.last_id = await self._start()
+        await self.send_json({"type": "start", "total": total, "lastId": self.last_id})
         self._follower = asyncio.create_task(self._follow())
 
     async def disconnect(self, code: int) -> None:
@@ -91,6 +99,15 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _may_follow(self) -> bool:
         return execution_for_follower(self.scope.get("user"), self.execution_id) is not None
+
+    @database_sync_to_async
+    def _start(self) -> tuple[int, int]:
+        """Where the backlog starts, past all but the last BACKLOG lines after the
+        client's id, and how many lines come before it."""
+        lines = LogLine.objects.filter(execution_id=self.execution_id)
+        before = lines.filter(id__gt=self.last_id).order_by("-id").values_list("id", flat=True)
+        start = max([*before[BACKLOG : BACKLOG + 1], self.last_id])
+        return lines.filter(id__lte=start).count(), start
 
     @database_sync_to_async
     def _news(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:

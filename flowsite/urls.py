@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from executions import api as executions_api
-from executions import api_follow, api_logs, metrics_api, steering
+from executions import api_follow, api_logs, log_page, metrics_api, steering
 from executions import file_views as executions_files
 from executions import views as executions_views
 from flows import api as flows_api
@@ -53,6 +53,11 @@ urlpatterns = [
         executions_views.execution_task_runs,
         name="execution_task_runs",
     ),
+    path("executions/<str:execution_id>/logs/count", log_page.log_count, name="log_count"),
+    path("executions/<str:execution_id>/logs/lines", log_page.log_lines, name="log_lines"),
+    path("executions/<str:execution_id>/logs/search", log_page.log_search, name="log_search"),
+    path("executions/<str:execution_id>/logs/position", log_page.log_position),
+    path("executions/<str:execution_id>/logs/download", log_page.log_download),
     path(
         "executions/<str:execution_id>/kill/",
         executions_views.execution_kill,

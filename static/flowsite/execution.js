@@ -1,5 +1,7 @@
 // Follows an execution: log lines arrive over a websocket; on a dropped connection it
 // reconnects asking only for lines after the last one it has, so none is lost or doubled.
+// The socket sends only the last lines of a long log: the log view reads the others when
+// the reader scrolls to them.
 // Clicking a task run (a Gantt row or a topology node) shows only its logs, and one
 // attempt's when a Gantt segment or an attempt button is chosen.
 (() => {
@@ -8,7 +10,6 @@
   if (!logs) return;
   const status = document.getElementById("live-status");
   const taskRuns = () => document.getElementById("task-runs");
-  let lastId = 0;
   let ended = false;
   let retry = 250;
   let lastState = null;
@@ -18,58 +19,17 @@
   // Outputs the reader opened or closed, kept across the fragment's refreshes.
   const toggled = new Map();
 
-  const COLORS = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"];
-
-  // Renders ANSI SGR colour codes as spans, safely: text is only ever set as textContent.
-  function appendAnsi(parent, text) {
-    const parts = text.split(/\x1b\[([0-9;]*)m/);
-    let classes = [];
-    parts.forEach((part, i) => {
-      if (i % 2 === 1) {
-        for (const code of (part || "0").split(";").map(Number)) {
-          if (code === 0) classes = [];
-          else if (code === 1) classes.push("ansi-bold");
-          else if (code >= 30 && code <= 37) classes = classes.filter((c) => !c.startsWith("ansi-fg")).concat(`ansi-fg-${COLORS[code - 30]}`);
-          else if (code >= 90 && code <= 97) classes = classes.filter((c) => !c.startsWith("ansi-fg")).concat(`ansi-fg-${COLORS[code - 90]}`);
-          else if (code === 39) classes = classes.filter((c) => !c.startsWith("ansi-fg"));
-        }
-      } else if (part) {
-        const span = document.createElement("span");
-        if (classes.length) span.className = classes.join(" ");
-        span.textContent = part;
-        parent.appendChild(span);
-      }
-    });
-  }
-
-  function addLines(lines) {
-    const stick = logs.scrollTop + logs.clientHeight >= logs.scrollHeight - 20;
-    const fragment = document.createDocumentFragment();
-    for (const line of lines) {
-      if (line.id <= lastId) continue;
-      lastId = line.id;
-      const row = document.createElement("div");
-      row.className = `line stream-${line.stream} level-${line.level}`;
-      row.dataset.id = line.id;
-      row.dataset.taskRun = line.taskRunId || "";
-      row.dataset.attempt = String(line.attempt || "");
-      row.hidden = !shown(row);
-      const meta = document.createElement("span");
-      meta.className = "line-meta";
-      meta.textContent = `${line.timestamp.slice(11, 23)} ${line.taskId || ""} `;
-      row.appendChild(meta);
-      appendAnsi(row, line.message);
-      fragment.appendChild(row);
-    }
-    logs.appendChild(fragment);
-    if (stick) logs.scrollTop = logs.scrollHeight;
-  }
-
-  function shown(row) {
-    if (!selection.taskRun) return true;
-    if (row.dataset.taskRun !== selection.taskRun) return false;
-    return !selection.attempt || row.dataset.attempt === selection.attempt;
-  }
+  // The log view (logview.js): only the lines on screen are in the page.
+  const toolbarElement = document.querySelector(".log-toolbar");
+  const view = window.FlowsiteLogView.create(logs, {
+    element: toolbarElement,
+    level: document.getElementById("log-level"),
+    search: document.getElementById("log-search"),
+    matches: document.getElementById("log-matches"),
+    position: document.getElementById("log-position"),
+    download: document.getElementById("log-download"),
+    follow: toolbarElement.querySelector('[data-log-jump="end"]'),
+  });
 
   function attemptButton(number, text) {
     const button = document.createElement("button");
@@ -110,7 +70,7 @@
     selection.attempt = attempt;
     selection.label = source ? source.dataset.label || "" : "";
     selection.attempts = source ? Number(source.dataset.attempts || 0) : 0;
-    for (const row of logs.children) row.hidden = !shown(row);
+    view.setTask(taskRun, attempt);
     drawFilterBar();
     markSelection();
   }
@@ -132,7 +92,7 @@
     const attempt = event.target.closest("[data-filter-attempt]");
     if (attempt) {
       selection.attempt = attempt.dataset.filterAttempt;
-      for (const row of logs.children) row.hidden = !shown(row);
+      view.setTask(selection.taskRun, selection.attempt);
       drawFilterBar();
       markSelection();
     } else if (event.target.closest("[data-show-all-logs]")) {
@@ -195,11 +155,12 @@
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}${logs.dataset.ws}?after=${lastId}`);
+    const socket = new WebSocket(`${scheme}://${location.host}${logs.dataset.ws}?after=${view.lastId}`);
     socket.onopen = () => { retry = 250; status.textContent = "live"; };
     socket.onmessage = (event) => {
       const message = JSON.parse(event.data);
-      if (message.type === "logs") addLines(message.lines);
+      if (message.type === "start") view.start(message);
+      else if (message.type === "logs") view.add(message.lines);
       else if (message.type === "state") {
         // The first message is compared with nothing: the page may have been rendered
         // before a change that happened while the socket was connecting, so it refreshes.

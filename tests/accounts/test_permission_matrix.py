@@ -240,4 +240,4 @@ def test_the_execution_websocket_admits_exactly_those_who_may_view(persona: Pers
     may_view = persona.name != "anonymous" and persona.role is not None
     assert connected == may_view
     if connected:
-        assert json.loads(first)["type"] in {"logs", "state"}
+        assert json.loads(first)["type"] == "start"  # then its backlog and state

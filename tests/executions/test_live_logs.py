@@ -79,6 +79,7 @@ def test_a_page_opened_mid_run_gets_earlier_lines_then_follows(server_url, worke
     messages: list[str] = []
     states: list[str] = []
     with follow(server_url, execution.pk, session_cookie(alice)) as socket:
+        assert receive(socket) == {"type": "start", "total": 0, "lastId": 0}
         first = receive(socket)
         assert first["type"] == "logs"
         assert [line["message"] for line in first["lines"]][:2] == ["line 1", "line 2"]
@@ -114,6 +115,7 @@ def test_the_socket_sends_only_lines_after_the_given_id_and_follows_new_ones(
 
     lines = [write(f"stored {i}") for i in range(5)]
     with follow(server_url, execution.pk, session_cookie(alice), after=lines[2].pk) as socket:
+        assert receive(socket) == {"type": "start", "total": 3, "lastId": lines[2].pk}
         first = receive(socket)
         assert [line["message"] for line in first["lines"]] == ["stored 3", "stored 4"]
         write("new one")
