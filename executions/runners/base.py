@@ -197,9 +197,18 @@ class _LineSplitter:
         self._pending = b""
 
     def feed(self, chunk: bytes) -> list[str]:
-        data = self._pending + chunk
-        *lines, self._pending = data.split(b"\n")
-        return [_decode(line) for line in lines]
+        data = self._pending + chunk if self._pending else chunk
+        end = data.rfind(b"\n")
+        if end == -1:
+            self._pending = data
+            return []
+        self._pending = data[end + 1 :]
+        # Decoded whole: a newline never belongs to a multi-byte character, so an invalid
+        # sequence is replaced where it would have been line by line.
+        lines = data[:end].decode("utf-8", errors="replace").split("\n")
+        if b"\r" in data:
+            return [line.rstrip("\r") for line in lines]
+        return lines
 
     def rest(self) -> list[str]:
         rest, self._pending = self._pending, b""
@@ -303,6 +312,13 @@ def _follow(
 
     def emit(stream: str, lines: list[str]) -> None:
         nonlocal installer
+        if stream == STDOUT:  # the hot path: most lines of most tasks
+            line = sink.line
+            for text in lines:
+                if "::" in text and command_parse_or_line(stream, text):
+                    continue
+                line(stream, text)
+            return
         for text in lines:
             if stream == STDERR and spec.exit_marker in text:
                 text, _, code = text.partition(spec.exit_marker)
@@ -316,20 +332,25 @@ def _follow(
                 installer.append(text)
             if stream == STDERR:  # a command too, as in Kestra: warningOnStdErr counts it
                 result.stderr_lines += 1
-            try:
-                command = command_parse(text)
-            except CommandInvalid as exc:
+            if not command_parse_or_line(stream, text):
                 sink.line(stream, text)
-                sink.system(f"A ::{{...}}:: line was kept as plain output: {exc}", "WARN")
-                continue
-            if command is None:
-                sink.line(stream, text)
-                continue
-            result.outputs.update(command.outputs)
-            for metric in command.metrics:
-                tally.add(metric)
-            for entry in command.logs:
-                sink.line(stream, entry.message, entry.level)
+
+    def command_parse_or_line(stream: str, text: str) -> bool:
+        """Whether ``text`` was a ::{...}:: line, now handled (stored if it was invalid)."""
+        try:
+            command = command_parse(text)
+        except CommandInvalid as exc:
+            sink.line(stream, text)
+            sink.system(f"A ::{{...}}:: line was kept as plain output: {exc}", "WARN")
+            return True
+        if command is None:
+            return False
+        result.outputs.update(command.outputs)
+        for metric in command.metrics:
+            tally.add(metric)
+        for entry in command.logs:
+            sink.line(stream, entry.message, entry.level)
+        return True
 
     while True:
         try:
