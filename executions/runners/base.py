@@ -27,6 +27,7 @@ from flowsite.values import relative_path_check
 
 from .commands import CommandInvalid, Metric, MetricTally, command_parse
 from .globs import glob_match
+from .lines import LineSplitter
 from .python_setup import MESSAGE_LINES, failed_marker, python_setup_lines
 
 STDOUT = "stdout"
@@ -192,33 +193,6 @@ def ca_bundle() -> bytes:
     return b"\n".join(part.rstrip(b"\n") for part in parts) + b"\n"
 
 
-class _LineSplitter:
-    def __init__(self) -> None:
-        self._pending = b""
-
-    def feed(self, chunk: bytes) -> list[str]:
-        data = self._pending + chunk if self._pending else chunk
-        end = data.rfind(b"\n")
-        if end == -1:
-            self._pending = data
-            return []
-        self._pending = data[end + 1 :]
-        # Decoded whole: a newline never belongs to a multi-byte character, so an invalid
-        # sequence is replaced where it would have been line by line.
-        lines = data[:end].decode("utf-8", errors="replace").split("\n")
-        if b"\r" in data:
-            return [line.rstrip("\r") for line in lines]
-        return lines
-
-    def rest(self) -> list[str]:
-        rest, self._pending = self._pending, b""
-        return [_decode(rest)] if rest else []
-
-
-def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="replace").rstrip("\r")
-
-
 def drive(
     runner: Runner,
     spec: RunSpec,
@@ -301,7 +275,7 @@ def _follow(
             chunks.put(_EOF)
 
     threading.Thread(target=read, name=f"reader-{spec.task_run_id}", daemon=True).start()
-    splitters = {STDOUT: _LineSplitter(), STDERR: _LineSplitter()}
+    splitters = {STDOUT: LineSplitter(), STDERR: LineSplitter()}
     result = RunResult(exit_code=None, outputs={})
     tally = MetricTally()
     setup_failed = failed_marker(spec.task_run_id)
