@@ -22,12 +22,12 @@ from .environment import (
 from .procfs import pss_kib
 from .report import Report
 
-SECTIONS = ("idle", "costs", "runs", "environments", "load", "logpage", "workers")
+SECTIONS = ("idle", "costs", "runs", "environments", "ingest", "load", "logpage", "workers")
 
 
 def measure(args: argparse.Namespace, setup: Setup) -> Report:
     # Imported once Django is set up: these modules use its models from the start.
-    from . import costs, environments, load, log_page, runs, workers
+    from . import costs, environments, load, log_ingest, log_page, runs, workers
     from .big_flow import big_flow_measure
     from .flows import flows_save
     from .stack import Api, Stack, free_port
@@ -51,6 +51,8 @@ def measure(args: argparse.Namespace, setup: Setup) -> Report:
             runs.runs_measure(args, setup, stack, flows, report)
         if "environments" in args.sections:
             environments.environments_measure(args, stack, flows, report)
+        if "ingest" in args.sections:
+            log_ingest.ingest_measure(args, stack, report)
         if "load" in args.sections:
             load.fixed_rate_measure(
                 flows.one_log, api=api, stack=stack, report=report, seconds=args.rate_seconds

@@ -36,7 +36,7 @@ class TaskLogWriter(LogWriter):
         if _rank(level) < self.min_rank:
             return
         super().line(stream, text, level)
-        if self.file_lines is not None:
+        if self.file_lines is not None and not (self.output_truncated and stream != "system"):
             stamp = timezone.now().isoformat(timespec="milliseconds")
             self.file_lines.append(f"{stamp} {level} {self.mask(text)}")
 

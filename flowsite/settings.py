@@ -371,7 +371,7 @@ FLOWSITE_DEFAULT_SHELL_IMAGE = env_str("FLOWSITE_DEFAULT_SHELL_IMAGE", "ubuntu:l
 # How deep Subflow calls may nest (a root execution is 0): a chain that comes back round
 # (A calls B, B calls A) fails its task there instead of starting executions without end.
 FLOWSITE_SUBFLOW_MAX_DEPTH = env_int("FLOWSITE_SUBFLOW_MAX_DEPTH", 10, least=1)
-# Containers' limits, the kill grace and Python environments: flowsite/settings_runners.py.
+# Containers' limits, the kill grace, output caps, Python environments: flowsite/settings_runners.py.
 from flowsite.settings_runners import (  # noqa: E402, F401
     FLOWSITE_CONTAINER_CPUS,
     FLOWSITE_CONTAINER_MEMORY,
@@ -382,6 +382,8 @@ from flowsite.settings_runners import (  # noqa: E402, F401
     FLOWSITE_PYTHON_ENV_CACHE_BYTES,
     FLOWSITE_PYTHON_ENV_TTL_SECONDS,
     FLOWSITE_PYTHON_INDEX_URL,
+    FLOWSITE_TASK_LOG_MAX_BYTES,
+    FLOWSITE_TASK_LOG_MAX_LINES,
 )
 
 # Labels this installation's containers, so that its cleanup leaves other installations'

@@ -1,5 +1,6 @@
-"""Settings of what runs tasks: containers' limits, how a task is stopped, and the Python
-environments that python tasks' dependencies are installed into once (environments/).
+"""Settings of what runs tasks: containers' limits, how a task is stopped, how much of its
+output is stored, and the Python environments that python tasks' dependencies are
+installed into once (environments/).
 
 Read by flowsite/settings.py, which names each one it takes.
 """
@@ -32,6 +33,13 @@ FLOWSITE_CONTAINER_NETWORK = env_str("FLOWSITE_CONTAINER_NETWORK")
 # Kill and timeout send SIGTERM to a task's processes, then SIGKILL after this many
 # seconds, so that a task may clean up (executions/runners/base.py); 0 sends SIGKILL at once.
 FLOWSITE_KILL_GRACE_SECONDS = env_float("FLOWSITE_KILL_GRACE_SECONDS", 10.0, least=0)
+# --- Task output (executions/live.py) ------------------------------------------------
+# What one attempt of a task may store of its output: past either bound its further lines
+# are not stored, one WARN line says so (naming the setting), and the task runs on to its
+# end, its ::{...}:: lines (outputs, metrics) still read; 0 lifts a bound. A runaway loop
+# printing for hours would otherwise fill the database.
+FLOWSITE_TASK_LOG_MAX_LINES = env_int("FLOWSITE_TASK_LOG_MAX_LINES", 2_000_000, least=0)
+FLOWSITE_TASK_LOG_MAX_BYTES = env_memory("FLOWSITE_TASK_LOG_MAX_BYTES", "512m")
 # --- Python environments (environments/) ---------------------------------------------
 # A python task's dependencies (and the pip installs of its beforeCommands) are installed
 # once per requirements, Python and image into an environment that later runs mount. The

@@ -27,6 +27,7 @@ from flowsite.values import relative_path_check
 
 from .commands import CommandInvalid, Metric, MetricTally, command_parse
 from .globs import glob_match
+from .lines import LineSplitter
 from .python_setup import MESSAGE_LINES, failed_marker, python_setup_lines
 
 STDOUT = "stdout"
@@ -192,24 +193,6 @@ def ca_bundle() -> bytes:
     return b"\n".join(part.rstrip(b"\n") for part in parts) + b"\n"
 
 
-class _LineSplitter:
-    def __init__(self) -> None:
-        self._pending = b""
-
-    def feed(self, chunk: bytes) -> list[str]:
-        data = self._pending + chunk
-        *lines, self._pending = data.split(b"\n")
-        return [_decode(line) for line in lines]
-
-    def rest(self) -> list[str]:
-        rest, self._pending = self._pending, b""
-        return [_decode(rest)] if rest else []
-
-
-def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="replace").rstrip("\r")
-
-
 def drive(
     runner: Runner,
     spec: RunSpec,
@@ -292,7 +275,7 @@ def _follow(
             chunks.put(_EOF)
 
     threading.Thread(target=read, name=f"reader-{spec.task_run_id}", daemon=True).start()
-    splitters = {STDOUT: _LineSplitter(), STDERR: _LineSplitter()}
+    splitters = {STDOUT: LineSplitter(), STDERR: LineSplitter()}
     result = RunResult(exit_code=None, outputs={})
     tally = MetricTally()
     setup_failed = failed_marker(spec.task_run_id)
@@ -303,6 +286,13 @@ def _follow(
 
     def emit(stream: str, lines: list[str]) -> None:
         nonlocal installer
+        if stream == STDOUT:  # the hot path: most lines of most tasks
+            line = sink.line
+            for text in lines:
+                if "::" in text and command_parse_or_line(stream, text):
+                    continue
+                line(stream, text)
+            return
         for text in lines:
             if stream == STDERR and spec.exit_marker in text:
                 text, _, code = text.partition(spec.exit_marker)
@@ -316,20 +306,25 @@ def _follow(
                 installer.append(text)
             if stream == STDERR:  # a command too, as in Kestra: warningOnStdErr counts it
                 result.stderr_lines += 1
-            try:
-                command = command_parse(text)
-            except CommandInvalid as exc:
+            if not command_parse_or_line(stream, text):
                 sink.line(stream, text)
-                sink.system(f"A ::{{...}}:: line was kept as plain output: {exc}", "WARN")
-                continue
-            if command is None:
-                sink.line(stream, text)
-                continue
-            result.outputs.update(command.outputs)
-            for metric in command.metrics:
-                tally.add(metric)
-            for entry in command.logs:
-                sink.line(stream, entry.message, entry.level)
+
+    def command_parse_or_line(stream: str, text: str) -> bool:
+        """Whether ``text`` was a ::{...}:: line, now handled (stored if it was invalid)."""
+        try:
+            command = command_parse(text)
+        except CommandInvalid as exc:
+            sink.line(stream, text)
+            sink.system(f"A ::{{...}}:: line was kept as plain output: {exc}", "WARN")
+            return True
+        if command is None:
+            return False
+        result.outputs.update(command.outputs)
+        for metric in command.metrics:
+            tally.add(metric)
+        for entry in command.logs:
+            sink.line(stream, entry.message, entry.level)
+        return True
 
     while True:
         try:

@@ -29,14 +29,13 @@ from requests.exceptions import RequestException
 from flowsite.values import format_memory
 
 from .base import (
-    STDERR,
-    STDOUT,
     FileKeeper,
     LineSink,
     RunSpec,
     task_env,
     workdir_file_check,
 )
+from .docker_stream import demuxed_chunks, socket_timeout_disable
 from .engine import (
     CA_DIR,
     CA_PATH,
@@ -118,9 +117,10 @@ class DockerRunner:
                 files = {f"{WORKDIR}/{name}": data for name, data in archived.items()}
                 container.put_archive("/", archive(files))
             # Attach before start so not a byte of output is missed.
-            handle.stream = container.attach(
-                stdout=True, stderr=True, stream=True, logs=True, demux=True
+            handle.socket = client.api.attach_socket(
+                str(container.id), params={"stdout": 1, "stderr": 1, "stream": 1, "logs": 1}
             )
+            socket_timeout_disable(handle.socket)
             container.start()
         except (DockerException, RequestException) as exc:
             handle.cleanup()
@@ -184,17 +184,13 @@ class DockerHandle:
     def __init__(self, container: Container, *, memory_limit: int | None = None):
         self.container = container
         self.memory_limit = memory_limit
-        self.stream: Iterator[tuple[bytes | None, bytes | None]] | None = None
+        self.socket: Any = None  # the attach socket: both streams, multiplexed
         self._killed = threading.Event()
 
     def chunks(self) -> Iterator[tuple[str, bytes]]:
-        assert self.stream is not None
+        assert self.socket is not None
         try:
-            for out, err in self.stream:
-                if out:
-                    yield STDOUT, out
-                if err:
-                    yield STDERR, err
+            yield from demuxed_chunks(self.socket)
         except (DockerException, RequestException, OSError) as exc:
             raise docker_failure(exc, "the task ran", running=True) from exc
 
@@ -274,6 +270,9 @@ class DockerHandle:
         # them stopped, and the sweep removes them (they are labelled).
         with contextlib.suppress(DockerException, RequestException):
             self.container.remove(force=True)
+        if self.socket is not None:
+            with contextlib.suppress(OSError):
+                self.socket.close()
 
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024  # larger output files wait on disk, not in memory
