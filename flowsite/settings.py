@@ -372,6 +372,10 @@ FLOWSITE_DEFAULT_SHELL_IMAGE = env_str("FLOWSITE_DEFAULT_SHELL_IMAGE", "ubuntu:l
 # (A calls B, B calls A) fails its task there instead of starting executions without end.
 FLOWSITE_SUBFLOW_MAX_DEPTH = env_int("FLOWSITE_SUBFLOW_MAX_DEPTH", 10, least=1)
 # Containers' limits, the kill grace and Python environments: flowsite/settings_runners.py.
+from flowsite.settings_retention import (  # noqa: E402, F401
+    FLOWSITE_EXECUTION_RETENTION_DAYS,
+    FLOWSITE_LOG_RETENTION_DAYS,
+)
 from flowsite.settings_runners import (  # noqa: E402, F401
     FLOWSITE_CONTAINER_CPUS,
     FLOWSITE_CONTAINER_MEMORY,
