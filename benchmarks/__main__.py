@@ -22,7 +22,7 @@ from .environment import (
 from .procfs import pss_kib
 from .report import Report
 
-SECTIONS = ("idle", "costs", "runs", "environments", "load", "workers")
+SECTIONS = ("idle", "costs", "runs", "environments", "load", "workers", "logapi")
 
 
 def measure(args: argparse.Namespace, setup: Setup) -> Report:
@@ -63,6 +63,10 @@ def measure(args: argparse.Namespace, setup: Setup) -> Report:
                 step_seconds=args.step_seconds,
                 burst=args.burst,
             )
+        if "logapi" in args.sections:
+            from .log_api import log_api_measure
+
+            log_api_measure(api, stack, report)
         if "workers" in args.sections:  # last: it leaves the cluster one worker down a moment
             workers.killed_worker_measure(stack, report)
         after = sum(pss_kib(pid) for pid in stack.processes()) / 1024
