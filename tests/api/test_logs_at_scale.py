@@ -189,3 +189,24 @@ def test_the_whole_json_list_streams_with_the_server_s_memory_flat(
     growth_mib = (download.peak_kib - before) / 1024
     print(f"server RSS {before / 1024:.0f} MiB, peak {download.peak_kib / 1024:.0f} MiB")
     assert growth_mib < GROWTH_MIB, f"the server grew {growth_mib:.0f} MiB"
+
+
+def test_a_client_that_leaves_mid_download_leaves_the_server_answering(
+    web_server, alice, million
+) -> None:
+    port, pid = web_server
+    _, token = token_create(user=alice, name="download", days=7)
+    download = Download(port, pid, token)
+    for _ in range(3):
+        for count, _line in enumerate(download.lines(f"/api/v1/logs/{million.pk}/download"), 1):
+            if count == 10_000:
+                break  # the connection closes with most of the body unread
+
+    lines = list(download.lines(f"/api/v1/logs/{million.pk}/download?taskId=other"))
+
+    assert [line.split(b" ", 1)[1] for line in lines] == [
+        b"INFO line 1\n",
+        b"INFO line 2\n",
+        b"INFO line 3\n",
+    ]
+    assert (download.peak_kib - _rss_kib(pid)) / 1024 < GROWTH_MIB
