@@ -81,6 +81,15 @@ def test_the_search_finds_one_line_among_a_million(api: Any, million) -> None:
     )
     assert response.status_code == 200
     assert [e["message"] for e in response.json()["results"]] == ["line 987654"]
+    assert response.json()["total"] == 1
+
+
+def test_the_search_s_total_stops_counting_at_a_hundred_thousand(api: Any, million) -> None:
+    response = api.get("/api/v1/logs/search", {"filters[executionId][EQUALS]": million.pk})
+    assert response.status_code == 200
+    page = response.json()
+    assert page["total"] == 100_000
+    assert [e["message"] for e in page["results"]][:2] == ["line 3", "line 2"]  # newest first
 
 
 # --- Whole, streamed by daphne -------------------------------------------------------
