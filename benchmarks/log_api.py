@@ -134,6 +134,7 @@ def log_api_measure(api: Api, stack: Stack, report: Report) -> None:
         ("page at the middle (page=)", f"size={PAGE}&page={LINES // PAGE // 2}"),
         ("ERROR lines, first page", f"size={PAGE}&minLevel=ERROR"),
     ):
+        _page_seconds(api, f"{base}?{query}")  # a warm-up: the server's first of its kind
         times = [_page_seconds(api, f"{base}?{query}") for _ in range(5)]
         report.measured(
             f"GET /logs/{{id}} {PAGE} lines: {name}",
@@ -142,6 +143,9 @@ def log_api_measure(api: Api, stack: Stack, report: Report) -> None:
             target=f"<= {TARGET_PAGE_SECONDS * 1000:.0f} ms",
             ok=sorted(times)[2] <= TARGET_PAGE_SECONDS,
         )
+    query = urlencode({"filters[executionId][EQUALS]": execution.pk, "q": "line 987654"})
+    times = [_page_seconds(api, f"/api/v1/logs/search?size=10&{query}") for _ in range(5)]
+    report.measured("GET /logs/search q='line 987654', first page", times, ms)
     for name, path in (("/download (text)", f"{base}/download"), ("/logs/{id} (JSON)", base)):
         before = pss_kib(web)
         received, seconds, peak = download_peak(stack.port, path, api.token, web)
@@ -153,6 +157,3 @@ def log_api_measure(api: Api, stack: Stack, report: Report) -> None:
             ok=growth <= TARGET_GROWTH_MIB,
             spread=f"{received / 1e6:.0f} MB in {seconds:.1f} s, from {before / 1024:.0f} MiB",
         )
-    query = urlencode({"filters[executionId][EQUALS]": execution.pk, "q": "line 987654"})
-    times = [_page_seconds(api, f"/api/v1/logs/search?size=10&{query}") for _ in range(5)]
-    report.measured("GET /logs/search q='line 987654', first page", times, ms)
