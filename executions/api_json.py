@@ -10,14 +10,14 @@ read from them rather than stored twice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from flowsite.values import format_instant, format_iso_duration
 
-from .models import TERMINAL_STATES, Execution, LogLine, State, TaskRun, TaskRunAttempt
+from .models import TERMINAL_STATES, Execution, State, TaskRun, TaskRunAttempt
 
 KESTRA_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 
@@ -136,7 +136,26 @@ def execution_json(execution: Execution) -> dict[str, Any]:
     }
 
 
-def log_entry_json(line: LogLine, execution: Execution) -> dict[str, Any]:
+class LogRow(Protocol):
+    """A log line as the APIs read it: a LogLine, or a row of its columns."""
+
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def task_run_id(self) -> str | None: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def timestamp(self) -> datetime: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def stream(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+
+
+def log_entry_json(line: LogRow, execution: Execution) -> dict[str, Any]:
     return {
         "namespace": execution.namespace,
         "flowId": execution.flow_id,
@@ -151,6 +170,6 @@ def log_entry_json(line: LogLine, execution: Execution) -> dict[str, Any]:
     }
 
 
-def log_line_text(line: LogLine) -> str:
+def log_line_text(line: LogRow) -> str:
     """One line of a downloaded log, as Kestra writes them: moment, level, message."""
     return f"{format_instant(line.timestamp)} {line.level} {line.message}"

@@ -5,12 +5,14 @@ text file (``.../download``), and a search across the executions one may see
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from accounts.access import execution_for_user
 from accounts.permissions import visible
 from flowsite.api import api_error, api_view
 from flowsite.query_filters import (
+    PAGE_SIZE,
     FilterField,
     FilterInvalid,
     Leaf,
@@ -24,8 +26,12 @@ from flowsite.query_filters import (
     time_range_field,
 )
 
-from .api_json import KESTRA_LOG_LEVELS, log_entry_json, log_line_text
-from .models import Execution, LogLine
+from .api_json import KESTRA_LOG_LEVELS, log_entry_json
+from .log_stream import CHUNK, COLUMNS, json_array_parts, log_chunks, text_parts
+from .models import TERMINAL_STATES, Execution, LogLine
+
+# An execution's lines are read by the thousand: a page may hold more than a search's.
+LOG_MAX_PAGE_SIZE = 10_000
 
 
 def _at_least(level: str, param: str) -> list[str]:
@@ -78,39 +84,120 @@ def _execution_lines(request: HttpRequest, execution: Execution) -> QuerySet[Log
     return lines
 
 
-@api_view(("GET",))
-def execution_logs(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = execution_for_user(request.user, execution_id)
+def _page_params(request: HttpRequest) -> tuple[int, int] | None:
+    """Paging of an execution's lines, Kestra's ``page`` and ``size`` or Flowsite's
+    ``afterId`` (the id of the last line read, as the ``Link`` header gives it): the
+    offset from the start and the page size; None when none of them is given."""
+    params = request.GET
+    if not {"page", "size", "afterId"} & params.keys():
+        return None
     try:
-        lines = _execution_lines(request, execution)
-    except FilterInvalid as exc:
-        return api_error(400, str(exc))
-    return JsonResponse([log_entry_json(line, execution) for line in lines], safe=False)
+        page = int(params.get("page", "1"))
+        size = int(params.get("size", str(PAGE_SIZE)))
+    except ValueError:
+        raise FilterInvalid("page and size must be whole numbers") from None
+    if page < 1 or not 1 <= size <= LOG_MAX_PAGE_SIZE:
+        raise FilterInvalid(f"page must be 1 or more, size between 1 and {LOG_MAX_PAGE_SIZE}")
+    return (page - 1) * size, size
+
+
+def _after_id(request: HttpRequest) -> int:
+    after = request.GET.get("afterId", "0")
+    if not after.isdigit():
+        raise FilterInvalid(f"afterId must be a line's id, not '{after}'")
+    return int(after)
+
+
+def _next_link(request: HttpRequest, last_id: int) -> str:
+    """The page after the one ending at ``last_id``, relative to this URL (so that it
+    stays right under a tenant's path)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    params["afterId"] = str(last_id)
+    return f'<?{params.urlencode()}>; rel="next"'
 
 
 @api_view(("GET",))
-def execution_logs_download(request: HttpRequest, execution_id: str) -> HttpResponse:
+def execution_logs(request: HttpRequest, execution_id: str) -> HttpResponseBase:
+    """Kestra's list of an execution's log entries. With ``page``, ``size`` or
+    ``afterId``, one page of them and a ``Link`` to the next; without, all of them,
+    streamed as they are read when they are more than a chunk."""
     execution = execution_for_user(request.user, execution_id)
     try:
         lines = _execution_lines(request, execution)
+        paging = _page_params(request)
+        after_id = _after_id(request)
     except FilterInvalid as exc:
         return api_error(400, str(exc))
-    text = "".join(log_line_text(line) + "\n" for line in lines)
-    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    if paging is not None:
+        offset, size = paging
+        after = lines.filter(id__gt=after_id).values_list(*COLUMNS, named=True)
+        rows = list(after[offset : offset + size])
+        response = JsonResponse([log_entry_json(row, execution) for row in rows], safe=False)
+        if len(rows) == size:
+            response["Link"] = _next_link(request, rows[-1].id)
+        return response
+    chunks = log_chunks(lines, after_id=after_id)
+    first = next(chunks, [])
+    if len(first) < CHUNK:  # all of it: one body, with its length
+        return JsonResponse([log_entry_json(row, execution) for row in first], safe=False)
+    return StreamingHttpResponse(
+        json_array_parts(first, chunks, execution), content_type="application/json"
+    )
+
+
+@api_view(("GET",))
+def execution_logs_download(request: HttpRequest, execution_id: str) -> HttpResponseBase:
+    """The lines as a text file, streamed as they are read (Kestra's ``/download``)."""
+    execution = execution_for_user(request.user, execution_id)
+    try:
+        lines = _execution_lines(request, execution)
+        after_id = _after_id(request)
+    except FilterInvalid as exc:
+        return api_error(400, str(exc))
+    response = StreamingHttpResponse(
+        text_parts(log_chunks(lines, after_id=after_id)), content_type="text/plain; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{execution.pk}.log"'
+    if execution.state not in TERMINAL_STATES:  # as Kestra: more may come
+        response["Cache-Control"] = "no-cache"
     return response
+
+
+# Kestra's search parameters from before filters[...], which it still reads.
+LEGACY_SEARCH = {
+    "q": "filters[q][EQUALS]",
+    "namespace": "filters[namespace][PREFIX]",
+    "flowId": "filters[flowId][EQUALS]",
+    "minLevel": "filters[level][EQUALS]",
+    "startDate": "filters[startDate][GREATER_THAN_OR_EQUAL_TO]",
+    "endDate": "filters[endDate][LESS_THAN_OR_EQUAL_TO]",
+}
+
+# Counting every line of a huge table costs a scan of it for each page: the total stops
+# counting here (a search engine's "more than"); the pages themselves stay cheap.
+SEARCH_COUNT_CAP = 100_000
+
+
+def _search_params(params: QueryDict) -> QueryDict:
+    params = params.copy()
+    for legacy, spelled in LEGACY_SEARCH.items():
+        if legacy in params:
+            params.setlist(spelled, params.getlist(spelled) + params.getlist(legacy))
+    return params
 
 
 @api_view(("GET",))
 def logs_search(request: HttpRequest) -> HttpResponse:
     """Kestra's ``GET /logs/search``: lines of the executions the caller may see,
-    newest first, one page at a time (Kestra's offset pagination)."""
+    newest first, one page at a time (Kestra's offset pagination). ``total`` counts up
+    to SEARCH_COUNT_CAP."""
     executions = visible(Execution.objects.all(), request.user)
     try:
-        condition = filter_condition(request.GET, LOG_FILTERS)
+        condition = filter_condition(_search_params(request.GET), LOG_FILTERS)
         lines = LogLine.objects.filter(execution__in=executions).filter(condition)
         lines = sorted_by(lines.select_related("execution").order_by("-id"), request, LOG_SORTS)
-        found, total = paged(lines, request)
+        found, total = paged(lines, request, count_at_most=SEARCH_COUNT_CAP)
     except FilterInvalid as exc:
         return api_error(400, str(exc))
     results = [log_entry_json(line, line.execution) for line in found]

@@ -10,6 +10,7 @@ that has not ended (its own included).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from .runners.base import TaskError
 from .storage import SCHEME, execution_uri_prefix, flowsite_storage
 
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
+PURGE_BATCH = 5000  # log lines deleted per statement
 SYSTEM_LABEL_PREFIX = "system."
 
 
@@ -118,7 +120,7 @@ def logs_purge(
         lines = lines.filter(timestamp__gte=start)
     if levels:
         lines = lines.filter(level__in=levels)
-    deleted, _ = lines.delete()
+    deleted = lines_delete(lines)
     if deleted:
         _audit(caller, f"PurgeLogs deleted {deleted} log lines", namespace, flow_id)
     return deleted
@@ -161,19 +163,49 @@ def executions_purge(
         ended = ended.filter(state__in=states)
     counts = {"executionsCount": 0, "logsCount": 0, "storagesCount": 0, "metricsCount": 0}
     for execution in list(ended.only("pk", "namespace", "flow_id")):
-        if what.storage:
-            counts["storagesCount"] += _files_delete(execution)
-        if what.logs:
-            counts["logsCount"] += LogLine.objects.filter(execution=execution).delete()[0]
-        if what.executions:
-            execution.delete()
-            counts["executionsCount"] += 1
+        for part, count in execution_erase(execution, what=what).items():
+            counts[part] += count
     if any(counts.values()):
         summary = (
             f"PurgeExecutions deleted {counts['executionsCount']} executions, "
             f"{counts['logsCount']} log lines and {counts['storagesCount']} files"
         )
         _audit(caller, summary, namespace, flow_id)
+    return counts
+
+
+def lines_delete(
+    lines: QuerySet[LogLine], *, batch: int = PURGE_BATCH, until: float | None = None
+) -> int:
+    """Delete ``lines`` ``batch`` at a time, each batch a statement of its own: a purge
+    of millions never holds one long transaction (nor the rows in memory). With
+    ``until`` (a time.monotonic() moment), it stops there and leaves the rest."""
+    deleted = 0
+    while ids := list(lines.order_by("id").values_list("id", flat=True)[:batch]):
+        deleted += LogLine.objects.filter(id__in=ids).delete()[0]
+        if len(ids) < batch or (until is not None and time.monotonic() >= until):
+            break
+    return deleted
+
+
+def execution_erase(
+    execution: Execution, *, what: PurgeParts, until: float | None = None
+) -> dict[str, int]:
+    """Delete what ``what`` names of an ended execution: its stored files, its log lines
+    (in batches) and its row (with its task runs); Kestra's counts. With ``until``, the
+    row stays while lines are left at that moment (the next purge goes on)."""
+    counts = {"executionsCount": 0, "logsCount": 0, "storagesCount": 0}
+    if what.storage:
+        counts["storagesCount"] = _files_delete(execution)
+    if what.logs or what.executions:  # the row's lines go with it: first, in batches
+        lines = LogLine.objects.filter(execution=execution)
+        deleted = lines_delete(lines, until=until)
+        counts["logsCount"] = deleted if what.logs else 0
+        if until is not None and lines.exists():
+            return counts
+    if what.executions:
+        execution.delete()
+        counts["executionsCount"] = 1
     return counts
 
 

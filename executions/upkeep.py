@@ -19,6 +19,7 @@ from .liveness import LIVENESS_EVERY, LOST_AFTER, task_runs_lost, worker_gone
 from .models import TERMINAL_STATES, State, TaskRun
 from .planner import attempts_end, execution_advance
 from .queue import enqueue_task_run
+from .retention import retention_tick
 from .runners.engine import containers_reap_orphans, containers_remove
 from .runners.process import processes_kill
 
@@ -51,6 +52,7 @@ def upkeep_tick(now: datetime | None = None) -> None:
     if sweep_due(now):
         _last_sweep["at"] = now
         sweep_stalled_task_runs()
+        retention_tick(now)
 
 
 def delayed_work_start(now: datetime | None = None) -> None:

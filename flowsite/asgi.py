@@ -6,15 +6,16 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.core.handlers.asgi import ASGIHandler
 from django.db import close_old_connections, connections
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowsite.settings")
@@ -73,6 +74,15 @@ class SyncChainHandler(ASGIHandler):
         response: HttpResponseBase = await respond(request, time.monotonic())
         return response
 
+    async def send_response(self, response: HttpResponseBase, send: Any) -> None:
+        # Django consumes a synchronous streaming response whole before sending any of
+        # it (StreamingHttpResponse.__aiter__): a million log lines would sit in memory.
+        # Its parts are read here on the pool instead, a batch per hop, as they are sent.
+        if isinstance(response, StreamingHttpResponse) and not response.is_async:
+            parts = cast(Iterator[bytes], response.streaming_content)
+            response.streaming_content = _pulled(parts, self._pool)
+        await super().send_response(response, send)
+
     def _respond(self, request: HttpRequest, queued_at: float) -> HttpResponseBase:
         # Saturated: a request that waited this long for a thread is turned away at once,
         # so that the backlog drains instead of every client waiting longer still.
@@ -85,6 +95,27 @@ class SyncChainHandler(ASGIHandler):
             return self.get_response(request)
         finally:
             close_old_connections()
+
+
+STREAM_BATCH = 256 * 1024  # bytes of a streamed response read per hop to the pool
+
+
+async def _pulled(parts: Iterator[bytes], pool: ThreadPoolExecutor) -> AsyncIterator[bytes]:
+    """The parts of a synchronous stream read on ``pool``, STREAM_BATCH bytes at a time.
+    Each hop may land on another thread: a stream must not keep a cursor open between
+    parts (executions/log_stream.py reads each chunk whole)."""
+    pull = sync_to_async(_batch, thread_sensitive=False, executor=pool)
+    while batch := await pull(parts):
+        yield batch
+
+
+def _batch(parts: Iterator[bytes]) -> bytes:
+    batch = bytearray()
+    for part in parts:
+        batch += part
+        if len(batch) >= STREAM_BATCH:
+            break
+    return bytes(batch)
 
 
 def _body_refusal(scope: dict[str, Any]) -> HttpResponseBase | None:

@@ -82,6 +82,12 @@ for _route in ("logs/{}", "logs/{}/download", "logs/{}/follow"):
         ("taskId", "string", "Lines of this task"),
         ("attempt", "integer", "Lines of this attempt, counted from 0"),
     )
+QUERY["logs/{}"] += (
+    ("page", "integer", "Flowsite: this page of the lines (from 1); all of them without paging"),
+    ("size", "integer", "Flowsite: lines per page (10 by default, 10000 at most)"),
+    ("afterId", "integer", "Flowsite: the lines after this one, as the Link header's next"),
+)
+QUERY["logs/search"] += (("q", "string", "Kestra's legacy filters[q]: words of the message"),)
 CONTENT = {
     "executions/{}/follow": "text/event-stream",
     "logs/{}/follow": "text/event-stream",

@@ -293,11 +293,18 @@ def _leaf_condition(
     return fields[field](leaf)
 
 
-def paged(rows: QuerySet[Any], request: HttpRequest) -> tuple[list[Any], int]:
+def paged(
+    rows: QuerySet[Any], request: HttpRequest, *, count_at_most: int | None = None
+) -> tuple[list[Any], int]:
     """One page of ``rows`` as Kestra's ``page`` (from 1) and ``size`` ask, and how many
-    rows there are in all; FilterInvalid for a page or size that cannot be one."""
+    rows there are in all, or ``count_at_most`` when there are more (a count that stops
+    there instead of scanning a huge table); FilterInvalid for a page or size that
+    cannot be one."""
     page, size = _page_and_size(request)
-    return list(rows[(page - 1) * size : page * size]), rows.count()
+    found = list(rows[(page - 1) * size : page * size])
+    if count_at_most is None:
+        return found, rows.count()
+    return found, rows.values("pk")[:count_at_most].count()
 
 
 def paged_list(rows: list[Any], request: HttpRequest) -> tuple[list[Any], int]:

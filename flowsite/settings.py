@@ -359,19 +359,22 @@ FLOWSITE_PROCESS_DIR = Path(
 # range (and the group of the same number), none of them a named account: two tasks never
 # share an id, so neither reads the other's files or /proc/<pid>/environ.
 FLOWSITE_PROCESS_UID_RANGE = env_id_range("FLOWSITE_PROCESS_UIDS", "61000-61999", least=1000)
-# A worker running as root also closes the database's and Redis's TCP addresses to those
-# ids in the host's firewall (iptables OUTPUT rules matching the ids' range, added once,
-# left in place): a task that guessed them still cannot connect, even to a server that
-# trusts local connections (executions/runners/firewall.py). Off when "false".
+# A root worker also closes the database's and Redis's TCP addresses to those ids with
+# iptables OUTPUT rules: a task that guessed them still cannot connect, even to a server
+# that trusts local connections (executions/runners/firewall.py). Off when "false".
 FLOWSITE_PROCESS_FIREWALL = env_bool("FLOWSITE_PROCESS_FIREWALL", True)
-
 # The image a python script task uses when the flow names none, as Kestra does.
 FLOWSITE_DEFAULT_PYTHON_IMAGE = env_str("FLOWSITE_DEFAULT_PYTHON_IMAGE", "python:3.11-slim")
 FLOWSITE_DEFAULT_SHELL_IMAGE = env_str("FLOWSITE_DEFAULT_SHELL_IMAGE", "ubuntu:latest")
 # How deep Subflow calls may nest (a root execution is 0): a chain that comes back round
 # (A calls B, B calls A) fails its task there instead of starting executions without end.
 FLOWSITE_SUBFLOW_MAX_DEPTH = env_int("FLOWSITE_SUBFLOW_MAX_DEPTH", 10, least=1)
-# Containers' limits, the kill grace, output caps, Python environments: flowsite/settings_runners.py.
+# Retention (flowsite/settings_retention.py); containers' limits, the kill grace, output
+# caps and Python environments (flowsite/settings_runners.py).
+from flowsite.settings_retention import (  # noqa: E402, F401
+    FLOWSITE_EXECUTION_RETENTION_DAYS,
+    FLOWSITE_LOG_RETENTION_DAYS,
+)
 from flowsite.settings_runners import (  # noqa: E402, F401
     FLOWSITE_CONTAINER_CPUS,
     FLOWSITE_CONTAINER_MEMORY,
