@@ -44,9 +44,15 @@ from tests.accounts.permission_expectations import (
 )
 from tests.accounts.permission_expectations_environments import ENVIRONMENT_EXPECTATIONS
 from tests.accounts.permission_expectations_kestra import KESTRA_EXPECTATIONS
+from tests.accounts.permission_expectations_logs import LOG_VIEW_EXPECTATIONS
 from tests.personas import PASSWORD
 
-ALL_EXPECTATIONS = {**EXPECTATIONS, **KESTRA_EXPECTATIONS, **ENVIRONMENT_EXPECTATIONS}
+ALL_EXPECTATIONS = {
+    **EXPECTATIONS,
+    **KESTRA_EXPECTATIONS,
+    **ENVIRONMENT_EXPECTATIONS,
+    **LOG_VIEW_EXPECTATIONS,
+}
 
 
 def _routes(patterns: list[Any], prefix: str = "") -> list[str]:

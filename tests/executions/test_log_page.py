@@ -130,7 +130,8 @@ def test_the_download_link_serves_the_view_s_lines_to_a_logged_in_user(alice: An
     client = logged_in(alice)
 
     response = client.get(f"/executions/{execution.pk}/logs/download?minLevel=WARN")
-    text = b"".join(getattr(response, "streaming_content", [response.content])).decode()
+    parts = response.streaming_content if response.streaming else [response.content]
+    text = b"".join(parts).decode()
 
     assert response.status_code == 200
     assert [line.split(" ", 2)[2] for line in text.splitlines()] == ["line 9", "line 19"]
