@@ -37,7 +37,7 @@ def stored_output(execution) -> list[str]:
     return list(lines.order_by("id").values_list("message", flat=True))
 
 
-def test_a_task_printing_a_million_lines_has_every_line_stored_in_order() -> None:
+def test_a_task_printing_a_million_lines_has_every_line_stored_in_order(api) -> None:
     execution = run_here(printing_flow("for i in range(1000000): print(i)"))
     assert execution.state == State.SUCCESS
     messages = stored_output(execution)
@@ -46,6 +46,20 @@ def test_a_task_printing_a_million_lines_has_every_line_stored_in_order() -> Non
     assert messages == [str(i) for i in range(1_000_000)]
     ids = list(LogLine.objects.filter(execution=execution).values_list("id", flat=True))
     assert len(ids) == len(set(ids)) and ids == sorted(ids)
+    assert paged_back(api, execution.pk) == messages
+
+
+def paged_back(api, execution_id: str) -> list[str]:
+    """The task's printed lines as Kestra's logs API gives them back, page after page."""
+    printed: list[str] = []
+    path = f"/api/v1/logs/{execution_id}?size=10000"
+    while path:
+        response = api.get(path)
+        assert response.status_code == 200
+        printed += [entry["message"] for entry in response.json() if entry["message"].isdigit()]
+        link = response.headers.get("Link")
+        path = f"/api/v1/logs/{execution_id}" + link[1 : link.index(">")] if link else ""
+    return printed
 
 
 @pytest.mark.docker
