@@ -24,7 +24,6 @@ from pathlib import Path
 import docker
 import uv
 from docker.errors import APIError, DockerException, NotFound
-from docker.types import Mount
 from requests.exceptions import RequestException
 
 from executions.runners.base import LineSink, Volume
@@ -34,6 +33,7 @@ from executions.runners.engine import (
     engine_address,
     image_ensure,
     installation_labels,
+    volume_file_ensure,
 )
 from executions.runners.isolation import host_close, isolation_on
 from executions.runners.process import task_venv
@@ -175,23 +175,14 @@ def _uv_volume_ensure(client: docker.DockerClient, image: str) -> str:
     with _uv_lock:
         if key in _uv_volumes:
             return name
-        try:
-            client.volumes.get(name)
-        except NotFound:
-            client.volumes.create(name, labels={"flowsite.uv": uv_version()})
-        helper = client.containers.create(
-            image,
-            command=["true"],
-            mounts=[Mount("/uv", name, type="volume")],
-            labels={**installation_labels(), "flowsite.helper": "uv"},
+        volume_file_ensure(
+            client,
+            volume=name,
+            image=image,
+            file="uv",
+            content=lambda: _executable_archive("uv", uv_binary()),
+            labels={"flowsite.uv": uv_version()},
         )
-        try:
-            try:
-                helper.get_archive("/uv/uv")
-            except NotFound:
-                helper.put_archive("/uv", _executable_archive("uv", uv_binary()))
-        finally:
-            helper.remove(force=True)
         _uv_volumes.add(key)
     return name
 

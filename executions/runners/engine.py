@@ -188,26 +188,47 @@ def ca_volume_ensure(*, client: docker.DockerClient, image: str) -> str:
     with _ca_lock:
         if key in _ca_volumes:
             return name
-        try:
-            client.volumes.get(name)
-        except NotFound:
-            client.volumes.create(name, labels={"flowsite.ca": "1"})
-        # The volume may be new, or left empty by a crash: check, and fill it if so.
-        helper = client.containers.create(
-            image,
-            command=["true"],
-            mounts=[Mount("/ca", name, type="volume")],
-            labels={**installation_labels(), "flowsite.helper": "ca"},
+        volume_file_ensure(
+            client,
+            volume=name,
+            image=image,
+            file=CA_FILE,
+            content=lambda: archive({CA_FILE: data}),
+            labels={"flowsite.ca": "1"},
         )
-        try:
-            try:
-                helper.get_archive(f"/ca/{CA_FILE}")
-            except NotFound:
-                helper.put_archive("/ca", archive({CA_FILE: data}))
-        finally:
-            helper.remove(force=True)
         _ca_volumes.add(key)
     return name
+
+
+def volume_file_ensure(
+    client: docker.DockerClient,
+    *,
+    volume: str,
+    image: str,
+    file: str,
+    content: Callable[[], bytes],
+    labels: dict[str, str],
+) -> None:
+    """A named volume holding ``file``: created if missing and filled with ``content`` (a
+    tar archive) if the file is not there, as when the volume is new or a crash left it
+    empty. ``image`` runs the helper container that reaches it; it never starts."""
+    try:
+        client.volumes.get(volume)
+    except NotFound:
+        client.volumes.create(volume, labels=labels)
+    helper = client.containers.create(
+        image,
+        command=["true"],
+        mounts=[Mount("/volume", volume, type="volume")],
+        labels={**installation_labels(), "flowsite.helper": volume},
+    )
+    try:
+        try:
+            helper.get_archive(f"/volume/{file}")
+        except NotFound:
+            helper.put_archive("/volume", content())
+    finally:
+        helper.remove(force=True)
 
 
 def containers_reap_orphans(
