@@ -4,7 +4,7 @@ missing, filled when empty, left alone when filled, on a real Docker engine."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import docker
 import pytest
@@ -30,11 +30,14 @@ def read(client: docker.DockerClient, volume: str, file: str) -> bytes:
 
 
 def test_a_missing_volume_is_made_and_filled_once(docker_engine, volume) -> None:
-    fills = []
+    fills: list[bytes] = []
 
-    def content(text: bytes) -> bytes:
-        fills.append(text)
-        return archive({"file.txt": text})
+    def content_of(text: bytes) -> Callable[[], bytes]:
+        def content() -> bytes:
+            fills.append(text)
+            return archive({"file.txt": text})
+
+        return content
 
     for text in (b"first\n", b"second\n"):
         volume_file_ensure(
@@ -42,7 +45,7 @@ def test_a_missing_volume_is_made_and_filled_once(docker_engine, volume) -> None
             volume=volume,
             image=IMAGE,
             file="file.txt",
-            content=lambda text=text: content(text),
+            content=content_of(text),
             labels={"flowsite.test": "1"},
         )
     assert fills == [b"first\n"]  # the second call found the file and left it
