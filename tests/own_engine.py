@@ -12,9 +12,25 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests.conftest import wait_until
+from tests.conftest import skip_or_fail, wait_until
+
+
+@contextlib.contextmanager
+def own_engine_running(image: str, *, tools: tuple[str, ...]) -> Iterator[OwnEngine]:
+    """An OwnEngine started with ``image`` loaded, stopped on leaving; a machine without
+    root or ``tools`` skips (fails in CI)."""
+    if os.geteuid() != 0 or not all(map(shutil.which, tools)):
+        skip_or_fail(f"A Docker engine of the test's own needs root, {', '.join(tools)}")
+    engine = OwnEngine()
+    try:
+        engine.start()
+        engine.load(image)
+        yield engine
+    finally:
+        engine.stop()
 
 
 class OwnEngine:

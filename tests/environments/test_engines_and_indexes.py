@@ -11,7 +11,6 @@ engine's network namespace, whose containers reach nothing else (tests/own_engin
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import socket
 import subprocess
@@ -26,7 +25,7 @@ import pytest
 from environments.models import PythonEnvironment
 from executions.models import State
 from executions.runners.engine import docker_client, engine_address
-from tests.conftest import skip_or_fail, wait_until
+from tests.conftest import wait_until
 from tests.environments.test_python_environments import (
     CONTAINER,
     IMAGE,
@@ -37,7 +36,7 @@ from tests.environments.test_python_environments import (
     reused,
 )
 from tests.flows_helpers import messages, run_here, save_flow
-from tests.own_engine import OwnEngine
+from tests.own_engine import OwnEngine, own_engine_running
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
 
@@ -70,15 +69,8 @@ def docker_host(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Non
 
 @pytest.fixture
 def second_engine() -> Iterator[OwnEngine]:
-    if os.geteuid() != 0 or not all(map(shutil.which, ["dockerd", "unshare", "nsenter"])):
-        skip_or_fail("A Docker engine of the test's own needs root, dockerd, unshare and nsenter")
-    engine = OwnEngine()
-    try:
-        engine.start()
-        engine.load(IMAGE)
+    with own_engine_running(IMAGE, tools=("dockerd", "unshare", "nsenter")) as engine:
         yield engine
-    finally:
-        engine.stop()
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ with an image from the machine's engine. The machine's engine is only read from.
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,11 +15,11 @@ import pytest
 
 from executions.lifecycle import execution_start
 from executions.models import State
-from tests.conftest import skip_or_fail, start_worker, wait_until
+from tests.conftest import start_worker, wait_until
 from tests.executions.test_flow_control import flow
 from tests.executions.test_lost_workers import in_container, started_line
 from tests.flows_helpers import finished, messages, save_flow
-from tests.own_engine import OwnEngine
+from tests.own_engine import OwnEngine, own_engine_running
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
 
@@ -30,15 +28,8 @@ IMAGE = "python:3.11-slim"
 
 @pytest.fixture(scope="module")
 def own_engine(docker_engine: Any) -> Iterator[OwnEngine]:
-    if os.geteuid() != 0 or not (shutil.which("dockerd") and shutil.which("unshare")):
-        skip_or_fail("Starting a Docker engine of the test's own needs root, dockerd and unshare")
-    engine = OwnEngine()
-    try:
-        engine.start()
-        engine.load(IMAGE)
+    with own_engine_running(IMAGE, tools=("dockerd", "unshare")) as engine:
         yield engine
-    finally:
-        engine.stop()
 
 
 def test_an_engine_lost_mid_run_fails_the_task_naming_docker_and_its_address(
