@@ -21,7 +21,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+
+from accounts.first_password import first_password_forget_if_changed
 
 
 class LoginRefused(Exception):
@@ -174,5 +176,14 @@ login = auth_views.LoginView.as_view(authentication_form=ThrottledAuthentication
 logout = auth_views.LogoutView.as_view()
 # Django's views keep the session of the browser that changed the password and end
 # every other one (the session hash covers the password).
-password_change = auth_views.PasswordChangeView.as_view()
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        first_password_forget_if_changed()
+        return response
+
+
+password_change = PasswordChange.as_view()
 password_change_done = auth_views.PasswordChangeDoneView.as_view()

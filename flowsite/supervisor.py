@@ -16,8 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from contextlib import suppress
@@ -182,8 +184,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     children = children_for(args.host, args.port, workers=not args.no_workers)
-    print(f"Flowsite is serving http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
+    print(f"Flowsite is starting on http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
+    threading.Thread(target=announce_when_ready, args=(args.host, args.port), daemon=True).start()
     return supervise(children, first_pause=args.restart_pause)
+
+
+def announce_when_ready(host: str, port: int, *, wait: float = 120.0) -> bool:
+    """Once the web server answers, says where it is, and the first superuser's password
+    while it is still the generated one (accounts/first_password.py): printed by
+    ``ensure_admin`` before the children start, it would scroll away under their output."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+        except OSError:
+            time.sleep(0.5)
+            continue
+        lines = [f"Flowsite is ready: http://{host}:{port}/"]
+        kept = Path(os.environ.get("FLOWSITE_DATA_DIR") or ROOT / "data") / "admin-password"
+        with suppress(OSError):
+            password = kept.read_text().strip()
+            lines.append(f"First login: admin / {password}")
+            lines.append(f"(kept in {kept} until admin changes the password)")
+        rule = "=" * max(len(line) for line in lines)
+        print("\n".join(["", rule, *lines, rule, ""]), flush=True)
+        return True
+    return False
 
 
 if __name__ == "__main__":
