@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from .stats import CHART_STATES, Bucket, Period
 
-WIDTH, HEIGHT = 720, 200
+WIDTH, HEIGHT = 1000, 220
 LEFT, BOTTOM, TOP = 36, 22, 8  # room for the axes' labels
 MAX_LABELS = 8
 

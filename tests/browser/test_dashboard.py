@@ -4,8 +4,11 @@ others written in chosen states at chosen times."""
 
 from __future__ import annotations
 
+import os
+import random
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from playwright.sync_api import Page, expect
 from executions.models import Execution, State
 from flows.models import Flow
 from tests.conftest import wait_until
+from triggers.clock import schedules_tick
 
 pytestmark = [
     pytest.mark.browser,
@@ -174,3 +178,58 @@ def test_charlie_is_told_he_has_no_role(browser_context: Any, charlie: Any) -> N
     page.wait_for_url(re.compile(r"/$"))
     expect(page.get_by_test_id("dashboard-empty")).to_contain_text("no role in any namespace")
     expect(page.locator("g.bar")).to_have_count(0)
+
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+WEEK_FLOWS = [  # (namespace, flow id, hourly schedule?)
+    ("company.data", "etl-daily", True),
+    ("company.data", "load-warehouse", False),
+    ("company.marketing", "weekly-report", True),
+    ("dev", "hello-world", False),
+]
+
+
+def test_a_week_of_history_draws_one_bar_a_day_with_that_days_counts(page: Page) -> None:
+    """About 150 executions over the week: each day's bar holds that day's executions,
+    state by state. With FLOWSITE_SCREENSHOT=1 it is also docs/dashboard.png."""
+    schedule = (
+        "triggers:\n  - id: hourly\n    type: io.kestra.plugin.core.trigger.Schedule\n"
+        '    cron: "0 * * * *"\n'
+    )
+    flows = [
+        Flow.save_source(
+            f"id: {flow_id}\nnamespace: {namespace}\ntasks:\n  - id: t\n"
+            "    type: io.kestra.plugin.core.log.Log\n    message: m\n"
+            + (schedule if scheduled else "")
+        )
+        for namespace, flow_id, scheduled in WEEK_FLOWS
+    ]
+    schedules_tick(timezone.now())  # the clock arms the schedules
+    pick = random.Random(7)
+    weighted = [State.SUCCESS] * 16 + [State.FAILED] * 2 + [State.WARNING, State.KILLED]
+    made = [
+        _made(pick.choice(flows), pick.choice(weighted), timedelta(hours=pick.uniform(0.2, 166)))
+        for _ in range(150)
+    ]
+    made += [_made(flows[0], State.RUNNING, timedelta(minutes=3))]
+    made += [_made(flows[2], State.PAUSED, timedelta(minutes=40))]
+
+    page.goto("/")
+    bars = page.get_by_role("img", name=re.compile("Executions by state")).locator("g.bar")
+    starts = [
+        datetime.fromisoformat(bars.nth(n).get_attribute("data-start") or "")
+        for n in range(bars.count())
+    ]
+    assert len(starts) == 8
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else timezone.now() + timedelta(days=1)
+        expected = _counts_by_state([e for e in made if start <= e.created_at < end])
+        bar = bars.nth(index)
+        for state in State.values:
+            value = bar.get_attribute(f"data-{state.lower()}")
+            assert (int(value) if value else 0) == expected.get(state, 0), (index, state)
+    expect(page.get_by_test_id("total")).to_have_text(str(len(made)))
+    expect(page.get_by_test_id("scheduled")).to_contain_text("company.data.etl-daily")
+    if os.environ.get("FLOWSITE_SCREENSHOT") == "1":  # the README's picture of the dashboard
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
