@@ -139,7 +139,7 @@ class Overview:
 def overview_build(
     *, user: RequestUser, scope: Scope, period: Period, now: datetime | None = None
 ) -> Overview:
-    now = now or timezone.now()
+    now = (now or timezone.now()).astimezone(UTC)  # the span in real time, not wall time
     since = now - period.span
     executions = scope.narrow(visible(Execution.objects.all(), user))
     buckets = executions_per_bucket(executions, period=period, since=since, now=now)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.permissions import role_on, visible
 from executions.models import Execution
+from flows.language.values import NAMESPACE_PATTERN
 from flows.models import Flow
 from flowsite.http import SignedInRequest
 
@@ -19,8 +22,10 @@ def home(request: SignedInRequest) -> HttpResponse:
     user = request.user
     period, problems = period_read(request.GET)
     namespace = request.GET.get("namespace", "").strip()
-    if namespace and role_on(user, namespace) is None:
-        problems.append(f"No namespace {namespace} that you may see: showing all of them.")
+    if namespace and (
+        not re.fullmatch(NAMESPACE_PATTERN, namespace) or role_on(user, namespace) is None
+    ):
+        problems.append(f"No namespace {namespace[:150]} that you may see: showing all of them.")
         namespace = ""
     sees_anything = (
         visible(Flow.objects.live(), user).exists()
@@ -29,7 +34,7 @@ def home(request: SignedInRequest) -> HttpResponse:
     context = {
         "empty": not sees_anything,
         "standing": standing(user),
-        "namespaces": namespaces_visible(user) if sees_anything else [],
+        "namespaces": sorted({*namespaces_visible(user), namespace} - {""}),
         "namespace": namespace,
         **overview_context(user=user, scope=Scope(namespace=namespace), period=period),
         "problems": problems,
