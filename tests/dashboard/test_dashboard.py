@@ -290,3 +290,12 @@ def test_days_are_the_readers_days_across_a_change_of_summer_time(alice: Any) ->
         ).buckets
     assert len(hours) == 25  # 24 hours and the one the period starts in, 02:00 twice
     assert sum(b.total for b in hours) == 1
+
+
+def test_a_bad_period_on_the_namespace_page_opens_the_overview_with_a_message(
+    client: Client, bob: Any, spread: dict[str, Flow]
+) -> None:
+    html = _page(client, bob, "/namespaces/company.data/?period=1y")
+    assert "Unknown period &#x27;1y&#x27;" in html
+    assert 'data-testid="overview" open' in html
+    assert _state_counts(html) == {"SUCCESS": 3, "FAILED": 1, "RUNNING": 1}  # the 7 days
