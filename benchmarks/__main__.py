@@ -31,13 +31,14 @@ SECTIONS = (
     "load",
     "logpage",
     "logapi",
+    "pages",
     "workers",
 )
 
 
 def measure(args: argparse.Namespace, setup: Setup) -> Report:
     # Imported once Django is set up: these modules use its models from the start.
-    from . import costs, environments, load, log_api, log_ingest, log_page, runs, workers
+    from . import costs, environments, load, log_api, log_ingest, log_page, pages, runs, workers
     from .big_flow import big_flow_measure
     from .flows import flows_save
     from .stack import Api, Stack, free_port
@@ -79,6 +80,8 @@ def measure(args: argparse.Namespace, setup: Setup) -> Report:
             log_page.log_page_measure(flows.one_log, stack=stack, report=report)
         if "logapi" in args.sections:
             log_api.log_api_measure(api, stack, report)
+        if "pages" in args.sections:
+            pages.pages_measure(stack, report)
         if "workers" in args.sections:  # last: it leaves the cluster one worker down a moment
             workers.killed_worker_measure(stack, report)
         after = sum(pss_kib(pid) for pid in stack.processes()) / 1024

@@ -52,7 +52,11 @@ class Execution(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["namespace", "flow_id", "-created_at"])]
+        indexes = [
+            models.Index(fields=["namespace", "flow_id", "-created_at"]),
+            # The dashboard's failures and running-now lists, newest first.
+            models.Index(fields=["state", "-created_at"], name="execution_state_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.namespace}.{self.flow_id} {self.id}"

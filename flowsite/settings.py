@@ -34,7 +34,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Lets Django's generic classes take type arguments at run time too (ModelForm[Team]).
 django_stubs_ext.monkeypatch()
 
-
 DATA_DIR = Path(env_str("FLOWSITE_DATA_DIR", str(BASE_DIR / "data")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -104,6 +103,7 @@ INSTALLED_APPS = [
     "triggers",
     "namespaces",
     "environments",
+    "dashboard",
     # After executions, whose `qcluster` command stands in for django-q2's own.
     "django_q",
 ]

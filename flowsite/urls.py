@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from django.views.generic import RedirectView
 
+from dashboard import views as dashboard_views
 from executions import api as executions_api
 from executions import api_follow, api_logs, log_page, metrics_api, steering
 from executions import file_views as executions_files
@@ -16,7 +15,7 @@ from flows import views as flows_views
 from flowsite import openapi_views
 
 urlpatterns = [
-    path("", login_required(RedirectView.as_view(pattern_name="namespaces")), name="home"),
+    path("", dashboard_views.home, name="home"),
     path("namespaces/", flows_views.namespaces, name="namespaces"),
     path("namespaces/<str:namespace>/", flows_views.namespace, name="namespace"),
     path("flows/new/", flows_views.flow_new, name="flow_new"),
