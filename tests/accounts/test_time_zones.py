@@ -92,7 +92,9 @@ def test_the_preferences_page_needs_a_login(client: Client) -> None:
 
 def next_date_cell(client: Client) -> str:
     html = client.get("/flows/dev/scheduled/triggers/").content.decode()
-    cell = re.search(r'data-trigger="every".*?<td>.*?</td>.*?</td>.*?</td>\s*<td>(.*?)</td>', html, re.S)
+    cell = re.search(
+        r'data-trigger="every".*?<td>.*?</td>.*?</td>.*?</td>\s*<td>(.*?)</td>', html, re.S
+    )
     assert cell, html
     return cell.group(1)
 
@@ -104,8 +106,8 @@ def test_a_paris_schedule_at_nine_shows_as_nine_cet_to_a_paris_reader_and_eight_
     clock_tick(T0)  # 2030-01-01 10:05 UTC: the next slot is 2030-01-02 09:00 in Paris
     client.force_login(alice)
 
-    assert "2030-01-02 08:00:00 <span class=\"tz\">UTC</span>" in next_date_cell(client)
+    assert '2030-01-02 08:00:00 <span class="tz">UTC</span>' in next_date_cell(client)
     client.cookies["flowsite_tz"] = "Europe/Paris"
     paris = next_date_cell(client)
-    assert "2030-01-02 09:00:00 <span class=\"tz\">CET</span>" in paris
+    assert '2030-01-02 09:00:00 <span class="tz">CET</span>' in paris
     assert 'datetime="2030-01-02T08:00:00+00:00" title="Europe/Paris"' in paris

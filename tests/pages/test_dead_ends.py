@@ -13,7 +13,11 @@ from tests.triggers.helpers import save, schedule_flow
 
 pytestmark = pytest.mark.django_db
 
-WAYS_BACK = ('href="/">Dashboard</a>', 'href="/namespaces/">Flows</a>', 'href="/executions/">Executions</a>')
+WAYS_BACK = (
+    'href="/">Dashboard</a>',
+    'href="/namespaces/">Flows</a>',
+    'href="/executions/">Executions</a>',
+)
 
 
 def test_the_tests_run_as_production_does_without_debug() -> None:
@@ -47,7 +51,9 @@ def test_a_flow_of_another_namespace_is_the_same_404_as_one_that_does_not_exist(
 
 def test_a_404_for_a_visitor_not_logged_in_still_offers_ways_back(client: Client) -> None:
     response = client.get("/nowhere/")
-    assert response.status_code == 404 and all(link in response.content.decode() for link in WAYS_BACK)
+    assert response.status_code == 404 and all(
+        link in response.content.decode() for link in WAYS_BACK
+    )
 
 
 def test_a_refused_change_answers_the_styled_403_naming_the_role(client: Client) -> None:
