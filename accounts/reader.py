@@ -2,12 +2,13 @@
 
 A page shows every time in its reader's zone: the one they chose on their Preferences
 page, else the one their browser reports (base.html's script keeps it in the
-``flowsite_tz`` cookie), else UTC. The choice is kept in the session, so that a page
-costs no query for it; saving the Preferences page refreshes it.
+``flowsite_tz`` cookie), else UTC. The choice is kept in the session for a minute, so
+that a page costs no query for it; saving the Preferences page refreshes it at once.
 """
 
 from __future__ import annotations
 
+import time
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from .models import Preference
 COOKIE = "flowsite_tz"
 SESSION_KEY = "flowsite_preference"
 DEFAULT_ZONE = "UTC"
+# How long a session trusts its copy: a change made in another browser shows within this.
+RECHECK_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,11 @@ def _preference(request: HttpRequest) -> tuple[str, str]:
     if not user.is_authenticated:
         return "", ""
     kept: Any = request.session.get(SESSION_KEY)
-    if isinstance(kept, dict) and kept.get("user") == user.pk:
+    if (
+        isinstance(kept, dict)
+        and kept.get("user") == user.pk
+        and 0 <= time.time() - kept.get("at", 0) < RECHECK_SECONDS
+    ):
         return str(kept.get("time_zone", "")), str(kept.get("theme", ""))
     preference = Preference.objects.filter(user=user).first()
     return remember(request, preference)
@@ -62,7 +69,12 @@ def remember(request: HttpRequest, preference: Preference | None) -> tuple[str, 
     """Keeps the user's preference in their session; what it holds, as (zone, theme)."""
     time_zone = preference.time_zone if preference else ""
     theme = preference.theme if preference else ""
-    request.session[SESSION_KEY] = {"user": request.user.pk, "time_zone": time_zone, "theme": theme}
+    request.session[SESSION_KEY] = {
+        "user": request.user.pk,
+        "time_zone": time_zone,
+        "theme": theme,
+        "at": time.time(),
+    }
     return time_zone, theme
 
 

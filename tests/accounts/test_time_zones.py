@@ -111,3 +111,20 @@ def test_a_paris_schedule_at_nine_shows_as_nine_cet_to_a_paris_reader_and_eight_
     paris = next_date_cell(client)
     assert '2030-01-02 09:00:00 <span class="tz">CET</span>' in paris
     assert 'datetime="2030-01-02T08:00:00+00:00" title="Europe/Paris"' in paris
+
+
+def test_a_change_made_in_another_browser_shows_within_a_minute(client: Client, alice: Any) -> None:
+    from accounts.reader import RECHECK_SECONDS, SESSION_KEY
+
+    client.force_login(alice)
+    assert body_zone(client.get("/namespaces/").content.decode()) == "UTC"
+    Preference.objects.create(user=alice, time_zone="Asia/Tokyo")  # saved elsewhere
+    assert body_zone(client.get("/namespaces/").content.decode()) == "UTC"  # the session's copy
+
+    session = client.session
+    session[SESSION_KEY] = {
+        **session[SESSION_KEY],
+        "at": session[SESSION_KEY]["at"] - RECHECK_SECONDS,
+    }
+    session.save()
+    assert body_zone(client.get("/namespaces/").content.decode()) == "Asia/Tokyo"
