@@ -142,3 +142,19 @@ class NamespaceAllowance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.allowed} may reach {self.namespace}"
+
+
+class Preference(models.Model):
+    """How one person reads the pages: their time zone and colour theme. Blank means
+    "as my browser says": the zone it reports, the colour scheme its system prefers."""
+
+    THEMES = [("", "System"), ("light", "Light"), ("dark", "Dark")]
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    time_zone = models.CharField(max_length=64, blank=True)
+    theme = models.CharField(max_length=5, blank=True, choices=THEMES)
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"

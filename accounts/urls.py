@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from . import access_views, allowance_views, audit_views, login, token_views
+from . import access_views, allowance_views, audit_views, login, preference_views, token_views
 
 urlpatterns: list[URLPattern] = [
     path("login/", login.login, name="login"),
@@ -52,6 +52,7 @@ urlpatterns: list[URLPattern] = [
     path("teams/<int:team_id>/delete/", access_views.team_delete, name="team_delete"),
     path("users/", access_views.users, name="users"),
     path("users/<int:user_id>/active/", access_views.user_active, name="user_active"),
+    path("preferences/", preference_views.preferences, name="preferences"),
     path("tokens/", token_views.my_tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", token_views.my_token_revoke, name="token_revoke"),
     path("namespaces/<str:namespace>/audit/", audit_views.namespace_audit, name="namespace_audit"),

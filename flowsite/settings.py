@@ -120,12 +120,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.reader.ReaderTimeZoneMiddleware",  # the reader's time zone and theme
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last on purpose: WhiteNoise is sync only; innermost, Django runs the whole chain in one
-    # thread under ASGI. Higher up, every middleware below it would hop from the event loop
-    # to a thread and back twice per request: half of the server's CPU for a small API call.
+    # Last on purpose: WhiteNoise is sync only; innermost, Django runs the whole chain in one thread
+    # under ASGI. Higher up, each middleware below it would hop between loop and thread twice.
     "whitenoise.middleware.WhiteNoiseMiddleware",
 ]
 

@@ -17,11 +17,9 @@ window.FlowsiteLogView = (() => {
   const MAX_HEIGHT = 8_000_000;
   const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
   const COLORS = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"];
-  const TIME = new Intl.DateTimeFormat(undefined, {
-    year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3, hourCycle: "h23",
-  });
-  const ZONE = TIME.resolvedOptions().timeZone;
+  // Each line's date and time in the reader's zone (time.js): "2026-11-30 09:00:01.234".
+  const ZONE = window.FlowsiteTime.zone();
+  const shownTime = (timestamp) => window.FlowsiteTime.format(new Date(timestamp), { milliseconds: true, timeZone: ZONE });
 
   // Renders ANSI SGR colour codes as spans, safely: text is only ever set as textContent.
   function appendAnsi(parent, text) {
@@ -124,7 +122,7 @@ window.FlowsiteLogView = (() => {
       element.dataset.id = line.id;
       const meta = document.createElement("span");
       meta.className = "line-meta";
-      line.shownTime ??= TIME.format(new Date(line.timestamp));
+      line.shownTime ??= shownTime(line.timestamp);
       meta.textContent = `${line.shownTime} ${line.taskId || ""} `;
       element.appendChild(meta);
       appendAnsi(element, line.message.replace(/\n/g, " ⏎ "));
