@@ -4,7 +4,6 @@ sorting, pages, last execution and next trigger, and what an empty list says."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from django.db import connection
 from django.test import Client
@@ -53,7 +52,9 @@ def test_bob_sees_only_the_flows_of_his_team_namespace(alice, bob, client) -> No
     assert rows(shown(client, "/flows/?namespace=dev")) == []
 
 
-def test_search_matches_id_namespace_description_and_label_values_ignoring_case(alice, client) -> None:
+def test_search_matches_id_namespace_description_and_label_values_ignoring_case(
+    alice, client
+) -> None:
     flow("nightly-report", "dev")
     flow("loader", "company.warehouse")
     flow("cleaner", "dev", extra="description: Removes OLD files\n")
@@ -149,7 +150,11 @@ def test_pages_of_50_and_bad_page_numbers_give_a_page_and_a_notice(alice, client
     assert len(rows(first)) == 50 and "Page 1 of 3" in first
     assert rows(shown(client, "/flows/?page=3")) == [f"dev.f{n:03}" for n in range(100, 120)]
     assert "Page 2 of 3" in shown(client, "/flows/?page=2&sort=id")
-    for bad, notice in (("abc", "There is no page"), ("-1", "There is no page"), ("0", "There is no page")):
+    for bad, notice in (
+        ("abc", "There is no page"),
+        ("-1", "There is no page"),
+        ("0", "There is no page"),
+    ):
         html = shown(client, f"/flows/?page={bad}")
         assert rows(html)[0] == "dev.f000" and notice in html
     huge = shown(client, "/flows/?page=99999999999999999999")
@@ -167,7 +172,9 @@ def test_the_pager_and_headers_keep_the_other_parameters(alice, client) -> None:
     assert 'href="?q=x&amp;sort=namespace"' in html
 
 
-def test_a_user_without_any_role_is_told_why_and_whom_to_ask(alice, charlie, client, django_user_model) -> None:
+def test_a_user_without_any_role_is_told_why_and_whom_to_ask(
+    alice, charlie, client, django_user_model
+) -> None:
     flow("plenty", "dev")
     django_user_model.objects.create_superuser("root", password="x")
     client.force_login(charlie)
@@ -179,7 +186,9 @@ def test_a_user_without_any_role_is_told_why_and_whom_to_ask(alice, charlie, cli
         assert "plenty" not in html
 
 
-def test_a_viewer_is_not_offered_to_write_a_flow_but_an_editor_is(alice, client, django_user_model) -> None:
+def test_a_viewer_is_not_offered_to_write_a_flow_but_an_editor_is(
+    alice, client, django_user_model
+) -> None:
     from accounts.models import Role, RoleBinding
 
     viewer = django_user_model.objects.create_user("vera", password="x")
