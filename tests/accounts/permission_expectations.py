@@ -88,10 +88,6 @@ NS_API, NS = "api/v1/namespaces/<str:namespace>", "/api/v1/namespaces/{ns}"
 EXPECTATIONS: dict[str, list[Case]] = {
     "": [Case("GET", "/", Need.LOGIN)],
     "namespaces/": [Case("GET", "/namespaces/", Need.LOGIN, lists_namespace=True)],
-    "flows/": [Case("GET", "/flows/", Need.LOGIN, lists_namespace=True)],
-    # Lines are scoped as executions are: tests/lists/test_logs_and_audit.py.
-    "logs/": [Case("GET", "/logs/", Need.LOGIN)],
-    "audit/": [Case("GET", "/audit/", Need.SUPERUSER)],
     "namespaces/<str:namespace>/": [Case("GET", "/namespaces/{ns}/", Need.VIEWER)],
     "flows/check/": [Case("POST", "/flows/check/", Need.LOGIN, body={"source": FLOW_YAML})],
     "flows/new/": [
