@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from executions.live import permissions_changed
+from flowsite.listing import Column, listing
 
 from .access import namespace_for_user
 from .access_forms import GrantForm, MemberForm, NewUserForm, RoleForm, TeamForm
@@ -27,6 +28,14 @@ from .permissions import covers, forget_bindings, may
 from .reach import allowances_seen
 
 View = Callable[..., HttpResponse]
+
+USER_COLUMNS = [
+    Column("User", "username"),
+    Column("Email", "email"),
+    Column("Teams"),
+    Column("Last login", "login"),
+    Column(""),
+]
 
 
 def superuser_required(view: View) -> View:
@@ -177,11 +186,17 @@ def teams(request: HttpRequest) -> HttpResponse:
         team = form.save()
         _changed(request, "created", "team", team.name)
         return redirect("team", team.pk)
-    rows = Team.objects.annotate(member_count=Count("members"))
+    rows = listing(
+        request.GET,
+        Team.objects.annotate(member_count=Count("members")),
+        columns=[Column("Team", "name"), Column("Members", "members")],
+        sorts={"name": ("name",), "members": ("member_count",)},
+        default="name",
+    )
     return render(
         request,
         "accounts/teams.html",
-        {"teams": rows, "form": form},
+        {"teams": rows.page, "listing": rows, "form": form},
         status=422 if form.errors else 200,
     )
 
@@ -232,11 +247,17 @@ def users(request: HttpRequest) -> HttpResponse:
         user = form.save()
         _changed(request, "created", "user", user.username)
         return redirect("users")
-    rows = get_user_model().objects.order_by("username").prefetch_related("teams")
+    rows = listing(
+        request.GET,
+        get_user_model().objects.prefetch_related("teams"),
+        columns=USER_COLUMNS,
+        sorts={"username": ("username",), "email": ("email",), "login": ("last_login",)},
+        default="username",
+    )
     return render(
         request,
         "accounts/users.html",
-        {"users": rows, "form": form},
+        {"users": rows.page, "listing": rows, "form": form},
         status=422 if form.errors else 200,
     )
 

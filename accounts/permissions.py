@@ -7,8 +7,10 @@ answered 403.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TypeVar
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
@@ -87,6 +89,30 @@ def visible(
     for namespace, _ in _bindings(user):
         condition |= Q(**{field: namespace}) | Q(**{f"{field}__startswith": namespace + "."})
     return queryset.filter(condition) if condition else queryset.none()
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What an empty list tells its reader: whether they hold a role anywhere, may
+    write a flow somewhere, and which superusers could give them a role."""
+
+    has_role: bool
+    may_create: bool
+    superusers: list[str]
+
+
+def standing(user: RequestUser) -> Standing:
+    if user.is_superuser:
+        return Standing(has_role=True, may_create=True, superusers=[])
+    roles = [role for _, role in _bindings(user)]
+    superusers = get_user_model().objects.filter(is_superuser=True, is_active=True)
+    return Standing(
+        has_role=bool(roles),
+        may_create=any(role >= Role.EDITOR for role in roles),
+        superusers=[]
+        if roles
+        else list(superusers.order_by("username").values_list("username", flat=True)[:5]),
+    )
 
 
 def administered_namespaces(user: RequestUser) -> list[str]:

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from flowsite.http import SignedInRequest
+from flowsite.listing import Column, listing
 
 from .audit import audit_record
 from .models import ApiToken
@@ -29,14 +30,35 @@ class TokenForm(forms.Form):
     )
 
 
+TOKEN_COLUMNS = [
+    Column("Name", "name"),
+    Column("Token"),
+    Column("Created", "created"),
+    Column("Expires", "expires"),
+    Column("Last used", "used"),
+    Column(""),
+]
+TOKEN_SORTS = {
+    "name": ("name",),
+    "created": ("created_at",),
+    "expires": ("expires_at",),
+    "used": ("last_used_at",),
+}
+
+
 def _render(
     request: SignedInRequest, form: TokenForm, *, new_token: str = "", status: int = 200
 ) -> HttpResponse:
+    tokens = ApiToken.objects.filter(user=request.user)
+    page = listing(
+        request.GET, tokens, columns=TOKEN_COLUMNS, sorts=TOKEN_SORTS, default="-created"
+    )
     context: dict[str, Any] = {
         "form": form,
         "new_token": new_token,
         "now": timezone.now(),
-        "tokens": ApiToken.objects.filter(user=request.user),
+        "listing": page,
+        "tokens": page.page,
     }
     template = "accounts/_tokens.html" if request.htmx else "accounts/tokens.html"
     return render(request, template, context, status=status)

@@ -56,4 +56,5 @@ urlpatterns: list[URLPattern] = [
     path("tokens/", token_views.my_tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", token_views.my_token_revoke, name="token_revoke"),
     path("namespaces/<str:namespace>/audit/", audit_views.namespace_audit, name="namespace_audit"),
+    path("audit/", audit_views.audit, name="audit"),
 ]

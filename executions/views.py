@@ -3,9 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.db.models import F, Prefetch
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -14,8 +13,9 @@ from django.views.decorators.http import require_POST
 from accounts.access import execution_for_user
 from accounts.audit import audit_execution_killed
 from accounts.models import Role
-from accounts.permissions import abilities, visible
+from accounts.permissions import abilities, standing, visible
 from flows.language.tasks import PauseTask
+from flowsite.listing import Column, kept_params, listing
 
 from . import lifecycle
 from .metrics import metrics_by_task
@@ -24,7 +24,20 @@ from .presentation import execution_tree, gantt_rows, outputs_by_task, pretty_js
 from .search import execution_search
 from .secret_inputs import is_sealed
 
-PAGE_SIZE = 50
+COLUMNS = [
+    Column("Execution"),
+    Column("Flow", "flow"),
+    Column("State", "state"),
+    Column("Labels"),
+    Column("Started", "start"),
+    Column("Duration", "duration"),
+]
+SORTS = {
+    "flow": ("namespace", "flow_id", "created_at"),
+    "state": ("state", "created_at"),
+    "start": ("created_at",),
+    "duration": ("took",),
+}
 
 
 def _context(request: HttpRequest, execution: Execution) -> dict[str, Any]:
@@ -91,25 +104,18 @@ def _template_exists(name: str) -> bool:
     return True
 
 
-def _filters_query(params: QueryDict) -> str:
-    """The filters in use, for the pager's links: empty fields and the page left out."""
-    kept = QueryDict(mutable=True)
-    for name, values in params.lists():
-        if name != "page" and any(values):
-            kept.setlist(name, [value for value in values if value])
-    return kept.urlencode()
-
-
 @login_required
 def executions_list(request: HttpRequest) -> HttpResponse:
     search = execution_search(request.GET)
     executions = search.apply(visible(Execution.objects.all(), request.user))
-    page = Paginator(executions, PAGE_SIZE).get_page(request.GET.get("page"))
+    executions = executions.annotate(took=F("ended_at") - F("started_at"))
+    page = listing(request.GET, executions, columns=COLUMNS, sorts=SORTS, default="-start")
     context = {
-        "page": page,
+        "listing": page,
         "search": search,
         "states": State.values,
-        "query": _filters_query(request.GET),
+        "filtered": bool(kept_params(request.GET).keys() - {"sort"}),
+        "standing": standing(request.user),
     }
     return render(request, "executions/list.html", context)
 

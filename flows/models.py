@@ -26,8 +26,10 @@ class Flow(models.Model):
     source = models.TextField(help_text="The YAML exactly as written, comments and order kept")
     revision = models.PositiveIntegerField(default=1)
     description = models.TextField(blank=True)
+    # The YAML's labels, kept beside it so that the flows list can filter by them.
+    labels = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = FlowQuerySet.as_manager()
@@ -90,6 +92,7 @@ class Flow(models.Model):
             flow.revision += 1
             flow.source = source
             flow.description = definition.description or ""
+            flow.labels = {str(key): str(value) for key, value in definition.labels.items()}
             flow.updated_at = now
             flow.deleted_at = now if definition.deleted else None  # Kestra's `deleted: true`
             flow.save()

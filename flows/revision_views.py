@@ -16,6 +16,7 @@ from accounts.access import flow_for_user, revision_for_user
 from accounts.audit import audit_flow_saved
 from accounts.models import Role
 from accounts.permissions import abilities
+from flowsite.listing import Column, listing
 
 from .language import FlowInvalid
 from .models import Flow
@@ -85,13 +86,31 @@ def _side_by_side(old_source: str, new_source: str) -> list[DiffRow]:
     return rows
 
 
+REVISION_COLUMNS = [
+    Column("Revision", "revision"),
+    Column("Author", "author"),
+    Column("Saved", "saved"),
+    Column(""),
+]
+REVISION_SORTS = {
+    "revision": ("revision",),
+    "author": ("author__username", "revision"),
+    "saved": ("created_at",),
+}
+
+
 @login_required
 @require_GET
 def flow_revisions(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     flow = flow_for_user(request.user, namespace, flow_id)
+    revisions = flow.revisions.select_related("author")
+    page = listing(
+        request.GET, revisions, columns=REVISION_COLUMNS, sorts=REVISION_SORTS, default="-revision"
+    )
     context = {
         "flow": flow,
-        "revisions": flow.revisions.select_related("author"),
+        "listing": page,
+        "revisions": page.page,
         "can": abilities(request.user, namespace),
     }
     return render(request, "flows/revisions.html", context)

@@ -18,13 +18,15 @@ from accounts.audit import (
     audit_flow_saved,
 )
 from accounts.models import Role
-from accounts.permissions import abilities, may, visible
+from accounts.permissions import abilities, may, standing, visible
 from executions.lifecycle import execution_start
 from flowsite.http import is_htmx
+from flowsite.listing import Column, listing
 
 from .inputs import InputsInvalid
 from .language import FlowInvalid, parse_flow
 from .language.source import FlowError
+from .list_views import flows_context
 from .models import Flow, FlowExists
 from .run_forms import SUBMITTED, RunForm
 
@@ -38,6 +40,8 @@ tasks:
     script: |
       print("Hello from Flowsite")
 """
+
+NAMESPACE_COLUMNS = [Column("Namespace", "namespace"), Column("Flows", "flows")]
 
 
 def _refuse_unless_editor(request: HttpRequest, source: str) -> list[FlowError]:
@@ -60,18 +64,28 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
 @login_required
 def namespaces(request: HttpRequest) -> HttpResponse:
     flows = visible(Flow.objects.live(), request.user)
-    rows = flows.values("namespace").annotate(flows=Count("id")).order_by("namespace")
-    return render(request, "flows/namespaces.html", {"namespaces": rows})
+    if text := request.GET.get("q", "").strip():
+        flows = flows.filter(namespace__icontains=text)
+    rows = flows.values("namespace").annotate(flows=Count("id"))
+    page = listing(
+        request.GET,
+        rows,
+        columns=NAMESPACE_COLUMNS,
+        sorts={"namespace": ("namespace",), "flows": ("flows",)},
+        default="namespace",
+        tiebreak="namespace",
+    )
+    context = {"listing": page, "text": text, "standing": standing(request.user)}
+    return render(request, "flows/namespaces.html", context)
 
 
 @login_required
 def namespace(request: HttpRequest, namespace: str) -> HttpResponse:
     namespace_for_user(request.user, namespace)
-    flows = Flow.objects.live().filter(namespace=namespace)
     is_admin = may(request.user, Role.ADMIN, namespace)
     context = {
+        **flows_context(request, namespace=namespace),
         "namespace": namespace,
-        "flows": flows,
         "may_audit": is_admin,
         "may_manage_access": is_admin,
         "may_see_variables": may(request.user, Role.EDITOR, namespace),

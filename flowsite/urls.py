@@ -5,11 +5,12 @@ from django.urls import include, path
 
 from dashboard import views as dashboard_views
 from executions import api as executions_api
-from executions import api_follow, api_logs, log_page, metrics_api, steering
+from executions import api_follow, api_logs, log_page, logs_page, metrics_api, steering
 from executions import file_views as executions_files
 from executions import views as executions_views
 from flows import api as flows_api
 from flows import editor_views as flows_editor
+from flows import list_views as flows_lists
 from flows import revision_views as flows_revisions
 from flows import views as flows_views
 from flowsite import openapi_views
@@ -18,6 +19,7 @@ urlpatterns = [
     path("", dashboard_views.home, name="home"),
     path("namespaces/", flows_views.namespaces, name="namespaces"),
     path("namespaces/<str:namespace>/", flows_views.namespace, name="namespace"),
+    path("flows/", flows_lists.flows_list, name="flows"),
     path("flows/new/", flows_views.flow_new, name="flow_new"),
     path("flows/check/", flows_editor.flow_check, name="flow_check"),
     path("flows/<str:namespace>/<str:flow_id>/", flows_views.flow_detail, name="flow"),
@@ -46,6 +48,7 @@ urlpatterns = [
         name="flow_revision_restore",
     ),
     path("executions/", executions_views.executions_list, name="executions"),
+    path("logs/", logs_page.logs, name="logs"),
     path("executions/<str:execution_id>/", executions_views.execution_detail, name="execution"),
     path(
         "executions/<str:execution_id>/task-runs/",

@@ -44,6 +44,7 @@ from tests.accounts.permission_expectations import (
 )
 from tests.accounts.permission_expectations_environments import ENVIRONMENT_EXPECTATIONS
 from tests.accounts.permission_expectations_kestra import KESTRA_EXPECTATIONS
+from tests.accounts.permission_expectations_lists import LIST_EXPECTATIONS
 from tests.accounts.permission_expectations_logs import LOG_VIEW_EXPECTATIONS
 from tests.personas import PASSWORD
 
@@ -52,6 +53,7 @@ ALL_EXPECTATIONS = {
     **KESTRA_EXPECTATIONS,
     **ENVIRONMENT_EXPECTATIONS,
     **LOG_VIEW_EXPECTATIONS,
+    **LIST_EXPECTATIONS,
 }
 
 

@@ -95,6 +95,6 @@ def test_an_admin_grants_another_team_viewer_and_its_members_then_see_the_namesp
     expect(bobs.get_by_role("link", name="site-build")).to_be_visible()
     expect(bobs.get_by_role("link", name="Access")).to_have_count(0)  # a Viewer, not an Admin
     bobs.goto("/executions/")
-    bobs.locator("tr", has_text="web / site-build").get_by_role("link").click()
+    bobs.locator("tr", has_text="web / site-build").get_by_role("link", name=site_build.pk).click()
     expect(bobs.get_by_role("heading", name="Execution")).to_contain_text(site_build.pk)
     expect(bobs.get_by_test_id("execution-state")).to_have_text("SUCCESS")

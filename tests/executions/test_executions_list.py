@@ -127,7 +127,7 @@ def test_the_pages_keep_the_filters(client: Client, alice: Any) -> None:
 
     html = client.get("/executions/?namespace=dev&label=env:prod&state=SUCCESS").content.decode()
 
-    link = re.search(r'<a href="\?([^"]+)">Older</a>', html)
+    link = re.search(r'<a href="\?([^"]+)" rel="next">Next</a>', html)
     assert link is not None
     older = link.group(1).replace("&amp;", "&")
     assert older == "namespace=dev&label=env%3Aprod&state=SUCCESS&page=2"
