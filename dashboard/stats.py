@@ -14,7 +14,6 @@ from datetime import UTC, datetime, time, timedelta
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.models import Role, RoleBinding
 from accounts.permissions import role_on, visible
 from executions.models import Execution, State
 from flows.models import Flow
@@ -248,13 +247,3 @@ def namespaces_visible(user: RequestUser) -> list[str]:
         parts = namespace.split(".")
         every.update(".".join(parts[:n]) for n in range(1, len(parts)))
     return sorted(ns for ns in every if ns in leaves or role_on(user, ns) is not None)
-
-
-def standing(user: RequestUser) -> str:
-    """ "editor": may write a flow somewhere; "viewer": holds some role; "none": none."""
-    if user.is_superuser:
-        return "editor"
-    bindings = RoleBinding.objects.filter(Q(user=user) | Q(team__members=user))
-    if bindings.filter(role__gte=Role.EDITOR).exists():
-        return "editor"
-    return "viewer" if bindings.exists() else "none"

@@ -6,14 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from accounts.permissions import role_on, visible
+from accounts.permissions import role_on, standing, visible
 from executions.models import Execution
 from flows.language.values import NAMESPACE_PATTERN
 from flows.models import Flow
 from flowsite.http import SignedInRequest
 
 from .overview import overview_context, period_read
-from .stats import Scope, namespaces_visible, standing
+from .stats import Scope, namespaces_visible
 
 
 @login_required

@@ -12,7 +12,7 @@
     ["Ctrl/⌘ Enter or r", "Run the flow (flow page)"],
     ["Esc", "Close a dialog, leave a search box"],
   ];
-  const PLACES = { d: "/", f: "/namespaces/", e: "/executions/" };
+  const PLACES = { d: "/", f: "/flows/", e: "/executions/" };
   const SEARCH = "[data-shortcut-search], input[type=search], main form.filters input:not([type]), main form.filters input[type=text]";
   let pendingG = 0;
 

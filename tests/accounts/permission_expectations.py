@@ -194,6 +194,11 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "api/v1/logs/<str:execution_id>": [Case("GET", "/api/v1/logs/{execution}", Need.VIEWER, API)],
     "password/": [Case("GET", "/password/", Need.LOGIN)],
     "password/done/": [Case("GET", "/password/done/", Need.LOGIN)],
+    # A reader's own time zone and theme: anyone logged in, for themselves alone.
+    "preferences/": [
+        Case("GET", "/preferences/", Need.LOGIN),
+        Case("POST", "/preferences/", Need.LOGIN, body={"time_zone": "Europe/Paris", "theme": ""}),
+    ],
     "namespaces/<str:namespace>/access/": [
         Case("GET", "/namespaces/{ns}/access/", Need.ADMIN),
         Case(

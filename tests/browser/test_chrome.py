@@ -128,7 +128,7 @@ def test_a_404_page_has_navigation_that_works(page: Page) -> None:
     page.wait_for_url("**/executions/")
     page.go_back()
     page.get_by_role("navigation", name="Ways back").get_by_role("link", name="Flows").click()
-    page.wait_for_url("**/namespaces/")
+    page.wait_for_url("**/flows/")
 
 
 def body_background(page: Page) -> tuple[int, ...]:
@@ -216,7 +216,7 @@ def test_question_mark_lists_the_shortcuts_and_slash_focuses_the_search(page: Pa
 
     page.keyboard.press("g")
     page.keyboard.press("f")
-    page.wait_for_url("**/namespaces/")
+    page.wait_for_url("**/flows/")
 
 
 def test_r_opens_the_run_form_on_a_flow_page(page: Page, alice: Any) -> None:

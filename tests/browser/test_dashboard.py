@@ -176,7 +176,7 @@ def test_charlie_is_told_he_has_no_role(browser_context: Any, charlie: Any) -> N
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r"/$"))
-    expect(page.get_by_test_id("dashboard-empty")).to_contain_text("no role in any namespace")
+    expect(page.get_by_test_id("dashboard-empty")).to_contain_text("no role on any namespace")
     expect(page.locator("g.bar")).to_have_count(0)
 
 

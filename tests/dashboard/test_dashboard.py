@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
@@ -173,9 +174,10 @@ def test_bob_asking_for_a_namespace_he_may_not_see_gets_his_own_and_a_message(
 def test_charlie_sees_nothing_and_is_told_to_ask_for_a_role(
     client: Client, charlie: Any, spread: dict[str, Flow]
 ) -> None:
+    get_user_model().objects.create(username="root", is_superuser=True)
     html = _page(client, charlie, "/")
     assert 'data-testid="dashboard-empty"' in html
-    assert "no role in any namespace" in html and "superuser" in html
+    assert "no role on any namespace" in html and "a superuser: <strong>root</strong>" in html
     assert "company.data" not in html and "dev.hello" not in html
     assert '<g class="bar"' not in html
 

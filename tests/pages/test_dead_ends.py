@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 WAYS_BACK = (
     'href="/">Dashboard</a>',
-    'href="/namespaces/">Flows</a>',
+    'href="/flows/">Flows</a>',
     'href="/executions/">Executions</a>',
 )
 
