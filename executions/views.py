@@ -42,7 +42,13 @@ def _context(request: HttpRequest, execution: Execution) -> dict[str, Any]:
     runs = list(
         execution.task_runs.prefetch_related(
             "attempts",
-            Prefetch("subflows", queryset=Execution.objects.only("id", "state", "parent_task_run")),
+            # A child in a namespace the reader cannot view is not named.
+            Prefetch(
+                "subflows",
+                queryset=visible(Execution.objects.all(), request.user).only(
+                    "id", "state", "parent_task_run"
+                ),
+            ),
         )
     )
     tree = execution_tree(execution, runs)
