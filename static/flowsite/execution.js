@@ -133,13 +133,17 @@
     const ticks = axisTicks(seconds);
     const labels = ticks.map(([, label]) => label).join("|");
     if (scale.dataset.drawn === labels && scale.children.length === ticks.length) {
-      ticks.forEach(([percent], i) => { scale.children[i].style.left = `${percent.toFixed(3)}%`; });
+      ticks.forEach(([percent], i) => {
+        scale.children[i].style.left = `${percent.toFixed(3)}%`;
+        scale.children[i].classList.toggle("end", percent > 92);
+      });
       return;
     }
     scale.dataset.drawn = labels;
     scale.replaceChildren(...ticks.map(([percent, label]) => {
       const span = document.createElement("span");
       span.style.left = `${percent.toFixed(3)}%`;
+      span.classList.toggle("end", percent > 92);
       span.textContent = label;
       return span;
     }));
@@ -261,6 +265,15 @@
       refresh();
     }
   }
+
+  // What is open now is kept: a toggle event still queued when the fragment is replaced
+  // never arrives, so the map alone could miss the latest click.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.target.id !== "task-runs") return;
+    event.target.querySelectorAll("details[data-output]").forEach((details) => {
+      if (details.open || toggled.has(details.dataset.output)) toggled.set(details.dataset.output, details.open);
+    });
+  });
 
   document.addEventListener("htmx:afterSettle", (event) => {
     markSelection();

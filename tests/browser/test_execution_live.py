@@ -33,6 +33,13 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "execution-page.png"
 PROCESS = "io.kestra.plugin.core.runner.Process"
+SVG = (  # a bar chart, with a script that must never run
+    '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="90">'
+    '<rect x="10" y="40" width="40" height="50" fill="#4f46e5"/>'
+    '<rect x="70" y="10" width="40" height="80" fill="#16a34a"/>'
+    '<rect x="130" y="60" width="40" height="30" fill="#c0352b"/>'
+    "<script>top.document.title = 'svg ran'</script></svg>"
+)
 PNG = (  # a 2x2 red PNG
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg=="
 )
@@ -184,19 +191,20 @@ def test_a_5000_character_error_does_not_widen_the_page(
 def test_outputs_are_folded_and_open_on_a_click_with_a_csv_table_and_an_image(
     page: Page, alice: Any
 ) -> None:
-    outputs = "    outputFiles:\n      - weather.csv\n      - dot.png\n"
+    outputs = "    outputFiles:\n      - weather.csv\n      - dot.png\n      - chart.svg\n"
     flow = _flow(
         "report-files",
         _commands(
             "export",
             "printf 'city,temp\\nParis,21\\nOslo,4\\n' > weather.csv",
             f"echo {PNG} | base64 -d > dot.png",
+            f"printf '%s' '{SVG}' > chart.svg",
             'echo \'::{"outputs":{"rows":2,"summary":{"hot":"Paris"}}}::\'',
             outputs=outputs,
         ),
         alice,
     )
-    execution = finished(execution_start(flow=flow, user=alice))
+    execution = finished(execution_start(flow=flow, user=alice, labels={"team": "data"}))
     assert execution.state == State.SUCCESS
 
     page.goto(execution.get_absolute_url())
@@ -204,7 +212,9 @@ def test_outputs_are_folded_and_open_on_a_click_with_a_csv_table_and_an_image(
     output = page.locator("details.task-output").first
     expect(output).not_to_have_attribute("open", "")
     preview = output.get_by_test_id("output-preview")
-    expect(preview).to_contain_text("vars: {rows, summary} · outputFiles: {dot.png, weather.csv}")
+    expect(preview).to_contain_text(
+        "vars: {rows, summary} · outputFiles: {chart.svg, dot.png, weather.csv}"
+    )
     expect(output.locator("dl.output-items")).not_to_be_visible()
     output.locator("summary").first.click()
     expect(output.locator("dl.output-items")).to_be_visible()
@@ -224,7 +234,16 @@ def test_outputs_are_folded_and_open_on_a_click_with_a_csv_table_and_an_image(
         "img => img.complete && img.naturalWidth === 2", arg=img.element_handle()
     )
 
+    chart = page.get_by_test_id("file-preview").filter(has_text="Preview chart.svg")
+    chart.locator("summary").click()
+    svg = chart.get_by_test_id("preview-image")
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 240", arg=svg.element_handle()
+    )
+    assert page.title() != "svg ran"  # shown through <img>: its script never runs
+
     if os.environ.get("FLOWSITE_SCREENSHOT") == "1":  # the README's picture of the page
+        page.locator("details.task-output summary").first.click()  # folded again
         page.set_viewport_size({"width": 1280, "height": 1100})
         page.locator("#logs").evaluate("logs => { logs.scrollTop = logs.scrollHeight; }")
         SCREENSHOT.parent.mkdir(exist_ok=True)

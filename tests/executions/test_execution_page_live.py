@@ -97,6 +97,7 @@ def test_a_run_of_30_ms_shows_ms_ticks_and_durations_on_its_page(
 
     labels = _axis(html)
     assert labels[:3] == ["0 ms", "10 ms", "20 ms"], labels
+    assert "{#" not in _page(client, execution)  # no template comment leaks into the page
     assert len(set(labels)) == len(labels)
     assert re.search(r'data-testid="execution-duration"[^>]*>30 ms</span>', html)
     assert re.search(r'data-testid="task-duration"[^>]*>38 ms</span>', html)
