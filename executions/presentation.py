@@ -363,7 +363,7 @@ class TaskOutputs:
 
 def _short_value(value: Any) -> str:
     if isinstance(value, dict):
-        keys = ", ".join(list(value)[:3])
+        keys = ", ".join(sorted(value)[:3])
         return "{" + keys + (", …" if len(value) > 3 else "") + "}"
     if isinstance(value, list):
         return f"[{len(value)} item{'' if len(value) == 1 else 's'}]"
@@ -387,8 +387,9 @@ def _output_item(key: str, value: Any) -> OutputItem:
 
 
 def output_preview(outputs: dict[str, Any]) -> str:
-    """One line naming each output and its value when short: ``exitCode: 0 · vars: {rows}``."""
-    line = " · ".join(f"{key}: {_short_value(value)}" for key, value in outputs.items())
+    """One line naming each output, in order of name, and its value when short:
+    ``exitCode: 0 · vars: {rows}``."""
+    line = " · ".join(f"{key}: {_short_value(outputs[key])}" for key in sorted(outputs))
     return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
 
 
@@ -397,5 +398,6 @@ def task_outputs(node: Node) -> TaskOutputs:
     outputs = node.run.outputs
     if not isinstance(outputs, dict):  # not Kestra's shape, shown whole
         return TaskOutputs(node, [], _short_value(outputs), pretty_json(outputs))
-    items = [_output_item(str(key), value) for key, value in outputs.items()]
+    # Sorted: PostgreSQL's jsonb keeps keys in an order of its own, SQLite as written.
+    items = [_output_item(str(key), outputs[key]) for key in sorted(outputs)]
     return TaskOutputs(node, items, output_preview(outputs), pretty_json(outputs))

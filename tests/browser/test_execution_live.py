@@ -213,7 +213,7 @@ def test_outputs_are_folded_and_open_on_a_click_with_a_csv_table_and_an_image(
     expect(output).not_to_have_attribute("open", "")
     preview = output.get_by_test_id("output-preview")
     expect(preview).to_contain_text(
-        "vars: {rows, summary} · outputFiles: {chart.svg, dot.png, weather.csv}"
+        "exitCode: 0 · outputFiles: {chart.svg, dot.png, weather.csv} · vars: {rows, summary}"
     )
     expect(output.locator("dl.output-items")).not_to_be_visible()
     output.locator("summary").first.click()

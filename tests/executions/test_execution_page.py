@@ -265,7 +265,7 @@ def test_each_task_s_outputs_are_folded_with_a_preview_and_shown_as_indented_jso
     summary = re.search(r"<summary>(.*?)</summary>", block.group(1), re.S)
     assert summary
     assert "prepare" in summary.group(1)
-    assert "vars: {rows, name} · exitCode: 0" in html_unescape(summary.group(1))
+    assert "exitCode: 0 · vars: {name, rows}" in html_unescape(summary.group(1))
     raw = re.search(
         r'data-output="[^"]+:json"><summary>All as JSON</summary><pre class="json">(.*?)</pre>',
         block.group(1),
