@@ -95,13 +95,20 @@ def _page_context(request: HttpRequest, execution: Execution) -> dict[str, Any]:
     }
 
 
-def _labels_context(request: HttpRequest, execution: Execution, error: str = "") -> dict[str, Any]:
+def _labels_context(
+    request: HttpRequest,
+    execution: Execution,
+    error: str = "",
+    sent: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """The labels part; after a refusal, the form keeps what the reader typed."""
     labels = {str(k): str(v) for k, v in (execution.labels or {}).items()}
+    editable = [(k, v) for k, v in labels.items() if not k.startswith("system.")]
     return {
         "execution": execution,
         "can": abilities(request.user, execution.namespace),
         "labels": labels,
-        "editable_labels": [(k, v) for k, v in labels.items() if not k.startswith("system.")],
+        "editable_labels": editable if sent is None else sent,
         "labels_error": error,
     }
 
@@ -166,7 +173,7 @@ def execution_labels(request: HttpRequest, execution_id: str) -> HttpResponse:
     try:
         after = labels_update(execution, labels, replace=True)
     except LabelsInvalid as exc:
-        context = _labels_context(request, execution, str(exc))
+        context = _labels_context(request, execution, str(exc), labels)
         return render(request, "executions/_labels.html", context, status=_htmx_status(request))
     if after != before:
         audit_execution_labelled(

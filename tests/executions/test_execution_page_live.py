@@ -376,7 +376,9 @@ def test_a_bad_label_is_refused_with_the_reason(
 
     response = _labels_post(client, execution, pairs)
 
-    assert why in unescape(response.content.decode())
+    html = unescape(response.content.decode())
+    assert why in html
+    assert f'value="{pairs[0][1]}"' in html or not pairs[0][1]  # what was typed stays
     execution.refresh_from_db()
     assert execution.labels == {"team": "data"}
 
