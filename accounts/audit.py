@@ -125,6 +125,22 @@ def audit_execution_killed(*, actor: RequestUser | None, execution: Any) -> None
     )
 
 
+def audit_execution_labelled(
+    *, actor: RequestUser | None, execution: Any, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """Labels changed by hand: what was added, changed or removed."""
+    changes = [f"-{k}" for k in before if k not in after]
+    changes += [f"{k}={v}" for k, v in after.items() if before.get(k) != v]
+    audit_record(
+        actor=actor,
+        action="labelled",
+        namespace=execution.namespace,
+        object_type="execution",
+        object_id=execution.pk,
+        summary=_short(", ".join(changes) or "no change"),
+    )
+
+
 def audit_environment_removed(*, actor: RequestUser | None, environment: Any) -> None:
     """A Python environment removed by hand (eviction above the cap is no one's action)."""
     audit_record(

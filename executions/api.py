@@ -10,7 +10,7 @@ from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.access import execution_for_user, flow_for_user
-from accounts.audit import audit_execution_killed, audit_execution_ran
+from accounts.audit import audit_execution_killed, audit_execution_labelled, audit_execution_ran
 from accounts.models import Role
 from accounts.permissions import visible
 from flows.inputs import InputsInvalid, inputs_sent
@@ -32,6 +32,7 @@ from flowsite.query_filters import (
 
 from . import lifecycle
 from .api_json import execution_json
+from .labels import LabelsInvalid, labels_update
 from .lifecycle import execution_start
 from .models import TERMINAL_STATES, Execution, State
 from .search import KESTRA_NAMES, execution_search
@@ -198,3 +199,32 @@ def executions_of_flow(request: HttpRequest) -> HttpResponse:
     except FilterInvalid as exc:
         return api_error(400, str(exc))
     return JsonResponse({"results": [execution_json(e) for e in found], "total": total})
+
+
+@api_view(("POST",))
+def execution_labels_set(request: HttpRequest, execution_id: str) -> HttpResponse:
+    """Kestra's ``POST /api/v1/executions/{id}/labels``: a JSON list of ``{key, value}``
+    added to a terminated execution's labels, or replacing those with the same keys."""
+    execution = execution_for_user(request.user, execution_id, need=Role.EDITOR)
+    if not execution.is_terminal:
+        return api_error(400, "The execution is not terminated")
+    try:
+        sent = json.loads(request.body or b"null")
+    except (ValueError, RecursionError):
+        return api_error(400, "The body must be a JSON list of {key, value}")
+    if not isinstance(sent, list) or not all(isinstance(item, dict) for item in sent):
+        return api_error(400, "The body must be a JSON list of {key, value}")
+    before = dict(execution.labels or {})
+    try:
+        labels = [(_text(item.get("key")), _text(item.get("value"))) for item in sent]
+        after = labels_update(execution, labels, replace=False)
+    except LabelsInvalid as exc:
+        return api_error(400, str(exc))
+    audit_execution_labelled(actor=request.user, execution=execution, before=before, after=after)
+    return JsonResponse(execution_json(execution))
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else json.dumps(value)

@@ -18,10 +18,12 @@ from django.http import (
     JsonResponse,
 )
 from django.http.response import HttpResponseBase
+from django.shortcuts import render
 
 from accounts.access import execution_for_user
 from flowsite.api import api_error, api_view
 
+from .file_preview import file_preview
 from .models import Execution
 from .storage import storage_open, storage_size, uri_belongs_to, uri_file_name
 
@@ -49,7 +51,12 @@ def _download(execution: Execution, uri: str) -> FileResponse:
         content = storage_open(uri)
     except FileNotFoundError:
         raise Http404(f"No such file in execution {execution.pk}") from None
-    return FileResponse(content, as_attachment=True, filename=uri_file_name(uri))
+    response = FileResponse(content, as_attachment=True, filename=uri_file_name(uri))
+    # A task wrote this file: opened in a tab (an SVG, an HTML page), it must not run
+    # script as Flowsite. The page shows images through <img>, which never runs any.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
@@ -59,6 +66,21 @@ def execution_file(request: HttpRequest, execution_id: str) -> HttpResponseBase:
         return _download(execution, request.GET.get("path", ""))
     except BadPath as exc:
         return HttpResponseBadRequest(str(exc))
+
+
+@login_required
+def execution_file_preview(request: HttpRequest, execution_id: str) -> HttpResponse:
+    """The page's preview of one file: a table, JSON, an image or the first lines."""
+    execution = execution_for_user(request.user, execution_id)
+    try:
+        uri = _execution_file_uri(execution, request.GET.get("path", ""))
+        preview = file_preview(uri)
+    except BadPath as exc:
+        return HttpResponseBadRequest(str(exc))
+    except FileNotFoundError:
+        raise Http404(f"No such file in execution {execution.pk}") from None
+    context = {"execution": execution, "uri": uri, "preview": preview}
+    return render(request, "executions/_file_preview.html", context)
 
 
 @api_view(("GET",))

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from flows.language import FlowDefinition, FlowInvalid
 from flows.language.tasks import BaseTask, FlowableTask
-from flowsite.values import format_seconds
+from flowsite.values import format_duration
 
 from .models import Execution, TaskRun, TaskRunAttempt
 
@@ -194,7 +194,7 @@ class Segment:
         attempt = self.attempt
         parts = [f"Attempt {attempt.number}", attempt.state]
         if attempt.duration is not None:
-            parts.append(format_seconds(attempt.duration))
+            parts.append(format_duration(attempt.duration.total_seconds()))
         if attempt.exit_code is not None:
             parts.append(f"exit code {attempt.exit_code}")
         if attempt.error:
@@ -227,11 +227,44 @@ class GanttRow:
 class Gantt:
     rows: list[GanttRow]
     seconds: float  # the whole time scale
+    start: datetime | None = None  # where the scale starts; its end is start + seconds
+    live: bool = False  # the run goes on: the page's script stretches the scale to now
 
     @property
     def ticks(self) -> list[tuple[float, str]]:
-        """Three marks along the scale: (percent, label in seconds)."""
-        return [(p, _seconds_label(self.seconds * p / 100)) for p in (0, 50, 100)]
+        """Marks along the scale: (percent, label)."""
+        return axis_ticks(self.seconds)
+
+
+# Steps between two marks of the axis, in seconds: round numbers in each unit.
+AXIS_STEPS = (
+    *(m * 10.0**e for e in range(-3, 1) for m in (1, 2, 5)),
+    10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+)  # fmt: skip
+AXIS_MARKS = 6  # at most, the 0 included
+
+
+def axis_ticks(seconds: float) -> list[tuple[float, str]]:
+    """The marks of a time axis ``seconds`` long, a round step apart, labelled in the
+    unit that suits the length: ``0 ms 20 ms 40 ms``, ``0 s 2 s 4 s``, ``0 min 5 min``.
+    Mirrored by axisTicks() in static/flowsite/execution.js, which redraws a live run's."""
+    seconds = max(seconds, 0.001)
+    step = next((s for s in AXIS_STEPS if seconds / s <= AXIS_MARKS - 1), AXIS_STEPS[-1])
+    count = int(seconds / step + 1e-9)
+    return [
+        (round(i * step / seconds * 100, 3), axis_label(i * step, seconds))
+        for i in range(count + 1)
+    ]
+
+
+def axis_label(value: float, seconds: float) -> str:
+    if seconds < 2:
+        return f"{value * 1000:.4g} ms"
+    if seconds < 120:
+        return f"{value:.4g} s"
+    if seconds < 7200:
+        return f"{value / 60:.4g} min"
+    return f"{value / 3600:.4g} h"
 
 
 def gantt_rows(execution: Execution, tree: list[Node] | None = None) -> Gantt:
@@ -261,7 +294,7 @@ def gantt_rows(execution: Execution, tree: list[Node] | None = None) -> Gantt:
         left = percent(run.started_at)
         right = percent(run.ended_at or _open_end(execution, now))
         rows.append(GanttRow(run, depth, left, max(right - left, MIN_SEGMENT_PERCENT), segments))
-    return Gantt(rows, total)
+    return Gantt(rows, total, start, not execution.is_terminal)
 
 
 def _segment(attempt: TaskRunAttempt, percent: Any, ended: datetime) -> Segment:
@@ -293,23 +326,78 @@ def _time_scale(
     return start, end
 
 
-def _seconds_label(seconds: float) -> str:
-    if seconds >= 120:
-        return f"{seconds / 60:.1f} min"
-    if seconds >= 10:
-        return f"{seconds:.0f} s"
-    return f"{seconds:.1f} s"
-
-
 def pretty_json(value: Any) -> str:
     """Outputs and inputs as people read them: indented, accents left as they are."""
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
-def outputs_by_task(tree: list[Node]) -> list[tuple[Node, str]]:
-    """The task runs that produced outputs, in tree order, with their outputs as JSON."""
+def outputs_by_task(tree: list[Node]) -> list[TaskOutputs]:
+    """The task runs that produced outputs, in tree order, each with a one-line preview."""
     return [
-        (node, pretty_json(node.run.outputs))
-        for node, _ in walk(tree)
-        if node.run is not None and node.run.outputs
+        task_outputs(node) for node, _ in walk(tree) if node.run is not None and node.run.outputs
     ]
+
+
+PREVIEW_CHARS = 120  # the one line a closed task's outputs show
+VALUE_CHARS = 24
+
+
+@dataclass
+class OutputItem:
+    """One top-level output: a short value shown as it is, or a structure folded."""
+
+    key: str
+    text: str  # the value as JSON (indented for a structure)
+    folded: bool  # an object or a list, shown in its own <details>
+    summary: str  # what the fold shows closed: "{3 keys}", "[12 items]"
+    uri: bool  # a kestra:/// file reference
+
+
+@dataclass
+class TaskOutputs:
+    node: Node
+    items: list[OutputItem]
+    preview: str
+    json: str
+
+
+def _short_value(value: Any) -> str:
+    if isinstance(value, dict):
+        keys = ", ".join(sorted(value)[:3])
+        return "{" + keys + (", …" if len(value) > 3 else "") + "}"
+    if isinstance(value, list):
+        return f"[{len(value)} item{'' if len(value) == 1 else 's'}]"
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
+
+
+def _output_item(key: str, value: Any) -> OutputItem:
+    if isinstance(value, dict | list):
+        size = len(value)
+        summary = (
+            f"{{{size} key{'' if size == 1 else 's'}}}"
+            if isinstance(value, dict)
+            else _short_value(value)
+        )
+        return OutputItem(key, pretty_json(value), True, summary, False)
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return OutputItem(
+        key, text, False, "", isinstance(value, str) and value.startswith("kestra:///")
+    )
+
+
+def output_preview(outputs: dict[str, Any]) -> str:
+    """One line naming each output, in order of name, and its value when short:
+    ``exitCode: 0 · vars: {rows}``."""
+    line = " · ".join(f"{key}: {_short_value(outputs[key])}" for key in sorted(outputs))
+    return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
+
+
+def task_outputs(node: Node) -> TaskOutputs:
+    assert node.run is not None
+    outputs = node.run.outputs
+    if not isinstance(outputs, dict):  # not Kestra's shape, shown whole
+        return TaskOutputs(node, [], _short_value(outputs), pretty_json(outputs))
+    # Sorted: PostgreSQL's jsonb keeps keys in an order of its own, SQLite as written.
+    items = [_output_item(str(key), outputs[key]) for key in sorted(outputs)]
+    return TaskOutputs(node, items, output_preview(outputs), pretty_json(outputs))

@@ -5,22 +5,31 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import execution_for_user
-from accounts.audit import audit_execution_killed
+from accounts.audit import audit_execution_killed, audit_execution_labelled
 from accounts.models import Role
 from accounts.permissions import abilities, standing, visible
 from flows.language.tasks import PauseTask
 from flowsite.listing import Column, kept_params, listing
 
 from . import lifecycle
+from .labels import LabelsInvalid, labels_update
+from .links import execution_links
 from .metrics import metrics_by_task
 from .models import Execution, State, TaskRun
-from .presentation import execution_tree, gantt_rows, outputs_by_task, pretty_json
+from .presentation import (
+    execution_tree,
+    gantt_rows,
+    output_preview,
+    outputs_by_task,
+    pretty_json,
+)
 from .search import execution_search
 from .secret_inputs import is_sealed
 
@@ -46,7 +55,13 @@ def _context(request: HttpRequest, execution: Execution) -> dict[str, Any]:
     runs = list(
         execution.task_runs.prefetch_related(
             "attempts",
-            Prefetch("subflows", queryset=Execution.objects.only("id", "state", "parent_task_run")),
+            # A child in a namespace the reader cannot view is not named.
+            Prefetch(
+                "subflows",
+                queryset=visible(Execution.objects.all(), request.user).only(
+                    "id", "state", "parent_task_run"
+                ),
+            ),
         )
     )
     tree = execution_tree(execution, runs)
@@ -58,8 +73,12 @@ def _context(request: HttpRequest, execution: Execution) -> dict[str, Any]:
         "task_outputs": outputs_by_task(tree),
         "task_metrics": metrics_by_task(tree, execution),
         "execution_outputs": pretty_json(execution.outputs) if execution.outputs else "",
+        "execution_outputs_preview": output_preview(execution.outputs)
+        if isinstance(execution.outputs, dict)
+        else "",
         "has_files": _template_exists("executions/_files.html"),
         "resume_inputs": _resume_inputs(execution, runs),
+        "now": timezone.now(),
     }
 
 
@@ -82,11 +101,28 @@ def _page_context(request: HttpRequest, execution: Execution) -> dict[str, Any]:
     trigger = execution.trigger or {}
     return {
         **_context(request, execution),
+        **_labels_context(request, execution),
         "inputs": [(name, _shown(value)) for name, value in execution.inputs.items()],
         "trigger_variables": pretty_json(trigger["variables"]) if trigger.get("variables") else "",
-        "original": Execution.objects.filter(pk=execution.original_id).only("id").first()
-        if execution.original_id
-        else None,
+        "links": execution_links(execution, request.user),
+    }
+
+
+def _labels_context(
+    request: HttpRequest,
+    execution: Execution,
+    error: str = "",
+    sent: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """The labels part; after a refusal, the form keeps what the reader typed."""
+    labels = {str(k): str(v) for k, v in (execution.labels or {}).items()}
+    editable = [(k, v) for k, v in labels.items() if not k.startswith("system.")]
+    return {
+        "execution": execution,
+        "can": abilities(request.user, execution.namespace),
+        "labels": labels,
+        "editable_labels": editable if sent is None else sent,
+        "labels_error": error,
     }
 
 
@@ -130,6 +166,33 @@ def execution_detail(request: HttpRequest, execution_id: str) -> HttpResponse:
 def execution_task_runs(request: HttpRequest, execution_id: str) -> HttpResponse:
     execution = execution_for_user(request.user, execution_id)
     return render(request, "executions/_task_runs.html", _context(request, execution))
+
+
+@login_required
+@require_POST
+def execution_labels(request: HttpRequest, execution_id: str) -> HttpResponse:
+    """The page's label form: it sends every label but the system ones, which it keeps."""
+    execution = execution_for_user(request.user, execution_id, need=Role.EDITOR)
+    sent = zip(request.POST.getlist("key"), request.POST.getlist("value"), strict=False)
+    labels = [(key.strip(), value.strip()) for key, value in sent if key.strip() or value.strip()]
+    before = dict(execution.labels or {})
+    try:
+        after = labels_update(execution, labels, replace=True)
+    except LabelsInvalid as exc:
+        context = _labels_context(request, execution, str(exc), labels)
+        return render(request, "executions/_labels.html", context, status=_htmx_status(request))
+    if after != before:
+        audit_execution_labelled(
+            actor=request.user, execution=execution, before=before, after=after
+        )
+    if not request.headers.get("HX-Request"):
+        return redirect(execution)
+    return render(request, "executions/_labels.html", _labels_context(request, execution))
+
+
+def _htmx_status(request: HttpRequest) -> int:
+    """htmx swaps only a 2xx answer: a form with its error comes back as one."""
+    return 200 if request.headers.get("HX-Request") else 400
 
 
 @login_required

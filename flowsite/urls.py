@@ -71,6 +71,16 @@ urlpatterns = [
         name="execution_file",
     ),
     path(
+        "executions/<str:execution_id>/file/preview",
+        executions_files.execution_file_preview,
+        name="execution_file_preview",
+    ),
+    path(
+        "executions/<str:execution_id>/labels/",
+        executions_views.execution_labels,
+        name="execution_labels",
+    ),
+    path(
         "executions/<str:execution_id>/restart/",
         steering.execution_restart_view,
         name="execution_restart",
@@ -112,8 +122,12 @@ urlpatterns = [
     path("api/v1/executions/<str:execution_id>/actions/restart", steering.api_execution_restart),
     path("api/v1/executions/<str:execution_id>/actions/replay", steering.api_execution_replay),
     path("api/v1/executions/<str:execution_id>/actions/resume", steering.api_execution_resume),
+    path(
+        "api/v1/executions/<str:execution_id>/actions/labels", executions_api.execution_labels_set
+    ),
     # Before {first}/{second}, which "{id}/follow" would otherwise match.
     path("api/v1/executions/<str:execution_id>/follow", api_follow.execution_follow),
+    path("api/v1/executions/<str:execution_id>/labels", executions_api.execution_labels_set),
     # Kestra shares this shape between POST {namespace}/{id} and DELETE {id}/kill.
     path("api/v1/executions/<str:first>/<str:second>", executions_api.executions_pair),
     path("api/v1/logs/search", api_logs.logs_search),

@@ -141,3 +141,21 @@ def relative_path_check(name: str, *, what: str = "file name") -> str:
             " or empty segments"
         )
     return name
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as the execution page shows it, in the unit that suits its length:
+    ``38 ms``, ``2.41 s``, ``12.4 s``, ``3 min 12 s``, ``1 h 02 min``. (The page's
+    script, static/flowsite/execution.js, writes ticking durations the same way.)"""
+    seconds = max(seconds, 0.0)
+    # Each limit sits where rounding would carry into the next unit ("1000 ms").
+    if seconds < 0.9995:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 9.995:
+        return f"{seconds:.2f} s"
+    if seconds < 59.95:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"

@@ -4,6 +4,9 @@
 // the reader scrolls to them.
 // Clicking a task run (a Gantt row or a topology node) shows only its logs, and one
 // attempt's when a Gantt segment or an attempt button is chosen.
+// While the run goes on, durations tick and the Gantt's scale stretches to now, from the
+// instants the server wrote in data- attributes; each refresh of the fragment brings the
+// server's own values, which win. A file's preview is fetched when it is first opened.
 (() => {
   "use strict";
   const logs = document.getElementById("logs");
@@ -75,6 +78,124 @@
     markSelection();
   }
 
+  // ---- Durations and bars that move while the run goes on --------------------------
+  // Written as executions/presentation.py and flowsite/values.py write them.
+  const MIN_SEGMENT_PERCENT = 0.4;
+  const AXIS_MARKS = 6;
+  const AXIS_STEPS = [];
+  for (let e = -3; e <= 0; e++) for (const m of [1, 2, 5]) AXIS_STEPS.push(m * 10 ** e);
+  AXIS_STEPS.push(10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800);
+
+  function formatDuration(seconds) {
+    seconds = Math.max(seconds, 0);
+    if (seconds < 0.9995) return `${Math.round(seconds * 1000)} ms`;
+    if (seconds < 9.995) return `${seconds.toFixed(2)} s`;
+    if (seconds < 59.95) return `${seconds.toFixed(1)} s`;
+    const whole = Math.round(seconds);
+    if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+    return `${Math.floor(whole / 3600)} h ${String(Math.floor((whole % 3600) / 60)).padStart(2, "0")} min`;
+  }
+
+  const significant = (value) => String(Number(value.toPrecision(4)));
+
+  function axisLabel(value, seconds) {
+    if (seconds < 2) return `${significant(value * 1000)} ms`;
+    if (seconds < 120) return `${significant(value)} s`;
+    if (seconds < 7200) return `${significant(value / 60)} min`;
+    return `${significant(value / 3600)} h`;
+  }
+
+  function axisTicks(seconds) {
+    seconds = Math.max(seconds, 0.001);
+    const step = AXIS_STEPS.find((s) => seconds / s <= AXIS_MARKS - 1) || AXIS_STEPS[AXIS_STEPS.length - 1];
+    const count = Math.floor(seconds / step + 1e-9);
+    const ticks = [];
+    for (let i = 0; i <= count; i++) ticks.push([(i * step) / seconds * 100, axisLabel(i * step, seconds)]);
+    return ticks;
+  }
+
+  // The server's clock, as read from the fragment it last sent: the page counts on it.
+  let skew = 0;
+  let skewFrom = null;
+  function clockNow(gantt) {
+    if (gantt && gantt !== skewFrom && gantt.dataset.now) {
+      skewFrom = gantt;
+      skew = Number(gantt.dataset.now) - Date.now();
+    }
+    return Date.now() + skew;
+  }
+
+  const clamp = (percent) => Math.min(Math.max(percent, 0), 100);
+
+  function drawAxis(gantt, seconds) {
+    const scale = gantt.querySelector(".gantt-scale");
+    if (!scale) return;
+    const ticks = axisTicks(seconds);
+    const labels = ticks.map(([, label]) => label).join("|");
+    if (scale.dataset.drawn === labels && scale.children.length === ticks.length) {
+      ticks.forEach(([percent], i) => {
+        scale.children[i].style.left = `${percent.toFixed(3)}%`;
+        scale.children[i].classList.toggle("end", percent > 92);
+      });
+      return;
+    }
+    scale.dataset.drawn = labels;
+    scale.replaceChildren(...ticks.map(([percent, label]) => {
+      const span = document.createElement("span");
+      span.style.left = `${percent.toFixed(3)}%`;
+      span.classList.toggle("end", percent > 92);
+      span.textContent = label;
+      return span;
+    }));
+  }
+
+  let ticker = null;
+
+  function tick() {
+    const gantt = document.querySelector("#task-runs table.gantt");
+    const now = clockNow(gantt);
+    const ticking = document.querySelectorAll("#task-runs [data-ticking][data-since]");
+    ticking.forEach((el) => { el.textContent = formatDuration((now - Number(el.dataset.since)) / 1000); });
+    const live = gantt && gantt.hasAttribute("data-live") && gantt.dataset.scaleStart;
+    if (live) {
+      const start = Number(gantt.dataset.scaleStart);
+      const total = Math.max(Number(gantt.dataset.scaleSeconds) * 1000, now - start, 1);
+      gantt.querySelectorAll(".gantt-track [data-start]").forEach((bar) => {
+        const begin = Number(bar.dataset.start);
+        const end = bar.dataset.end ? Number(bar.dataset.end) : now;
+        const left = clamp(((begin - start) / total) * 100);
+        const right = clamp(((end - start) / total) * 100);
+        bar.style.left = `${left.toFixed(3)}%`;
+        bar.style.width = `${Math.max(right - left, MIN_SEGMENT_PERCENT).toFixed(3)}%`;
+      });
+      drawAxis(gantt, total / 1000);
+    }
+    if (!live && !ticking.length) {  // the run has ended: nothing moves until a refresh
+      clearInterval(ticker);
+      ticker = null;
+    }
+  }
+
+  function startTicking() {
+    if (ticker === null) ticker = setInterval(tick, 200);
+  }
+
+  // ---- File previews, fetched when first opened --------------------------------------
+  function loadPreview(details) {
+    if (!details.open || details.dataset.loaded) return;
+    details.dataset.loaded = "true";
+    const body = details.querySelector(".file-preview-body");
+    fetch(details.dataset.preview, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then((response) => response.text().then((text) => {
+        if (response.ok) body.innerHTML = text;
+        else body.textContent = `cannot preview: ${text.slice(0, 300) || response.status}`;
+      }))
+      .catch(() => {
+        delete details.dataset.loaded;
+        body.textContent = "cannot preview: the server did not answer";
+      });
+  }
+
   function restoreOutputs() {
     for (const [key, open] of toggled) {
       const details = document.querySelector(`#task-runs details[data-output="${CSS.escape(key)}"]`);
@@ -97,6 +218,8 @@
       markSelection();
     } else if (event.target.closest("[data-show-all-logs]")) {
       select("", "", null);
+    } else if (event.target.closest("[data-remove-label]")) {
+      event.target.closest(".label-row").remove();
     }
   });
 
@@ -112,6 +235,7 @@
   document.addEventListener("toggle", (event) => {
     const details = event.target;
     if (details.matches && details.matches("details[data-output]")) toggled.set(details.dataset.output, details.open);
+    if (details.matches && details.matches("details[data-preview]")) loadPreview(details);
   }, true);
 
   // htmx drops a trigger that comes while the fragment's request is in flight: the
@@ -142,9 +266,20 @@
     }
   }
 
+  // What is open now is kept: a toggle event still queued when the fragment is replaced
+  // never arrives, so the map alone could miss the latest click.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.target.id !== "task-runs") return;
+    event.target.querySelectorAll("details[data-output]").forEach((details) => {
+      if (details.open || toggled.has(details.dataset.output)) toggled.set(details.dataset.output, details.open);
+    });
+  });
+
   document.addEventListener("htmx:afterSettle", (event) => {
     markSelection();
     restoreOutputs();
+    tick();
+    startTicking();
     if (event.target.id === "task-runs") refreshed();
   });
 
@@ -182,5 +317,7 @@
     };
   }
 
+  tick();
+  startTicking();
   connect();
 })();

@@ -127,6 +127,34 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "executions/<str:execution_id>/file/": [
         Case("GET", "/executions/{execution}/file/?path=" + MATRIX_FILE, Need.VIEWER)
     ],
+    "executions/<str:execution_id>/file/preview": [
+        Case("GET", "/executions/{execution}/file/preview?path=" + MATRIX_FILE, Need.VIEWER)
+    ],
+    "executions/<str:execution_id>/labels/": [
+        Case(
+            "POST", "/executions/{execution}/labels/", Need.EDITOR, body={"key": "a", "value": "b"}
+        )
+    ],
+    "api/v1/executions/<str:execution_id>/labels": [
+        Case(
+            "POST",
+            "/api/v1/executions/{execution}/labels",
+            Need.EDITOR,
+            API,
+            body='[{"key": "a", "value": "b"}]',
+            conflict_allowed=True,  # Kestra labels only an ended execution: 400 here
+        )
+    ],
+    "api/v1/executions/<str:execution_id>/actions/labels": [
+        Case(
+            "POST",
+            "/api/v1/executions/{execution}/actions/labels",
+            Need.EDITOR,
+            API,
+            body='[{"key": "a", "value": "b"}]',
+            conflict_allowed=True,
+        )
+    ],
     "api/v1/executions/<str:execution_id>/file": [
         Case("GET", "/api/v1/executions/{execution}/file?path=" + MATRIX_FILE, Need.VIEWER, API)
     ],

@@ -6,7 +6,6 @@ worker that runs tasks in Docker, so data must be committed: transactional tests
 
 from __future__ import annotations
 
-import os
 import re
 import textwrap
 from pathlib import Path
@@ -30,7 +29,6 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "docs" / "execution-page.png"
 PIP_INSTALL_TIMEOUT_MS = 90_000  # pip install runs inside the container
 
 
@@ -105,18 +103,6 @@ def test_a_user_pastes_a_flow_saves_it_runs_it_and_sees_its_output(page: Page) -
     expect(page.locator("tr[data-task='python-script']")).to_contain_text("SUCCESS")
     expect(page.get_by_role("button", name="Kill")).to_have_count(0)
     assert _still_same_document(page)
-
-    _write_screenshot_when_asked(page)
-
-
-def _write_screenshot_when_asked(page: Page) -> None:
-    """docs/execution-page.png, rewritten only with FLOWSITE_SCREENSHOT=1."""
-    if os.environ.get("FLOWSITE_SCREENSHOT") != "1":
-        return
-    expect(page.locator("#live-status")).to_have_text("finished")
-    page.locator("#logs").evaluate("logs => { logs.scrollTop = logs.scrollHeight; }")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
 
 
 def test_output_arrives_live_while_the_execution_is_still_running(page: Page, alice: Any) -> None:

@@ -200,7 +200,7 @@ def test_a_failed_attempt_is_red_and_its_tooltip_says_why(client: Client, alice:
 
     failed = re.search(r'<span class="gantt-attempt attempt-FAILED" data-attempt="1"[^>]*>', row)
     assert failed, row
-    assert "Attempt 1 · FAILED · 0.50 s · exit code 3 · exit code 3" in failed.group(0)
+    assert "Attempt 1 · FAILED · 500 ms · exit code 3 · exit code 3" in failed.group(0)
     assert 'class="gantt-attempt attempt-RUNNING" data-attempt="2"' in row
     assert 'data-attempts="2"' in row  # the page offers to filter the logs by attempt
 
@@ -248,7 +248,9 @@ def test_the_page_costs_the_same_queries_for_three_task_runs_or_thirty(
 # Outputs, inputs, trigger, labels, relations
 
 
-def test_each_task_s_outputs_are_shown_as_indented_json(client: Client, alice: Any) -> None:
+def test_each_task_s_outputs_are_folded_with_a_preview_and_shown_as_indented_json(
+    client: Client, alice: Any
+) -> None:
     client.force_login(alice)
     execution = make_execution()
     outputs = {"vars": {"rows": 3, "name": "été"}, "exitCode": 0}
@@ -257,14 +259,23 @@ def test_each_task_s_outputs_are_shown_as_indented_json(client: Client, alice: A
     html = _fragment(client, execution)
 
     block = re.search(
-        r'<details class="task-output" data-output="[^"]+" open>\s*<summary>prepare</summary>'
-        r'\s*<pre class="json">(.*?)</pre>',
-        html,
+        r'<details class="task-output" data-output="[^"]+">(.*?)\n    </details>', html, re.S
+    )
+    assert block, "the outputs are folded (no open attribute)"
+    summary = re.search(r"<summary>(.*?)</summary>", block.group(1), re.S)
+    assert summary
+    assert "prepare" in summary.group(1)
+    assert "exitCode: 0 · vars: {name, rows}" in html_unescape(summary.group(1))
+    raw = re.search(
+        r'data-output="[^"]+:json"><summary>All as JSON</summary><pre class="json">(.*?)</pre>',
+        block.group(1),
         re.S,
     )
-    assert block
-    shown = html_unescape(block.group(1))
+    assert raw
+    shown = html_unescape(raw.group(1))
     assert json.loads(shown) == outputs and '\n    "rows": 3' in shown
+    vars_fold = re.search(r'data-output="[^"]+:vars"><summary>\{2 keys\}</summary>', block.group(1))
+    assert vars_fold, "an object output folds on its own"
 
 
 def test_inputs_and_trigger_are_shown(client: Client, alice: Any) -> None:

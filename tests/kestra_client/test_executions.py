@@ -12,6 +12,7 @@ from kestrapy.exceptions import (
     NotFoundException,
     UnprocessableEntityException,
 )
+from kestrapy.models.label import Label
 from kestrapy.models.query_filter import QueryFilter
 
 from executions.lifecycle import execution_start
@@ -306,3 +307,29 @@ def test_a_filter_that_cannot_be_read_is_refused_not_ignored(kestra, query) -> N
         kestra.executions.search_executions(TENANT, filters=[query])
 
     assert "filters[" in body_of(refused)
+
+
+def test_it_sets_labels_on_an_ended_execution_as_kestra_does(
+    kestra, kestra_charlie, worker
+) -> None:
+    saved(GREET)
+    started = kestra.executions.create_execution(TENANT, "dev", "greet", labels=["team:data"])
+    ended(started.id)
+
+    changed = kestra.executions.set_labels_on_terminated_execution(
+        started.id, TENANT, [Label(key="team", value="web"), Label(key="env", value="prod")]
+    )
+
+    given = {label.key: label.value for label in changed.labels}
+    assert given["team"] == "web" and given["env"] == "prod"
+    assert given["system.username"] == "alice"  # kept, as Kestra keeps its own labels
+    again = kestra.executions.execution(started.id, TENANT)
+    assert {label.key: label.value for label in again.labels} == given
+    with pytest.raises(BadRequestException):
+        kestra.executions.set_labels_on_terminated_execution(
+            started.id, TENANT, [Label(key="system.username", value="mallory")]
+        )
+    with pytest.raises(NotFoundException):
+        kestra_charlie.executions.set_labels_on_terminated_execution(
+            started.id, TENANT, [Label(key="team", value="stolen")]
+        )
