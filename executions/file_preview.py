@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .presentation import pretty_json
+from .outputs_shown import pretty_json
 from .storage import storage_open, storage_size, uri_file_name
 
 READ_BYTES = 256 * 1024  # read of a file previewed as text or a table

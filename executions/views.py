@@ -23,13 +23,8 @@ from .labels import LabelsInvalid, labels_update
 from .links import execution_links
 from .metrics import metrics_by_task
 from .models import Execution, State, TaskRun
-from .presentation import (
-    execution_tree,
-    gantt_rows,
-    output_preview,
-    outputs_by_task,
-    pretty_json,
-)
+from .outputs_shown import output_preview, outputs_by_task, pretty_json
+from .presentation import execution_tree, gantt_rows
 from .search import execution_search
 from .secret_inputs import is_sealed
 

@@ -127,34 +127,6 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "executions/<str:execution_id>/file/": [
         Case("GET", "/executions/{execution}/file/?path=" + MATRIX_FILE, Need.VIEWER)
     ],
-    "executions/<str:execution_id>/file/preview": [
-        Case("GET", "/executions/{execution}/file/preview?path=" + MATRIX_FILE, Need.VIEWER)
-    ],
-    "executions/<str:execution_id>/labels/": [
-        Case(
-            "POST", "/executions/{execution}/labels/", Need.EDITOR, body={"key": "a", "value": "b"}
-        )
-    ],
-    "api/v1/executions/<str:execution_id>/labels": [
-        Case(
-            "POST",
-            "/api/v1/executions/{execution}/labels",
-            Need.EDITOR,
-            API,
-            body='[{"key": "a", "value": "b"}]',
-            conflict_allowed=True,  # Kestra labels only an ended execution: 400 here
-        )
-    ],
-    "api/v1/executions/<str:execution_id>/actions/labels": [
-        Case(
-            "POST",
-            "/api/v1/executions/{execution}/actions/labels",
-            Need.EDITOR,
-            API,
-            body='[{"key": "a", "value": "b"}]',
-            conflict_allowed=True,
-        )
-    ],
     "api/v1/executions/<str:execution_id>/file": [
         Case("GET", "/api/v1/executions/{execution}/file?path=" + MATRIX_FILE, Need.VIEWER, API)
     ],
@@ -222,11 +194,6 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "api/v1/logs/<str:execution_id>": [Case("GET", "/api/v1/logs/{execution}", Need.VIEWER, API)],
     "password/": [Case("GET", "/password/", Need.LOGIN)],
     "password/done/": [Case("GET", "/password/done/", Need.LOGIN)],
-    # A reader's own time zone and theme: anyone logged in, for themselves alone.
-    "preferences/": [
-        Case("GET", "/preferences/", Need.LOGIN),
-        Case("POST", "/preferences/", Need.LOGIN, body={"time_zone": "Europe/Paris", "theme": ""}),
-    ],
     "namespaces/<str:namespace>/access/": [
         Case("GET", "/namespaces/{ns}/access/", Need.ADMIN),
         Case(

@@ -6,6 +6,7 @@ Chromium is launched through ``executable_path``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -79,3 +80,16 @@ def page(browser_context: Any, alice: Any) -> Any:
     page.get_by_role("button", name="Log in").click()
     expect(page.locator("header.top")).to_contain_text(alice.username)
     return page
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def screenshot_when_asked(page: Any, name: str, **options: Any) -> bool:
+    """docs/<name>, the README's picture, rewritten only when FLOWSITE_SCREENSHOT=1:
+    ``FLOWSITE_SCREENSHOT=1 make test-embedded`` (or one test) redraws them all."""
+    if os.environ.get("FLOWSITE_SCREENSHOT") != "1":
+        return False
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / name), **options)
+    return True

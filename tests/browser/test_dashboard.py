@@ -4,11 +4,9 @@ others written in chosen states at chosen times."""
 
 from __future__ import annotations
 
-import os
 import random
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from executions.models import Execution, State
 from flows.models import Flow
+from tests.browser.conftest import screenshot_when_asked
 from tests.conftest import wait_until
 from triggers.clock import schedules_tick
 
@@ -180,7 +179,6 @@ def test_charlie_is_told_he_has_no_role(browser_context: Any, charlie: Any) -> N
     expect(page.locator("g.bar")).to_have_count(0)
 
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
 WEEK_FLOWS = [  # (namespace, flow id, hourly schedule?)
     ("company.data", "etl-daily", True),
     ("company.data", "load-warehouse", False),
@@ -230,6 +228,7 @@ def test_a_week_of_history_draws_one_bar_a_day_with_that_days_counts(page: Page)
             assert (int(value) if value else 0) == expected.get(state, 0), (index, state)
     expect(page.get_by_test_id("total")).to_have_text(str(len(made)))
     expect(page.get_by_test_id("scheduled")).to_contain_text("company.data.etl-daily")
-    if os.environ.get("FLOWSITE_SCREENSHOT") == "1":  # the README's picture of the dashboard
-        page.set_viewport_size({"width": 1280, "height": 900})
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshot_when_asked(page, "dashboard.png", full_page=True)
+    page.emulate_media(color_scheme="dark")
+    screenshot_when_asked(page, "dark-mode.png")

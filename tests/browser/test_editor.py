@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Dialog, Page, expect
 
 from flows.models import Flow
+from tests.browser.conftest import screenshot_when_asked
 
 pytestmark = [
     pytest.mark.browser,
@@ -187,6 +188,7 @@ def test_the_flow_page_is_interactive_quickly(page: Page, alice: Any) -> None:
     ready_ms = page.evaluate("window.flowsiteEditorReadyMs")
     print(f"flow page editor ready after {ready_ms:.0f} ms")
     assert ready_ms < 5_000
+    screenshot_when_asked(page, "editor-page.png")
 
 
 def test_hovering_a_property_shows_its_documentation(page: Page, alice: Any) -> None:

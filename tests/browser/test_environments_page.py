@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from environments.models import PythonEnvironment
+from tests.browser.conftest import screenshot_when_asked
 from tests.browser.test_team_access import log_in  # noqa: F401 - the fixture
 from tests.environments.rows import environment_row
 from tests.personas import PASSWORD
@@ -36,6 +37,7 @@ def test_a_superuser_finds_an_environment_from_the_header_and_removes_it(
     expect(row).to_contain_text("pandas>=2")
     row.get_by_text("2 packages").click()
     expect(row.get_by_text("numpy==2.1.3")).to_be_visible()
+    screenshot_when_asked(page, "environments-page.png")
 
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Remove envpandas").click()

@@ -21,6 +21,7 @@ from playwright.sync_api import Page, expect
 from executions.lifecycle import execution_start
 from executions.models import Execution, LogLine, State, TaskRun
 from flows.models import Flow
+from tests.browser.conftest import screenshot_when_asked
 from tests.conftest import wait_until
 from tests.flows_helpers import finished
 
@@ -31,7 +32,6 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "docs" / "execution-page.png"
 PROCESS = "io.kestra.plugin.core.runner.Process"
 SVG = (  # a bar chart, with a script that must never run
     '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="90">'
@@ -242,12 +242,11 @@ def test_outputs_are_folded_and_open_on_a_click_with_a_csv_table_and_an_image(
     )
     assert page.title() != "svg ran"  # shown through <img>: its script never runs
 
-    if os.environ.get("FLOWSITE_SCREENSHOT") == "1":  # the README's picture of the page
+    if os.environ.get("FLOWSITE_SCREENSHOT") == "1":  # the README's picture of outputs and previews
         page.locator("details.task-output summary").first.click()  # folded again
         page.set_viewport_size({"width": 1280, "height": 1100})
         page.locator("#logs").evaluate("logs => { logs.scrollTop = logs.scrollHeight; }")
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        screenshot_when_asked(page, "execution-outputs.png", full_page=True)
 
 
 def test_labels_edited_on_the_page_persist(page: Page, alice: Any) -> None:

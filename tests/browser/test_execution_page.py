@@ -19,6 +19,7 @@ from executions.lifecycle import execution_start
 from executions.models import Execution, State
 from executions.queue import enqueue_task_run
 from flows.models import Flow
+from tests.browser.conftest import screenshot_when_asked
 from tests.conftest import wait_until
 
 pytestmark = [
@@ -103,6 +104,10 @@ def test_a_user_pastes_a_flow_saves_it_runs_it_and_sees_its_output(page: Page) -
     expect(page.locator("tr[data-task='python-script']")).to_contain_text("SUCCESS")
     expect(page.get_by_role("button", name="Kill")).to_have_count(0)
     assert _still_same_document(page)
+
+    expect(page.locator("#live-status")).to_have_text("finished")
+    page.locator("#logs").evaluate("logs => { logs.scrollTop = logs.scrollHeight; }")
+    screenshot_when_asked(page, "execution-page.png")
 
 
 def test_output_arrives_live_while_the_execution_is_still_running(page: Page, alice: Any) -> None:

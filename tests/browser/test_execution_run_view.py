@@ -7,10 +7,8 @@ Transactional: the daphne server and the django-q2 worker read the committed row
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ from playwright.sync_api import Page, expect
 from executions.lifecycle import execution_start
 from executions.models import Execution, LogLine, State, TaskRun, TaskRunAttempt
 from flows.models import Flow
+from tests.browser.conftest import screenshot_when_asked
 from tests.conftest import wait_until
 
 pytestmark = [
@@ -122,11 +121,7 @@ def test_a_finished_parallel_run_shows_its_branches_side_by_side_and_a_gantt_of_
     # The task after the Parallel starts once all three ended (2 px of rounding).
     assert boxes["bar-report"]["x"] >= max(end for _, end in spans) - 2
     assert page.evaluate("window.flowsiteSameDocument === true")  # updated in place, live
-    if os.environ.get("FLOWSITE_SCREENSHOT") == "1":  # the README's picture of a run
-        page.screenshot(
-            path=str(Path(__file__).resolve().parents[2] / "docs" / "execution-run.png"),
-            full_page=True,
-        )
+    screenshot_when_asked(page, "execution-run.png", full_page=True)
 
 
 def _states(execution: Execution) -> list[tuple[str, str]]:

@@ -3,9 +3,7 @@ header; the logs page finds a line of a real run; the audit log links to an exec
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +14,7 @@ from playwright.sync_api import Page, expect
 from executions.lifecycle import execution_start
 from executions.models import Execution, State
 from flows.models import Flow
+from tests.browser.conftest import screenshot_when_asked
 from tests.conftest import wait_until
 from tests.personas import PASSWORD
 from triggers.clock import clock_tick
@@ -26,7 +25,6 @@ pytestmark = [
     pytest.mark.usefixtures("worker"),
 ]
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "flows-list.png"
 NAMESPACES = ("dev", "company.sales", "company.data.etl", "browser")
 TASKS = "tasks:\n  - id: hello\n    type: io.kestra.plugin.core.log.Log\n    message: '{msg}'\n"
 
@@ -94,7 +92,7 @@ def test_clicking_a_header_sorts_the_flows_and_clicking_again_reverses(
     page.goto("/flows/")
     first_cells = page.locator("table.flows-list tbody tr td:first-child")
     expect(first_cells).to_have_text(["alpha", "beta", "delta", "gamma", "nightly"])
-    _write_screenshot_when_asked(page)
+    screenshot_when_asked(page, "flows-list.png")
 
     page.locator("thead").get_by_role("link", name="Namespace").click()
     expect(first_cells).to_have_text(["gamma", "nightly", "beta", "alpha", "delta"])
@@ -102,14 +100,6 @@ def test_clicking_a_header_sorts_the_flows_and_clicking_again_reverses(
     page.locator("thead").get_by_role("link", name="Namespace").click()
     expect(first_cells).to_have_text(["delta", "alpha", "beta", "nightly", "gamma"])
     expect(page.locator("thead th[aria-sort=descending]")).to_contain_text("Namespace")
-
-
-def _write_screenshot_when_asked(page: Page) -> None:
-    """docs/flows-list.png, rewritten only with FLOWSITE_SCREENSHOT=1."""
-    if os.environ.get("FLOWSITE_SCREENSHOT") != "1":
-        return
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
 
 
 def test_the_logs_page_finds_a_line_of_a_real_run(page: Page, alice: Any) -> None:

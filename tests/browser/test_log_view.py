@@ -5,10 +5,8 @@ Chromium opens the page on a real daphne server."""
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,12 +15,12 @@ from playwright.sync_api import Page, expect
 
 from executions.live import execution_wake
 from executions.models import Execution, LogLine, State
+from tests.browser.conftest import screenshot_when_asked
 from tests.executions.test_log_page import MILLION, a_run
 from tests.personas import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "log-view.png"
 ROWS_AT_MOST = 500  # the rows of one screen and a margin, whatever the run's size
 
 
@@ -109,10 +107,9 @@ def test_a_search_finds_line_987654_and_brings_it_into_view(page: Page) -> None:
     expect(found).to_have_class(re.compile(r"\bcurrent-match\b"))
     expect(page.get_by_test_id("log-matches")).to_have_text("1 of 1")
     assert rows(page).count() < ROWS_AT_MOST
-    if os.environ.get("FLOWSITE_SCREENSHOT") == "1":  # docs/log-view.png, rewritten when asked
-        expect(page.locator("#logs .line-pending")).to_have_count(0)
-        page.locator(".log-toolbar").scroll_into_view_if_needed()
-        page.screenshot(path=str(SCREENSHOT))
+    expect(page.locator("#logs .line-pending")).to_have_count(0)
+    page.locator(".log-toolbar").scroll_into_view_if_needed()
+    screenshot_when_asked(page, "log-view.png")
 
 
 def test_the_view_follows_new_lines_until_the_reader_scrolls_up(page: Page) -> None:

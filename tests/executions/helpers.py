@@ -161,3 +161,13 @@ def half_run_fan_out() -> tuple[Execution, dict[str, TaskRun]]:
 
 def listed_executions(html: str) -> list[str]:
     return re.findall(r'<tr data-execution="([^"]+)"', html)
+
+
+COMPANY_FLOW = PARALLEL_FLOW.replace("namespace: dev", "namespace: company.data")
+
+
+def execution_page(client: Any, execution: Execution) -> str:
+    """The execution page's HTML as ``client`` sees it (200 asserted)."""
+    response = client.get(f"/executions/{execution.pk}/")
+    assert response.status_code == 200
+    return str(response.content.decode())
