@@ -115,6 +115,11 @@ def standing(user: RequestUser) -> Standing:
     )
 
 
+def writable_namespaces(user: RequestUser) -> list[str]:
+    """Namespaces (and those inside) where ``user`` may write flows; superusers: all."""
+    return sorted({ns for ns, role in _bindings(user) if role >= Role.EDITOR})
+
+
 def administered_namespaces(user: RequestUser) -> list[str]:
     """Namespaces whose bindings ``user`` manages (superusers: all of them)."""
     return sorted({ns for ns, role in _bindings(user) if role >= Role.ADMIN})

@@ -18,7 +18,7 @@ from accounts.audit import (
     audit_flow_saved,
 )
 from accounts.models import Role
-from accounts.permissions import abilities, may, standing, visible
+from accounts.permissions import abilities, covers, may, standing, visible, writable_namespaces
 from executions.lifecycle import execution_start
 from flowsite.http import is_htmx
 from flowsite.listing import Column, listing
@@ -96,7 +96,7 @@ def namespace(request: HttpRequest, namespace: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def flow_new(request: HttpRequest) -> HttpResponse:
-    source, errors = STARTER, []
+    source, errors = _starter(request.user), []
     if request.method == "POST":
         source = request.POST.get("source", "")
         errors = _refuse_unless_editor(request, source)
@@ -109,7 +109,17 @@ def flow_new(request: HttpRequest) -> HttpResponse:
             errors = exc.errors
         except FlowExists as exc:
             errors = [FlowError(f"A flow {exc.flow} already exists: open it to edit it", 1, 1)]
-    return render(request, "flows/new.html", {"source": source, "errors": errors})
+    context = {"source": source, "errors": errors, "standing": standing(request.user)}
+    return render(request, "flows/new.html", context)
+
+
+def _starter(user: Any) -> str:
+    """The new flow's text, in a namespace its author may write to: ``dev`` when they
+    may, else the first of theirs, so that a first save is not refused."""
+    writable = writable_namespaces(user)
+    if user.is_superuser or not writable or any(covers(ns, "dev") for ns in writable):
+        return STARTER
+    return STARTER.replace("namespace: dev", f"namespace: {writable[0]}", 1)
 
 
 @login_required
