@@ -107,7 +107,7 @@ window.FlowsiteLogView = (() => {
       for (let position = first; position < last; position++) drawn.push(row(cache.get(position)));
       rows.replaceChildren(...drawn);
       if (view.ready) fetchMissing(first, last);
-      status(first + OVERSCAN, last - OVERSCAN);
+      status(Math.floor(virtualTop / ROW), Math.ceil((virtualTop + container.clientHeight) / ROW));
     }
 
     function row(line) {
@@ -131,7 +131,7 @@ window.FlowsiteLogView = (() => {
 
     function status(from, to) {
       const text = view.total
-        ? `lines ${Math.min(from, view.total - 1) + 1}–${Math.max(Math.min(to, view.total), 1)} of ${view.total.toLocaleString()}`
+        ? `lines ${(Math.min(from, view.total - 1) + 1).toLocaleString()}–${Math.max(Math.min(to, view.total), 1).toLocaleString()} of ${view.total.toLocaleString()}`
         : "no lines";
       toolbar.position.textContent = `${text} · times in ${ZONE}`;
       toolbar.follow.setAttribute("aria-pressed", String(following));
