@@ -25,18 +25,6 @@ from tests.executions.helpers import (
 pytestmark = pytest.mark.django_db
 
 
-def _fragment(client: Client, execution: Execution) -> str:
-    response = client.get(f"/executions/{execution.pk}/task-runs/")
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def _axis(html: str) -> list[str]:
-    scale = re.search(r'<th class="gantt-scale"[^>]*>(.*?)</th>', html, re.S)
-    assert scale
-    return re.findall(r"<span [^>]*>([^<]*)</span>", scale.group(1))
-
-
 # Output files: previews
 
 
